@@ -1,0 +1,7 @@
+"""`make demo` and local development: debug on, embedded defaults."""
+
+from leadcrm.settings.base import *  # noqa: F403
+from leadcrm.settings.base import env
+
+DEBUG = env.bool("DEBUG", default=True)
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

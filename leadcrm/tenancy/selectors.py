@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+
+from leadcrm.tenancy.models import ApiKey, Membership, Tenant
+from leadcrm.tenancy.scoping import identity_lookup
+
+
+def tenant_get_by_slug(*, slug: str) -> Tenant | None:
+    return Tenant.objects.filter(slug=slug, is_active=True).first()
+
+
+def membership_list_for_user(*, user: User) -> list[Membership]:
+    """The user's active memberships in every tenant (tenant switcher, log-in landing)."""
+    with identity_lookup(user_id=user.id):
+        return list(
+            Membership.all_tenants.filter(user_id=user.id, is_active=True, tenant__is_active=True)
+            .select_related("tenant")
+            .order_by("tenant__name")
+        )
+
+
+def membership_get(*, user: User, tenant: Tenant) -> Membership | None:
+    with identity_lookup(user_id=user.id):
+        return (
+            Membership.all_tenants.filter(user_id=user.id, tenant=tenant, is_active=True)
+            .select_related("tenant", "user")
+            .first()
+        )
+
+
+def api_key_get_by_prefix(*, prefix: str) -> ApiKey | None:
+    with identity_lookup(api_key_prefix=prefix):
+        return ApiKey.all_tenants.filter(prefix=prefix).select_related("tenant").first()
+
+
+def member_list(*, tenant: Tenant) -> QuerySet[Membership]:
+    return Membership.objects.filter(tenant=tenant, is_active=True).select_related("user").order_by("display_name", "id")

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from leadcrm.tenancy.models import ALL_SCOPES, ApiKey, AuditLog, Membership, Role, Tenant
+from leadcrm.tenancy.scoping import tenant_scope
+
+API_KEY_PREFIX_LENGTH = 12
+
+
+def api_key_hash(raw_key: str) -> str:
+    # Keys carry 256 bits of randomness, so a fast hash is enough and keeps every request cheap.
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def api_key_split(raw_key: str) -> tuple[str, str] | None:
+    """'lc_<prefix>_<secret>' -> (prefix, secret), or None when it is not one of ours."""
+    parts = raw_key.split("_", 2)
+    if len(parts) != 3 or parts[0] != "lc" or len(parts[1]) != API_KEY_PREFIX_LENGTH:
+        return None
+    return parts[1], parts[2]
+
+
+def audit_log_record(
+    *,
+    tenant: Tenant,
+    action: str,
+    object_type: str,
+    object_id: Any,
+    changes: dict[str, Any] | None = None,
+    actor: User | None = None,
+    actor_api_key: ApiKey | None = None,
+) -> AuditLog:
+    return AuditLog.objects.create(
+        tenant=tenant,
+        actor=actor,
+        actor_api_key=actor_api_key,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        changes=changes or {},
+    )
+
+
+@dataclass(frozen=True)
+class CreatedApiKey:
+    api_key: ApiKey
+    raw_key: str  # shown once, never stored
+
+
+def api_key_create(
+    *, tenant: Tenant, name: str, scopes: list[str] | None = None, created_by: User | None = None
+) -> CreatedApiKey:
+    scopes = list(scopes if scopes is not None else ALL_SCOPES)
+    if unknown := sorted(set(scopes) - set(ALL_SCOPES)):
+        raise ValidationError({"scopes": [f"Unknown scope(s): {', '.join(unknown)}. Use {', '.join(ALL_SCOPES)}."]})
+    prefix = secrets.token_hex(API_KEY_PREFIX_LENGTH // 2)
+    raw_key = f"lc_{prefix}_{secrets.token_urlsafe(32)}"
+    with tenant_scope(tenant.id):
+        api_key = ApiKey.objects.create(
+            tenant=tenant, name=name, prefix=prefix, hashed_secret=api_key_hash(raw_key), scopes=scopes,
+            created_by=created_by,
+        )
+        audit_log_record(
+            tenant=tenant, actor=created_by, action="api_key.create", object_type="api_key", object_id=api_key.id,
+            changes={"name": name, "scopes": scopes},
+        )
+    return CreatedApiKey(api_key=api_key, raw_key=raw_key)
+
+
+def api_key_revoke(*, tenant: Tenant, api_key_id: int, revoked_by: User | None = None) -> ApiKey:
+    with tenant_scope(tenant.id):
+        api_key = ApiKey.objects.select_for_update().get(id=api_key_id)
+        if api_key.revoked_at is None:
+            api_key.revoked_at = timezone.now()
+            api_key.save(update_fields=["revoked_at", "updated_at"])
+            audit_log_record(
+                tenant=tenant, actor=revoked_by, action="api_key.revoke", object_type="api_key", object_id=api_key.id
+            )
+    return api_key
+
+
+def membership_create(
+    *, tenant: Tenant, user: User, role: str, display_name: str = "", team: str = "", created_by: User | None = None
+) -> Membership:
+    with tenant_scope(tenant.id):
+        membership = Membership.objects.create(
+            tenant=tenant, user=user, role=role, display_name=display_name or user.get_full_name() or user.email,
+            team=team,
+        )
+        audit_log_record(
+            tenant=tenant, actor=created_by, action="membership.create", object_type="membership",
+            object_id=membership.id, changes={"user": user.email, "role": role},
+        )
+    return membership
+
+
+def user_get_or_create(*, email: str, password: str | None = None, name: str = "") -> User:
+    email = email.strip().lower()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User(username=email[:150], email=email, first_name=name[:150])
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+    return user
+
+
+@dataclass(frozen=True)
+class CreatedTenant:
+    tenant: Tenant
+    owner: Membership
+    api_key: CreatedApiKey | None
+
+
+@transaction.atomic
+def tenant_create(
+    *, slug: str, name: str, admin_email: str, admin_password: str, with_api_key: bool = False,
+    timezone_name: str = "Asia/Shanghai", locale: str = "zh-hans",
+) -> CreatedTenant:
+    """A tenant with its owner, the default configuration, and optionally an all-scopes key."""
+    if slug != slugify(slug) or not slug:
+        raise ValidationError({"slug": ["Use lower-case letters, digits and hyphens only."]})
+    if Tenant.objects.filter(slug=slug).exists():
+        raise ValidationError({"slug": [f"A tenant with slug '{slug}' already exists."]})
+    tenant = Tenant.objects.create(slug=slug, name=name, timezone=timezone_name, locale=locale)
+    user = user_get_or_create(email=admin_email, password=admin_password, name=name)
+    owner = membership_create(tenant=tenant, user=user, role=Role.OWNER, display_name=admin_email)
+    from leads.services import tenant_defaults_install  # deferred: leads depends on tenancy
+
+    with tenant_scope(tenant.id):
+        tenant_defaults_install(tenant=tenant)
+    api_key = api_key_create(tenant=tenant, name="default", created_by=user) if with_api_key else None
+    return CreatedTenant(tenant=tenant, owner=owner, api_key=api_key)

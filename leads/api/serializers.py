@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from leads.models import IntakeRecord, Lead, LeadStatus, Tier
+
+
+
+class LeadCreateInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """One submitted lead. Every field is optional; unknown fields are rejected so a typo
+    ("moblie") never drops data silently."""
+
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
+    mobile = serializers.CharField(max_length=40, required=False, allow_blank=True, allow_null=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, allow_null=True)
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True, allow_null=True)
+    wechat = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True)
+    company = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True)
+    title = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
+    industry = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
+    company_size = serializers.CharField(max_length=50, required=False, allow_blank=True, allow_null=True)
+    annual_revenue = serializers.DecimalField(
+        max_digits=16, decimal_places=2, required=False, allow_null=True, min_value=0, coerce_to_string=False
+    )
+    province = serializers.CharField(max_length=50, required=False, allow_blank=True, allow_null=True)
+    city = serializers.CharField(max_length=50, required=False, allow_blank=True, allow_null=True)
+    source = serializers.CharField(max_length=50, required=False, allow_blank=True, allow_null=True)
+    campaign = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
+    utm_source = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
+    utm_medium = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
+    utm_campaign = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
+    external_id = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, allow_null=True)
+    custom = serializers.DictField(required=False, allow_null=True, allow_empty=True)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Expected a JSON object with lead fields."]}, code="invalid"
+            )
+        unknown = sorted(set(data) - set(self.fields))
+        validated = super().to_internal_value(data)
+        if unknown:
+            raise serializers.ValidationError(
+                {name: [f"Unknown field '{name}'. Put tenant-specific data under 'custom'."] for name in unknown}
+            )
+        if "annual_revenue" in validated and validated["annual_revenue"] is not None:
+            validated["annual_revenue"] = str(validated["annual_revenue"])
+        return validated
+
+
+class LeadBulkInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    leads = serializers.ListField(child=serializers.JSONField(), max_length=1000, allow_empty=False)
+
+
+class ScoreOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    total = serializers.FloatField()
+    static = serializers.FloatField()
+    dynamic = serializers.FloatField()
+    smart = serializers.FloatField(allow_null=True)
+    grade = serializers.ChoiceField(choices=["A", "B", "C", "D"])
+    level = serializers.IntegerField(min_value=1, max_value=3)
+    group = serializers.CharField()
+    tier = serializers.ChoiceField(choices=Tier.choices)
+    mature = serializers.BooleanField()
+
+
+class LeadOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """LEAD of API.md. `to_representation` builds the dict directly: bulk responses carry up
+    to 1000 of these and DRF's per-field machinery would dominate the request time."""
+
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=LeadStatus.choices)
+    owner = serializers.IntegerField(allow_null=True, help_text="User id of the owner.")
+    pool = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField()
+    mobile = serializers.CharField(help_text="E.164, e.g. +8613912345678")
+    phone = serializers.CharField()
+    email = serializers.CharField()
+    wechat = serializers.CharField()
+    company = serializers.CharField()
+    title = serializers.CharField()
+    industry = serializers.CharField()
+    company_size = serializers.CharField()
+    annual_revenue = serializers.FloatField(allow_null=True)
+    province = serializers.CharField()
+    city = serializers.CharField()
+    source = serializers.CharField()
+    campaign = serializers.CharField()
+    utm_source = serializers.CharField()
+    utm_medium = serializers.CharField()
+    utm_campaign = serializers.CharField()
+    external_id = serializers.CharField()
+    notes = serializers.CharField()
+    custom = serializers.DictField()
+    tags = serializers.ListField(child=serializers.CharField())
+    duplicate_of = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    score = ScoreOutputSerializer()
+
+    def to_representation(self, lead: Lead) -> dict[str, Any]:
+        return {
+            "id": lead.id,
+            "status": lead.status,
+            "owner": lead.owner_id,
+            "pool": lead.pool_id,
+            "name": lead.name,
+            "mobile": lead.mobile,
+            "phone": lead.phone,
+            "email": lead.email,
+            "wechat": lead.wechat,
+            "company": lead.company,
+            "title": lead.title,
+            "industry": lead.industry,
+            "company_size": lead.company_size,
+            "annual_revenue": float(lead.annual_revenue) if lead.annual_revenue is not None else None,
+            "province": lead.province,
+            "city": lead.city,
+            "source": lead.source,
+            "campaign": lead.campaign,
+            "utm_source": lead.utm_source,
+            "utm_medium": lead.utm_medium,
+            "utm_campaign": lead.utm_campaign,
+            "external_id": lead.external_id,
+            "notes": lead.notes,
+            "custom": lead.custom,
+            "tags": list(lead.tags),
+            "duplicate_of": lead.duplicate_of_id,
+            "created_at": lead.created_at.isoformat().replace("+00:00", "Z"),
+            "updated_at": lead.updated_at.isoformat().replace("+00:00", "Z"),
+            "score": {
+                "total": float(lead.score_total),
+                "static": float(lead.score_static),
+                "dynamic": float(lead.score_dynamic),
+                "smart": float(lead.score_smart) if lead.score_smart is not None else None,
+                "grade": lead.grade,
+                "level": lead.level,
+                "group": lead.group,
+                "tier": lead.tier,
+                "mature": lead.is_mature,
+            },
+        }
+
+
+class LeadIntakeOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    outcome = serializers.ChoiceField(choices=["created", "merged", "updated", "quarantined"])
+    lead = LeadOutputSerializer(required=False)
+    intake_id = serializers.IntegerField(required=False)
+    reasons = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class LeadBulkResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    index = serializers.IntegerField()
+    outcome = serializers.ChoiceField(choices=["created", "merged", "updated", "quarantined", "invalid"])
+    lead = LeadOutputSerializer(required=False)
+    intake_id = serializers.IntegerField(required=False)
+    reasons = serializers.ListField(child=serializers.CharField(), required=False)
+    errors = serializers.DictField(required=False)
+
+
+class LeadBulkOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    results = LeadBulkResultSerializer(many=True)
+
+
+class ScoreContributionSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    kind = serializers.ChoiceField(choices=["attribute", "event", "decay", "inactivity", "smart"])
+    label = serializers.CharField()
+    points = serializers.FloatField()
+    at = serializers.DateTimeField(allow_null=True)
+
+
+class LeadScoreOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    total = serializers.FloatField()
+    static = serializers.FloatField()
+    dynamic = serializers.FloatField()
+    contributions = ScoreContributionSerializer(many=True)
+
+
+class IntakeRecordOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = IntakeRecord
+        fields = ["id", "channel", "status", "reasons", "payload", "lead", "created_at"]

@@ -1,0 +1,9 @@
+from rest_framework.routers import SimpleRouter
+
+from leads.api.views import LeadViewSet
+
+router = SimpleRouter()
+router.trailing_slash = "/?"  # API.md paths have no slash; tolerate one from clients that add it
+router.register("leads", LeadViewSet, basename="lead")
+
+urlpatterns = router.urls

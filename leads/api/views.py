@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+
+from leadcrm.api.exceptions import _flatten_errors
+from leadcrm.api.pagination import CursorPagination
+from leadcrm.api.views import TenantScopedViewSet
+from leads.api.serializers import (
+    LeadBulkInputSerializer,
+    LeadBulkOutputSerializer,
+    LeadCreateInputSerializer,
+    LeadIntakeOutputSerializer,
+    LeadOutputSerializer,
+    LeadScoreOutputSerializer,
+)
+from leads.filters import ORDERING_CHOICES, LeadFilter, ordering_for
+from leads.models import Lead
+from leads.selectors import lead_visible_to
+from leads.services import IntakeOutcome, custom_fields_validate, lead_intake_many
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    description="Same key + same body within 24 h replays the first response.",
+)
+PROBLEM = OpenApiResponse(description="problem+json")
+
+
+class LeadCursorPagination(CursorPagination):
+    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> tuple[str, ...]:
+        return ordering_for(request.query_params.get("ordering"))
+
+
+def outcome_body(outcome: IntakeOutcome) -> dict[str, Any]:
+    if outcome.outcome == "quarantined":
+        assert outcome.intake_record is not None
+        return {"outcome": "quarantined", "intake_id": outcome.intake_record.id, "reasons": outcome.reasons}
+    return {"outcome": outcome.outcome, "lead": LeadOutputSerializer(outcome.lead).data}
+
+
+OUTCOME_STATUS = {"created": 201, "merged": 200, "updated": 200, "quarantined": 202}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List leads",
+        parameters=[
+            OpenApiParameter("ordering", OpenApiTypes.STR, enum=list(ORDERING_CHOICES)),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="At most 500."),
+        ],
+        responses={200: LeadOutputSerializer(many=True), 400: PROBLEM, 401: PROBLEM},
+    ),
+    retrieve=extend_schema(summary="Get one lead", responses={200: LeadOutputSerializer, 404: PROBLEM}),
+)
+class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
+    serializer_class = LeadOutputSerializer
+    filterset_class = LeadFilter
+    pagination_class = LeadCursorPagination
+    required_scopes = {"GET": "read", "HEAD": "read", "POST": "leads:write"}
+    lookup_value_regex = r"[0-9]{1,18}"  # anything else is a 404, never a database error
+
+    def get_queryset(self) -> QuerySet[Lead]:
+        return lead_visible_to(membership=self.membership)
+
+    @property
+    def max_body_bytes(self) -> int:  # type: ignore[override]
+        if getattr(self, "action", None) == "bulk":
+            return int(settings.API_MAX_BULK_BODY_BYTES)
+        return int(settings.API_MAX_BODY_BYTES)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raw_size = request.query_params.get("page_size")
+        if raw_size is not None:
+            if not raw_size.isdigit() or not 1 <= int(raw_size) <= 500:
+                raise exceptions.ValidationError({"page_size": ["Must be a whole number from 1 to 500."]})
+        ordering = request.query_params.get("ordering")
+        if ordering and ordering not in ORDERING_CHOICES:
+            raise exceptions.ValidationError({"ordering": [f"Use one of: {', '.join(ORDERING_CHOICES)}."]})
+        return super().list(request, *args, **kwargs)
+
+    def filter_queryset(self, queryset: QuerySet[Lead]) -> QuerySet[Lead]:
+        filterset = LeadFilter(self.request.query_params, queryset=queryset, request=self.request)
+        if not filterset.is_valid():
+            raise exceptions.ValidationError(filterset.errors)
+        return filterset.qs
+
+    def _validated_payload(self, data: Any) -> dict[str, Any]:
+        serializer = LeadCreateInputSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        payload = dict(serializer.validated_data)
+        payload = {key: value for key, value in payload.items() if value is not None}
+        if "custom" in payload:
+            payload["custom"] = custom_fields_validate(tenant=self.tenant, custom=payload["custom"])
+        return payload
+
+    @extend_schema(
+        summary="Submit one lead",
+        request=LeadCreateInputSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={
+            201: LeadIntakeOutputSerializer, 200: LeadIntakeOutputSerializer, 202: LeadIntakeOutputSerializer,
+            400: PROBLEM, 409: PROBLEM, 413: PROBLEM, 422: PROBLEM, 429: PROBLEM,
+        },
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        payload = self._validated_payload(request.data)
+        outcome = lead_intake_many(
+            tenant=self.tenant, payloads=[payload], channel="api", submitted_by=self.acting_user,
+            api_key=self.acting_api_key,
+        )[0]
+        return Response(outcome_body(outcome), status=OUTCOME_STATUS[outcome.outcome])
+
+    @extend_schema(
+        summary="Submit up to 1000 leads",
+        request=LeadBulkInputSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={200: LeadBulkOutputSerializer, 400: PROBLEM, 409: PROBLEM, 413: PROBLEM, 422: PROBLEM},
+    )
+    @action(detail=False, methods=["post"], url_path="bulk")
+    def bulk(self, request: Request) -> Response:
+        envelope = LeadBulkInputSerializer(data=request.data)
+        envelope.is_valid(raise_exception=True)
+        results: list[dict[str, Any] | None] = []
+        payloads: list[dict[str, Any]] = []
+        positions: list[int] = []
+        for index, item in enumerate(envelope.validated_data["leads"]):
+            try:
+                payload = self._validated_payload(item)
+            except (exceptions.ValidationError, DjangoValidationError) as error:
+                detail = error.detail if isinstance(error, exceptions.ValidationError) else as_serializer_error(error)
+                results.append({"index": index, "outcome": "invalid", "errors": _flatten_errors(detail)})
+                continue
+            results.append(None)
+            payloads.append(payload)
+            positions.append(index)
+        outcomes = lead_intake_many(
+            tenant=self.tenant, payloads=payloads, channel="bulk", submitted_by=self.acting_user,
+            api_key=self.acting_api_key,
+        )
+        for index, outcome in zip(positions, outcomes, strict=True):
+            results[index] = {"index": index, **outcome_body(outcome)}
+        return Response({"results": results}, status=status.HTTP_200_OK)
+
+    @extend_schema(summary="Score explanation", responses={200: LeadScoreOutputSerializer, 404: PROBLEM})
+    @action(detail=True, methods=["get"], url_path="score")
+    def score(self, request: Request, pk: str | None = None) -> Response:
+        lead = self.get_object()
+        # TODO(scoring): contributions come from the scoring engine; until then the score is zero.
+        return Response(
+            {
+                "total": float(lead.score_total),
+                "static": float(lead.score_static),
+                "dynamic": float(lead.score_dynamic),
+                "contributions": [],
+            }
+        )

@@ -1,0 +1,59 @@
+"""Lead filters, shared by the API list and the workbench list page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from leads.models import Grade, Lead, LeadStatus, Tier
+
+
+class LeadFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=LeadStatus.choices, label=_("状态"))
+    grade = django_filters.MultipleChoiceFilter(choices=Grade.choices, label=_("等级"))
+    tier = django_filters.MultipleChoiceFilter(choices=Tier.choices, label=_("热度"))
+    owner = django_filters.NumberFilter(field_name="owner_id", label=_("负责人"))
+    unassigned = django_filters.BooleanFilter(field_name="owner", lookup_expr="isnull", label=_("未分配"))
+    pool = django_filters.NumberFilter(field_name="pool_id", label=_("线索池"))
+    source = django_filters.CharFilter(field_name="source", label=_("来源"))
+    province = django_filters.CharFilter(field_name="province", label=_("省份"))
+    min_score = django_filters.NumberFilter(field_name="score_total", lookup_expr="gte", label=_("最低分"))
+    max_score = django_filters.NumberFilter(field_name="score_total", lookup_expr="lte", label=_("最高分"))
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte", label=_("创建晚于"))
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt", label=_("创建早于"))
+    external_id = django_filters.CharFilter(field_name="external_id")
+    mobile = django_filters.CharFilter(method="filter_mobile")
+    email = django_filters.CharFilter(method="filter_email")
+    q = django_filters.CharFilter(method="filter_q", label=_("搜索"))
+
+    class Meta:
+        model = Lead
+        fields: list[str] = []
+
+    def filter_q(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
+        value = value.strip().lower()
+        return queryset.filter(search_text__contains=value) if value else queryset
+
+    def filter_mobile(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
+        from leads.normalization import parse_phone
+
+        parsed = parse_phone(value)
+        return queryset.filter(mobile=parsed.e164 if parsed else value)
+
+    def filter_email(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
+        return queryset.filter(email=value.strip().lower())
+
+
+ORDERING_CHOICES: dict[str, tuple[str, ...]] = {
+    "-created_at": ("-created_at", "-id"),
+    "created_at": ("created_at", "id"),
+    "-score": ("-score_total", "-id"),
+    "score": ("score_total", "id"),
+}
+
+
+def ordering_for(value: Any) -> tuple[str, ...]:
+    return ORDERING_CHOICES.get(str(value or ""), ORDERING_CHOICES["-created_at"])

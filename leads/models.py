@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from leadcrm.models import TenantOwnedModel
+
+
+class LeadStatus(models.TextChoices):
+    PENDING = "pending", _("待处理")
+    FOLLOWING = "following", _("跟进中")
+    CONVERTED = "converted", _("已转换")
+    INVALID = "invalid", _("无效")
+    RETURNED = "returned", _("已退回")
+    TRANSFERRED = "transferred", _("更换给他人")
+    VOIDED = "voided", _("已作废")
+
+
+class Tier(models.TextChoices):
+    HOT = "hot", _("热")
+    WARM = "warm", _("温")
+    COLD = "cold", _("冷")
+
+
+class Grade(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+    D = "D", "D"
+
+
+class Lead(TenantOwnedModel):
+    status = models.CharField(max_length=16, choices=LeadStatus.choices, default=LeadStatus.PENDING)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    pool = models.ForeignKey("assignment.Pool", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    name = models.CharField(max_length=100, blank=True)
+    mobile = models.CharField(max_length=20, blank=True)  # E.164
+    phone = models.CharField(max_length=32, blank=True)  # E.164 when parseable, else as given
+    email = models.CharField(max_length=254, blank=True)  # lower-cased
+    wechat = models.CharField(max_length=64, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    company_key = models.CharField(max_length=200, blank=True)  # normalised for matching (§3)
+    title = models.CharField(max_length=100, blank=True)
+    industry = models.CharField(max_length=100, blank=True)
+    company_size = models.CharField(max_length=50, blank=True)
+    annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    province = models.CharField(max_length=50, blank=True)
+    city = models.CharField(max_length=50, blank=True)
+    source = models.CharField(max_length=50, blank=True)
+    campaign = models.CharField(max_length=100, blank=True)
+    utm_source = models.CharField(max_length=100, blank=True)
+    utm_medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=100, blank=True)
+    external_id = models.CharField(max_length=100, blank=True)
+    notes = models.TextField(blank=True)
+    custom = models.JSONField(default=dict, blank=True)
+    tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    search_text = models.TextField(blank=True)  # name, company, contacts: one trigram index for `q`
+
+    # Score, denormalised so the list filters and sorts on indexed columns. Written only by the
+    # scoring engine; zero until the lead is scored.
+    score_total = models.DecimalField(max_digits=6, decimal_places=2, default=0)
+    score_static = models.DecimalField(max_digits=6, decimal_places=2, default=0)
+    score_dynamic = models.DecimalField(max_digits=6, decimal_places=2, default=0)
+    score_smart = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    grade = models.CharField(max_length=1, choices=Grade.choices, default=Grade.D)
+    level = models.PositiveSmallIntegerField(default=3)
+    tier = models.CharField(max_length=8, choices=Tier.choices, default=Tier.COLD)
+    is_mature = models.BooleanField(default=False)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    owner_assigned_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "source", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="lead_unique_external_id_per_source",
+            ),
+        ]
+        indexes = [
+            # Keyset pagination: every list order ends in id so the cursor is unique.
+            models.Index(fields=["tenant", "-created_at", "-id"], name="lead_tenant_created_idx"),
+            models.Index(fields=["tenant", "status", "-created_at", "-id"], name="lead_tenant_status_idx"),
+            models.Index(fields=["tenant", "owner", "-created_at", "-id"], name="lead_tenant_owner_idx"),
+            models.Index(fields=["tenant", "source", "-created_at", "-id"], name="lead_tenant_source_idx"),
+            models.Index(fields=["tenant", "tier", "-created_at", "-id"], name="lead_tenant_tier_idx"),
+            models.Index(fields=["tenant", "grade", "-created_at", "-id"], name="lead_tenant_grade_idx"),
+            models.Index(fields=["tenant", "-score_total", "-id"], name="lead_tenant_score_idx"),
+            models.Index(fields=["tenant", "pool", "-created_at", "-id"], name="lead_tenant_pool_idx"),
+            models.Index(fields=["tenant", "mobile"], name="lead_tenant_mobile_idx", condition=~models.Q(mobile="")),
+            models.Index(fields=["tenant", "email"], name="lead_tenant_email_idx", condition=~models.Q(email="")),
+            models.Index(fields=["tenant", "wechat"], name="lead_tenant_wechat_idx", condition=~models.Q(wechat="")),
+            models.Index(
+                fields=["tenant", "company_key"], name="lead_tenant_company_key_idx", condition=~models.Q(company_key="")
+            ),
+            GinIndex(
+                fields=["tenant", "search_text"], opclasses=["int8_ops", "gin_trgm_ops"], name="lead_search_trgm_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.company or f"#{self.id}"
+
+    @property
+    def group(self) -> str:
+        return f"{self.grade}{self.level}"
+
+
+class IntakeStatus(models.TextChoices):
+    QUARANTINED = "quarantined", _("已隔离")
+    RESTORED = "restored", _("已恢复")
+    PURGED = "purged", _("已清除")
+
+
+class IntakeRecord(TenantOwnedModel):
+    """The intake log: every rejected submission with its payload and reason codes (隔离区)."""
+
+    channel = models.CharField(max_length=20)  # api, bulk, import, form, manual
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
+    reasons = ArrayField(models.CharField(max_length=64), default=list)
+    status = models.CharField(max_length=16, choices=IntakeStatus.choices, default=IntakeStatus.QUARANTINED)
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    api_key = models.ForeignKey("tenancy.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta(TenantOwnedModel.Meta):
+        indexes = [models.Index(fields=["tenant", "status", "-created_at"], name="intake_tenant_status_idx")]
+
+
+class LeadSubmission(TenantOwnedModel):
+    """A submission collected (归集) into an existing lead: the lead is not duplicated, but
+    what arrived, and from where, is kept."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=20)
+    rule = models.CharField(max_length=64)
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
+
+    class Meta(TenantOwnedModel.Meta):
+        indexes = [models.Index(fields=["tenant", "lead", "-created_at"], name="submission_tenant_lead_idx")]
+
+
+class CustomFieldType(models.TextChoices):
+    TEXT = "text", _("文本")
+    NUMBER = "number", _("数字")
+    BOOLEAN = "boolean", _("是/否")
+    DATE = "date", _("日期")
+    CHOICE = "choice", _("单选")
+
+
+class CustomField(TenantOwnedModel):
+    """A per-tenant custom lead field; `Lead.custom` is validated against these."""
+
+    key = models.SlugField(max_length=50)
+    label = models.CharField(max_length=100)
+    field_type = models.CharField(max_length=16, choices=CustomFieldType.choices, default=CustomFieldType.TEXT)
+    choices = models.JSONField(default=list, blank=True)
+    is_required = models.BooleanField(default=False)
+
+    class Meta(TenantOwnedModel.Meta):
+        constraints = [models.UniqueConstraint(fields=["tenant", "key"], name="customfield_unique_key_per_tenant")]

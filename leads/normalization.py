@@ -1,0 +1,182 @@
+"""Pure normalisation of an incoming lead (SPEC §2). No ORM: unit-tested without a database.
+
+Full-width → half-width (NFKC), trimmed whitespace, phones to E.164 (default region CN), the
+mobile number's region (手机号属地) when province/city are empty, lower-case e-mail, and a
+normalised company key for duplicate matching (§3).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+from phonenumbers import PhoneNumberType, geocoder
+
+DEFAULT_REGION = "CN"
+TEXT_FIELDS = (
+    "name", "mobile", "phone", "email", "wechat", "company", "title", "industry", "company_size",
+    "province", "city", "source", "campaign", "utm_source", "utm_medium", "utm_campaign", "external_id", "notes",
+)
+_WHITESPACE = re.compile(r"\s+")
+_MUNICIPALITIES = ("北京市", "上海市", "天津市", "重庆市")
+_PROVINCE_SUFFIX = re.compile(r"^(.+?(?:省|自治区|特别行政区))(.*)$")
+
+# Company key: strip what people add or drop when writing the same company (§3).
+_LEGAL_SUFFIXES = (
+    "股份有限公司", "有限责任公司", "有限公司", "集团有限公司", "集团股份有限公司", "集团公司", "集团",
+    "股份公司", "总公司", "分公司", "公司", "co.,ltd.", "co., ltd.", "co.,ltd", "co. ltd", "co ltd",
+    "company limited", "corporation", "limited", "ltd.", "ltd", "inc.", "inc", "corp.", "corp", "llc", "gmbh",
+)
+_REGION_PREFIXES = tuple(
+    sorted(
+        """北京 上海 天津 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 四川 贵州
+        云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门 深圳 广州 杭州 南京 苏州 成都 武汉 西安 长沙 郑州 青岛
+        厦门 宁波 无锡 合肥 福州 济南 大连 沈阳 哈尔滨 长春 昆明 南昌 南宁 贵阳 太原 石家庄 珠海 佛山 东莞 中山 常州 温州
+        烟台 唐山 徐州 绍兴 嘉兴 金华 台州 泉州 惠州""".split(),
+        key=len,
+        reverse=True,
+    )
+)
+_BRACKETS = re.compile(r"[(（\[【].*?[)）\]】]")
+_PUNCTUATION = re.compile(r"[\s\-_.,，。·・'\"“”‘’/\\&+]+")
+
+
+def to_half_width(value: str) -> str:
+    """Full-width letters, digits and punctuation to ASCII; ideographs are unchanged."""
+    return unicodedata.normalize("NFKC", value)
+
+
+def clean_text(value: Any) -> str:
+    if value is None:
+        return ""
+    return _WHITESPACE.sub(" ", to_half_width(str(value))).strip()
+
+
+@dataclass(frozen=True)
+class ParsedPhone:
+    e164: str
+    is_valid: bool
+    is_mobile: bool
+    region_text: str  # e.g. "江苏省常州市"; empty when unknown
+
+
+def parse_phone(raw: str, *, region: str = DEFAULT_REGION) -> ParsedPhone | None:
+    """None when the text is not a phone number at all."""
+    digits = re.sub(r"[^\d+]", "", raw)
+    if not digits:
+        return None
+    try:
+        number = phonenumbers.parse(digits, region)
+    except phonenumbers.NumberParseException:
+        return None
+    is_valid = phonenumbers.is_valid_number(number)
+    number_type = phonenumbers.number_type(number)
+    return ParsedPhone(
+        e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        is_valid=is_valid,
+        is_mobile=number_type in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE),
+        region_text=geocoder.description_for_number(number, "zh") if is_valid else "",
+    )
+
+
+def split_region(region_text: str) -> tuple[str, str]:
+    """'江苏省常州市' -> ('江苏省', '常州市'); '北京市' -> ('北京市', '北京市')."""
+    if not region_text:
+        return "", ""
+    for city in _MUNICIPALITIES:
+        if region_text.startswith(city):
+            return city, city
+    if match := _PROVINCE_SUFFIX.match(region_text):
+        return match.group(1), match.group(2)
+    return region_text, ""
+
+
+def is_fake_mobile(national_number: str) -> bool:
+    """Patterns people type to get past a form: 13800000000, 12345678901, 11111111111."""
+    if len(set(national_number)) == 1:
+        return True
+    tail = national_number[3:]
+    if len(set(tail)) == 1:  # a real prefix and eight identical digits
+        return True
+    ascending = "01234567890123456789"
+    descending = "98765432109876543210"
+    return national_number in ascending or national_number in descending
+
+
+def company_key(company: str) -> str:
+    """A key under which "北京纷扬科技有限公司", "北京纷扬" and "纷扬科技" come close together:
+    lower-case, no brackets, punctuation, region prefix or legal suffix."""
+    key = _BRACKETS.sub("", to_half_width(company).lower())
+    key = _PUNCTUATION.sub("", key)
+    changed = True
+    while changed and key:
+        changed = False
+        for suffix in _LEGAL_SUFFIXES:
+            bare = suffix.replace(" ", "").replace(".", "").replace(",", "")
+            if key.endswith(bare) and len(key) > len(bare):
+                key = key[: -len(bare)]
+                changed = True
+        for prefix in _REGION_PREFIXES:
+            for form in (prefix + "市", prefix + "省", prefix):
+                if key.startswith(form) and len(key) > len(form) + 1:
+                    key = key[len(form) :]
+                    changed = True
+                    break
+    return key
+
+
+@dataclass
+class NormalisedLead:
+    fields: dict[str, Any]
+    mobile_problem: str | None = None  # a reason code when the mobile is present but unusable
+    phone_problem: str | None = None
+    email_problem: str | None = None
+
+
+_EMAIL = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
+
+
+def normalise_lead(raw: dict[str, Any]) -> NormalisedLead:
+    fields: dict[str, Any] = {name: clean_text(raw.get(name)) for name in TEXT_FIELDS if name in raw}
+    for name in TEXT_FIELDS:
+        fields.setdefault(name, "")
+    fields["notes"] = to_half_width(str(raw.get("notes") or "")).strip()
+    fields["annual_revenue"] = raw.get("annual_revenue")
+    fields["custom"] = raw.get("custom") or {}
+    result = NormalisedLead(fields=fields)
+
+    if mobile := fields["mobile"]:
+        parsed = parse_phone(mobile)
+        if parsed is None or not parsed.is_valid or not parsed.is_mobile:
+            result.mobile_problem = "invalid.mobile"
+        elif parsed.e164.startswith("+86") and is_fake_mobile(parsed.e164[3:]):
+            result.mobile_problem = "invalid.mobile"
+        else:
+            fields["mobile"] = parsed.e164
+            if not fields["province"] and not fields["city"]:
+                fields["province"], fields["city"] = split_region(parsed.region_text)
+    if phone := fields["phone"]:
+        parsed = parse_phone(phone)
+        if parsed is None or not parsed.is_valid:
+            result.phone_problem = "invalid.phone"
+        else:
+            fields["phone"] = parsed.e164
+            if not fields["province"] and not fields["city"] and parsed.region_text:
+                fields["province"], fields["city"] = split_region(parsed.region_text)
+    if email := fields["email"]:
+        fields["email"] = email = email.lower()
+        if len(email) > 254 or not _EMAIL.match(email) or ".." in email:
+            result.email_problem = "invalid.email"
+    fields["company_key"] = company_key(fields["company"]) if fields["company"] else ""
+    return result
+
+
+def search_text(fields: dict[str, Any]) -> str:
+    """What `q` searches: names, company, contacts (mobile also without +86)."""
+    mobile = fields.get("mobile", "")
+    parts = [fields.get("name", ""), fields.get("company", ""), mobile, mobile[3:] if mobile.startswith("+86") else "",
+             fields.get("email", ""), fields.get("wechat", ""), fields.get("phone", "")]
+    return " ".join(part for part in parts if part).lower()
