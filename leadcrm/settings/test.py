@@ -14,3 +14,9 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(DATA_DIR / "test-cache")}
     )
 }
+
+# Test databases are created and migrated as the owner; tests/conftest.py then switches every
+# connection to DB_APP_ROLE so row-level security applies to the code under test.
+DATABASES["default"]["OPTIONS"].pop("assume_role", None)  # noqa: F405
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+API_RATE_LIMIT_PER_MINUTE = 100_000

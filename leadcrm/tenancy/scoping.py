@@ -64,12 +64,11 @@ def tenant_scope(tenant_id: int) -> Iterator[None]:
     try:
         with transaction.atomic():
             _set_db_setting("app.tenant_id", str(tenant_id))
-            try:
-                yield
-            finally:
-                # A nested scope inside another tenant's transaction hands the setting back.
-                if previous is not None and previous != tenant_id and not connection.needs_rollback:
-                    _set_db_setting("app.tenant_id", str(previous))
+            yield
+        if connection.in_atomic_block and not connection.needs_rollback:
+            # Still inside the caller's transaction: hand back the caller's tenant (or none),
+            # since a released savepoint keeps the setting until the outer transaction ends.
+            _set_db_setting("app.tenant_id", "" if previous is None else str(previous))
     finally:
         deactivate_tenant(token)
 

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connections
+from rest_framework.test import APIClient
+
+from leadcrm.tenancy.models import Role
+from leadcrm.tenancy.scoping import tenant_scope
+from leadcrm.tenancy.services import CreatedTenant, api_key_create, membership_create, tenant_create, user_get_or_create
+
+PASSWORD = "Correct-Horse-9"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """After the test database is created and migrated as the owner, run every query of the
+    code under test as the non-owner app role, exactly as the product runs."""
+    for alias in connections:
+        connection = connections[alias]
+        connection.close()
+        if settings.DB_APP_ROLE:
+            connection.settings_dict["OPTIONS"]["assume_role"] = settings.DB_APP_ROLE
+    yield
+    for alias in connections:  # the owner drops the test database
+        connections[alias].close()
+        connections[alias].settings_dict["OPTIONS"].pop("assume_role", None)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    from django.core.cache import cache
+
+    cache.clear()  # rate-limit counters and axes state never leak between tests
+    yield
+
+
+def make_tenant(slug: str, *, with_api_key: bool = True) -> CreatedTenant:
+    return tenant_create(
+        slug=slug, name=f"{slug} 公司", admin_email=f"owner@{slug}.test", admin_password=PASSWORD,
+        with_api_key=with_api_key,
+    )
+
+
+@pytest.fixture
+def tenant_a(db: None) -> CreatedTenant:
+    return make_tenant("tenant-a")
+
+
+@pytest.fixture
+def tenant_b(db: None) -> CreatedTenant:
+    return make_tenant("tenant-b")
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def key_client(tenant_a: CreatedTenant) -> APIClient:
+    """An API client authenticated with tenant A's all-scopes key."""
+    client = APIClient()
+    assert tenant_a.api_key is not None
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tenant_a.api_key.raw_key}")
+    return client
+
+
+def client_with_scopes(created: CreatedTenant, scopes: list[str]) -> APIClient:
+    key = api_key_create(tenant=created.tenant, name="scoped", scopes=scopes)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.raw_key}")
+    return client
+
+
+def add_member(created: CreatedTenant, email: str, role: str = Role.REP, name: str = "") -> Any:
+    user = user_get_or_create(email=email, password=PASSWORD, name=name)
+    return membership_create(tenant=created.tenant, user=user, role=role, display_name=name or email)
+
+
+@pytest.fixture
+def in_tenant_a(tenant_a: CreatedTenant) -> Iterator[CreatedTenant]:
+    with tenant_scope(tenant_a.tenant.id):
+        yield tenant_a
