@@ -6,7 +6,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection, transaction
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -76,8 +75,8 @@ def _flatten_errors(data: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if connection.in_atomic_block:
-        transaction.set_rollback(True)  # an error response never leaves half a change behind
+    # No set_rollback here: the tenant transaction (TenantScopedViewSet) has already been
+    # rolled back by the time an exception reaches this handler.
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):

@@ -8,31 +8,44 @@ from leads.models import IntakeRecord, Lead, LeadStatus, Tier
 
 
 
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: DRF's CharField would turn 12 or 1.5 into text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)  # type: ignore[no-any-return]
+
+
+def _text(max_length: int) -> StrictCharField:
+    return StrictCharField(max_length=max_length, required=False, allow_blank=True, allow_null=True)
+
+
 class LeadCreateInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     """One submitted lead. Every field is optional; unknown fields are rejected so a typo
     ("moblie") never drops data silently."""
 
-    name = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
-    mobile = serializers.CharField(max_length=40, required=False, allow_blank=True, allow_null=True)
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, allow_null=True)
-    email = serializers.CharField(max_length=254, required=False, allow_blank=True, allow_null=True)
-    wechat = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True)
-    company = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True)
-    title = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
-    industry = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
-    company_size = serializers.CharField(max_length=50, required=False, allow_blank=True, allow_null=True)
+    name = _text(100)
+    mobile = _text(40)
+    phone = _text(40)
+    email = _text(254)
+    wechat = _text(64)
+    company = _text(200)
+    title = _text(100)
+    industry = _text(100)
+    company_size = _text(50)
     annual_revenue = serializers.DecimalField(
         max_digits=16, decimal_places=2, required=False, allow_null=True, min_value=0, coerce_to_string=False
     )
-    province = serializers.CharField(max_length=50, required=False, allow_blank=True, allow_null=True)
-    city = serializers.CharField(max_length=50, required=False, allow_blank=True, allow_null=True)
-    source = serializers.CharField(max_length=50, required=False, allow_blank=True, allow_null=True)
-    campaign = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
-    utm_source = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
-    utm_medium = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
-    utm_campaign = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
-    external_id = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
-    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, allow_null=True)
+    province = _text(50)
+    city = _text(50)
+    source = _text(50)
+    campaign = _text(100)
+    utm_source = _text(100)
+    utm_medium = _text(100)
+    utm_campaign = _text(100)
+    external_id = _text(100)
+    notes = _text(5000)
     custom = serializers.DictField(required=False, allow_null=True, allow_empty=True)
 
     def to_internal_value(self, data: Any) -> Any:

@@ -1,0 +1,21 @@
+"""OpenAPI descriptions of our authentication classes."""
+
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[misc]
+    target_class = "leadcrm.api.authentication.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer", "description": "An API key: `Authorization: Bearer lc_…`"}
+
+
+class SessionScheme(OpenApiAuthenticationExtension):  # type: ignore[misc]
+    target_class = "leadcrm.api.authentication.CsrfSessionAuthentication"
+    name = "Session"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
