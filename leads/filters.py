@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import django_filters
@@ -11,19 +12,30 @@ from django.utils.translation import gettext_lazy as _
 from leads.models import Grade, Lead, LeadStatus, Tier
 
 
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """ISO-8601 in any offset; compared in UTC (PostgreSQL refuses offsets past ±15:59)."""
+
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return super().filter(qs, value)
+
+
 class LeadFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=LeadStatus.choices, label=_("状态"))
     grade = django_filters.MultipleChoiceFilter(choices=Grade.choices, label=_("等级"))
     tier = django_filters.MultipleChoiceFilter(choices=Tier.choices, label=_("热度"))
     owner = django_filters.NumberFilter(field_name="owner_id", label=_("负责人"))
-    unassigned = django_filters.BooleanFilter(field_name="owner", lookup_expr="isnull", label=_("未分配"))
+    unassigned = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], method="filter_unassigned", label=_("未分配")
+    )
     pool = django_filters.NumberFilter(field_name="pool_id", label=_("线索池"))
     source = django_filters.CharFilter(field_name="source", label=_("来源"))
     province = django_filters.CharFilter(field_name="province", label=_("省份"))
     min_score = django_filters.NumberFilter(field_name="score_total", lookup_expr="gte", label=_("最低分"))
     max_score = django_filters.NumberFilter(field_name="score_total", lookup_expr="lte", label=_("最高分"))
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte", label=_("创建晚于"))
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt", label=_("创建早于"))
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte", label=_("创建晚于"))
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt", label=_("创建早于"))
     external_id = django_filters.CharFilter(field_name="external_id")
     mobile = django_filters.CharFilter(method="filter_mobile")
     email = django_filters.CharFilter(method="filter_email")
@@ -32,6 +44,9 @@ class LeadFilter(django_filters.FilterSet):
     class Meta:
         model = Lead
         fields: list[str] = []
+
+    def filter_unassigned(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
+        return queryset.filter(owner__isnull=value == "true")
 
     def filter_q(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
         value = value.strip().lower()

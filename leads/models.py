@@ -42,7 +42,7 @@ class Lead(TenantOwnedModel):
 
     name = models.CharField(max_length=100, blank=True)
     mobile = models.CharField(max_length=20, blank=True)  # E.164
-    phone = models.CharField(max_length=32, blank=True)  # E.164 when parseable, else as given
+    phone = models.CharField(max_length=40, blank=True)  # E.164 when parseable, else as given
     email = models.CharField(max_length=254, blank=True)  # lower-cased
     wechat = models.CharField(max_length=64, blank=True)
     company = models.CharField(max_length=200, blank=True)

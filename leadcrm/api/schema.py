@@ -19,3 +19,9 @@ class SessionScheme(OpenApiAuthenticationExtension):  # type: ignore[misc]
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
+
+
+def strip_trailing_slashes(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """Routes accept an optional trailing slash; the contract (API.md) documents none."""
+    result["paths"] = {path.rstrip("/") or "/": item for path, item in result.get("paths", {}).items()}
+    return result

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
+from django.utils import translation
 from rest_framework import exceptions, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -101,6 +102,10 @@ class TenantScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # DRF's dispatch, with the handler run inside the tenant's transaction and behind the
         # Idempotency-Key claim.
+        with translation.override("en"):  # API messages are English, like our own error texts
+            return self._dispatch(request, *args, **kwargs)
+
+    def _dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.args = args
         self.kwargs = kwargs
         drf_request = self.initialize_request(request, *args, **kwargs)

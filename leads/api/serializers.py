@@ -65,7 +65,7 @@ class LeadCreateInputSerializer(serializers.Serializer):  # type: ignore[type-ar
 
 
 class LeadBulkInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    leads = serializers.ListField(child=serializers.JSONField(), max_length=1000, allow_empty=False)
+    leads = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=1000, allow_empty=False)
 
 
 class ScoreOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]

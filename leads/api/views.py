@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
@@ -56,7 +57,9 @@ OUTCOME_STATUS = {"created": 201, "merged": 200, "updated": 200, "quarantined": 
         summary="List leads",
         parameters=[
             OpenApiParameter("ordering", OpenApiTypes.STR, enum=list(ORDERING_CHOICES)),
-            OpenApiParameter("page_size", OpenApiTypes.INT, description="At most 500."),
+            OpenApiParameter(
+                "page_size", {"type": "integer", "minimum": 1, "maximum": 500}, description="1 to 500; default 50."
+            ),
         ],
         responses={200: LeadOutputSerializer(many=True), 400: PROBLEM, 401: PROBLEM},
     ),
@@ -91,7 +94,17 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
         return super().list(request, *args, **kwargs)
 
     def filter_queryset(self, queryset: QuerySet[Lead]) -> QuerySet[Lead]:
-        filterset = LeadFilter(self.request.query_params, queryset=queryset, request=self.request)
+        params = self.request.query_params
+        filterset = LeadFilter(params, queryset=queryset, request=self.request)
+        # The browser form sends empty fields and means "any"; an integrator sending
+        # `created_before=` has a bug we should point out rather than silently ignore.
+        empty = {
+            name: ["Must not be empty: give a value or leave the parameter out."]
+            for name, filter_ in filterset.filters.items()
+            if name in params and params.get(name) == "" and not isinstance(filter_, django_filters.CharFilter)
+        }
+        if empty:
+            raise exceptions.ValidationError(empty)
         if not filterset.is_valid():
             raise exceptions.ValidationError(filterset.errors)
         return filterset.qs
