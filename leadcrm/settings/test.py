@@ -17,6 +17,9 @@ CACHES = {
 
 # Test databases are created and migrated as the owner; tests/conftest.py then switches every
 # connection to DB_APP_ROLE so row-level security applies to the code under test.
-DATABASES["default"]["OPTIONS"].pop("assume_role", None)  # noqa: F405
+# A Celery worker started by a test (tests/test_worker.py) sets DB_ASSUME_APP_ROLE=1 to run as
+# the app role from the start, as production workers do.
+if not env.bool("DB_ASSUME_APP_ROLE", default=False):
+    DATABASES["default"]["OPTIONS"].pop("assume_role", None)  # noqa: F405
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 API_RATE_LIMIT_PER_MINUTE = 100_000

@@ -74,6 +74,8 @@ def apply_row_level_security(**kwargs: Any) -> None:
         return  # post_migrate fires once per app; the work covers all of them at once
     if using != "default" or connection.vendor != "postgresql":
         return
+    if connection.settings_dict["OPTIONS"].get("assume_role"):
+        return  # running as the app role (e.g. post_migrate after a test flush): nothing to own
     statements: list[str] = []
     if role := settings.DB_APP_ROLE:
         statements += ensure_app_role_sql(role)

@@ -143,3 +143,26 @@ def tenant_create(
         tenant_defaults_install(tenant=tenant)
     api_key = api_key_create(tenant=tenant, name="default", created_by=user) if with_api_key else None
     return CreatedTenant(tenant=tenant, owner=owner, api_key=api_key)
+
+
+TENANT_SETTINGS_FIELDS = ("name", "timezone", "locale")
+
+
+def tenant_settings_update(*, tenant: Tenant, actor: User | None, **changes: Any) -> Tenant:
+    """Change the tenant's own settings; every change is written to the audit log."""
+    unknown = sorted(set(changes) - set(TENANT_SETTINGS_FIELDS))
+    if unknown:
+        raise ValidationError({name: ["Not a tenant setting."] for name in unknown})
+    diff = {name: [getattr(tenant, name), value] for name, value in changes.items() if getattr(tenant, name) != value}
+    if not diff:
+        return tenant
+    for name, (_, value) in diff.items():
+        setattr(tenant, name, value)
+    tenant.full_clean()
+    with tenant_scope(tenant.id):
+        tenant.save(update_fields=[*diff, "updated_at"])
+        audit_log_record(
+            tenant=tenant, actor=actor, action="tenant.settings_update", object_type="tenant", object_id=tenant.id,
+            changes={name: {"from": old, "to": new} for name, (old, new) in diff.items()},
+        )
+    return tenant

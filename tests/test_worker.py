@@ -1,0 +1,68 @@
+"""A real Celery worker process, against the test database and the configured broker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from leadcrm.tenancy.models import IdempotencyRecord
+from leadcrm.tenancy.scoping import tenant_scope
+from leadcrm.tenancy.tasks import idempotency_purge_task
+from tests.conftest import make_tenant
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
+    db = connection.settings_dict
+    host = db["HOST"] or "localhost"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "leadcrm.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DB_ASSUME_APP_ROLE": "1",
+    }
+    process = subprocess.Popen(  # noqa: S603 - fixed arguments
+        [sys.executable, "-m", "celery", "-A", "leadcrm", "worker", "--pool=solo", "--loglevel=WARNING",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        env=env, cwd=settings.BASE_DIR,
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_worker_purges_expired_idempotency_keys_in_every_tenant(celery_worker_process):
+    tenants = [make_tenant("worker-a", with_api_key=False).tenant, make_tenant("worker-b", with_api_key=False).tenant]
+    for tenant in tenants:
+        with tenant_scope(tenant.id):
+            old = IdempotencyRecord.objects.create(tenant=tenant, owner_key="user:1", key="old", request_fingerprint="x")
+            IdempotencyRecord.objects.filter(id=old.id).update(created_at=timezone.now() - timedelta(hours=25))
+            IdempotencyRecord.objects.create(tenant=tenant, owner_key="user:1", key="fresh", request_fingerprint="y")
+
+    idempotency_purge_task.delay()
+
+    def remaining() -> list[str]:
+        keys: list[str] = []
+        for tenant in tenants:
+            with tenant_scope(tenant.id):
+                keys += list(IdempotencyRecord.objects.order_by("key").values_list("key", flat=True))
+        return keys
+
+    deadline = time.monotonic() + 60
+    while remaining() != ["fresh", "fresh"] and time.monotonic() < deadline:
+        assert celery_worker_process.poll() is None, "the worker died"
+        time.sleep(0.5)
+    assert remaining() == ["fresh", "fresh"]
