@@ -104,12 +104,13 @@ else:
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 BROKER_FILESYSTEM_DIR = DATA_DIR / "broker"
 if CELERY_BROKER_URL == "filesystem://":
-    for _sub in ("out", "processed"):
+    for _sub in ("out", "processed", "control"):
         (BROKER_FILESYSTEM_DIR / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_FILESYSTEM_DIR / "out"),
         "data_folder_out": str(BROKER_FILESYSTEM_DIR / "out"),
         "processed_folder": str(BROKER_FILESYSTEM_DIR / "processed"),
+        "control_folder": str(BROKER_FILESYSTEM_DIR / "control"),
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = None
