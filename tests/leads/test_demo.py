@@ -1,0 +1,145 @@
+"""The demo tenant (`seed_demo`): what someone starting the product for the first time sees."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from io import StringIO
+
+import phonenumbers
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.utils import timezone
+
+from assignment.models import Pool
+from leadcrm.tenancy.models import ApiKey, AuditLog, Membership, Role, Tenant
+from leadcrm.tenancy.scoping import tenant_scope
+from leads.demo import ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_SLUG, MANAGER_EMAIL, STAFF_PASSWORD, _Seeder, demo_seed
+from leads.models import IntakeRecord, Lead, LeadStatus, LeadSubmission
+from leads.normalization import company_key, normalise_lead, search_text
+
+pytestmark = pytest.mark.django_db
+
+N = 200
+
+
+def _snapshot(tenant: Tenant) -> dict[str, object]:
+    with tenant_scope(tenant.id):
+        return {
+            "leads": sorted(Lead.objects.values_list("id", "updated_at")),
+            "memberships": Membership.objects.count(),
+            "keys": ApiKey.objects.count(),
+            "pools": Pool.objects.count(),
+            "intake": IntakeRecord.objects.count(),
+            "submissions": LeadSubmission.objects.count(),
+            "audit": AuditLog.objects.count(),
+            "users": User.objects.count(),
+        }
+
+
+def test_demo_tenant_has_staff_pools_and_realistic_leads(client):
+    result = demo_seed(leads=N, seed=7)
+    assert result.created
+    tenant = Tenant.objects.get(slug=DEMO_SLUG)
+    assert tenant.name == "演示科技有限公司" and result.tenant == tenant
+
+    with tenant_scope(tenant.id):
+        reps = list(Membership.objects.filter(role=Role.REP).select_related("user"))
+        assert 6 <= len(reps) <= 8
+        assert all(m.team and re.search(r"[\u4e00-\u9fff]", m.display_name) for m in reps)
+        assert Membership.objects.filter(role=Role.MANAGER, user__email=MANAGER_EMAIL).exists()
+        assert Membership.objects.filter(role=Role.OWNER, user__email=ADMIN_EMAIL).exists()
+        assert {"公海池", "华东线索池", "展会线索池"} <= set(Pool.objects.values_list("name", flat=True))
+
+        leads = list(Lead.objects.all())
+        assert len(leads) == N
+        for lead in leads:
+            number = phonenumbers.parse(lead.mobile)
+            assert re.fullmatch(r"\+861[3-9]\d{9}", lead.mobile) and phonenumbers.is_valid_number(number), lead.mobile
+            assert lead.province.endswith(("省", "市", "自治区")) and lead.city, (lead.mobile, lead.province)
+            # the columns the intake pipeline fills are filled the same way for every lead
+            normalised = normalise_lead({"mobile": lead.mobile}).fields
+            assert (lead.province, lead.city) == (normalised["province"], normalised["city"])
+            assert lead.company_key == (company_key(lead.company) if lead.company else "")
+            assert lead.search_text == search_text(lead.__dict__)
+            assert lead.tier == ("hot" if lead.score_total >= 80 else "warm" if lead.score_total >= 50 else "cold")
+            assert lead.is_mature == (lead.score_total >= 50)
+            assert lead.grade == ("A" if lead.score_static >= 75 else "B" if lead.score_static >= 50
+                                  else "C" if lead.score_static >= 25 else "D")
+            assert lead.level == (1 if lead.score_dynamic >= 60 else 2 if lead.score_dynamic >= 30 else 3)
+            assert lead.pool_id is not None
+            if lead.owner_id:
+                assert lead.owner_assigned_at is not None and lead.owner_assigned_at >= lead.created_at
+
+        assert len({lead.mobile for lead in leads}) == N
+        assert len({lead.source for lead in leads}) >= 6
+        channels = {"官网", "抖音", "展会", "公众号", "百度推广", "线下活动", "客户转介绍", "知乎"}
+        assert {lead.source for lead in leads} <= channels
+        assert len({lead.province for lead in leads}) >= 10
+        assert any(lead.utm_source for lead in leads) and any(lead.email for lead in leads)
+        assert sum(1 for lead in leads if "有限公司" in lead.company) > N * 0.8
+
+        rep_ids = {m.user_id for m in reps}
+        owned = [lead for lead in leads if lead.owner_id]
+        assert {lead.owner_id for lead in owned} <= rep_ids
+        assert 0.45 * N <= len(owned) <= 0.8 * N
+        statuses = {lead.status for lead in leads}
+        assert {LeadStatus.PENDING, LeadStatus.FOLLOWING, LeadStatus.CONVERTED} <= statuses
+        assert all(lead.owner_id is None for lead in leads if lead.status == LeadStatus.RETURNED)
+
+        now = timezone.now()
+        created = [lead.created_at for lead in leads]
+        assert max(created) <= now and min(created) >= now - timedelta(days=181)
+        assert min(created) < now - timedelta(days=90)  # spread out, not all "just now"
+
+        reasons = {reason for record in IntakeRecord.objects.all() for reason in record.reasons}
+        assert IntakeRecord.objects.count() >= 15
+        assert {"no_contact", "invalid.mobile", "invalid.email", "sensitive_word"} <= reasons
+        assert LeadSubmission.objects.exists()  # re-submissions collected (归集) into their leads
+        assert AuditLog.objects.filter(action="lead.owner_change").count() == len(owned)
+
+    # the printed log-ins work
+    assert User.objects.get(email=ADMIN_EMAIL).check_password(ADMIN_PASSWORD)
+    assert all(m.user.check_password(STAFF_PASSWORD) for m in reps)
+    assert result.api_key and result.api_key.startswith("lc_")
+    response = client.get("/api/v1/leads", HTTP_AUTHORIZATION=f"Bearer {result.api_key}")
+    assert response.status_code == 200 and response.json()["results"]
+
+
+def test_seeding_twice_changes_nothing():
+    first = demo_seed(leads=50, seed=1)
+    before = _snapshot(first.tenant)
+    second = demo_seed(leads=80, seed=2)
+    assert not second.created and second.api_key is None
+    assert second.tenant == first.tenant and Tenant.objects.filter(slug=DEMO_SLUG).count() == 1
+    assert _snapshot(first.tenant) == before
+    assert [login.email for login in second.logins] == [login.email for login in first.logins]
+
+
+def test_command_prints_the_log_ins_every_time():
+    out = StringIO()
+    call_command("seed_demo", "--leads", "40", stdout=out)
+    text = out.getvalue()
+    assert f"{ADMIN_EMAIL} / {ADMIN_PASSWORD}" in text
+    assert f"rep1@demo.leadcrm.local / {STAFF_PASSWORD}" in text and f"{MANAGER_EMAIL} / {STAFF_PASSWORD}" in text
+    assert re.search(r"lc_[0-9a-f]{12}_\S+", text)
+
+    again = StringIO()
+    call_command("seed_demo", stdout=again)
+    assert "already exists" in again.getvalue() and f"{ADMIN_EMAIL} / {ADMIN_PASSWORD}" in again.getvalue()
+    assert not re.search(r"lc_[0-9a-f]{12}_\S+", again.getvalue())
+    with tenant_scope(Tenant.objects.get(slug=DEMO_SLUG).id):
+        assert Lead.objects.count() == 40
+
+
+def test_same_seed_same_leads():
+    tenant = Tenant(slug="x", name="x", timezone="Asia/Shanghai")
+    now = timezone.now()
+
+    def payloads(seed: int) -> list[dict[str, object]]:
+        seeder = _Seeder(tenant=tenant, owner=None, leads=0, seed=seed, now=now)  # type: ignore[arg-type]
+        return [seeder._payload(now - timedelta(days=i), "抖音", None)[0] for i in range(20)]
+
+    assert payloads(5) == payloads(5)
+    assert payloads(5) != payloads(6)
