@@ -17,10 +17,11 @@ class TenantOwnedModel(TimestampedModel):
     """A row that belongs to one tenant. `objects` is scoped and fails closed; row-level
     security (see leadcrm/tenancy/rls.py) backs it for raw SQL and related managers."""
 
-    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="+")
+    # No index of its own: every table's composite indexes and unique keys start with tenant_id.
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
 
     objects = TenantManager()  # application code: always scoped
-    all_tenants = models.Manager()  # admin, migrations, factories, cross-tenant jobs only
+    all_tenants = models.Manager()  # noqa: DJ012 - admin, migrations, factories, cross-tenant jobs only
 
     class Meta:
         abstract = True

@@ -22,9 +22,9 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
 
 
 class LeadFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=LeadStatus.choices, label=_("状态"))
-    grade = django_filters.MultipleChoiceFilter(choices=Grade.choices, label=_("等级"))
-    tier = django_filters.MultipleChoiceFilter(choices=Tier.choices, label=_("热度"))
+    status = django_filters.MultipleChoiceFilter(choices=LeadStatus.choices, distinct=False, label=_("状态"))
+    grade = django_filters.MultipleChoiceFilter(choices=Grade.choices, distinct=False, label=_("等级"))
+    tier = django_filters.MultipleChoiceFilter(choices=Tier.choices, distinct=False, label=_("热度"))
     owner = django_filters.NumberFilter(field_name="owner_id", label=_("负责人"))
     unassigned = django_filters.ChoiceFilter(
         choices=[("true", "true"), ("false", "false")], method="filter_unassigned", label=_("未分配")

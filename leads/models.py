@@ -5,6 +5,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from leadcrm.models import TenantOwnedModel
@@ -35,10 +36,14 @@ class Grade(models.TextChoices):
 
 class Lead(TenantOwnedModel):
     status = models.CharField(max_length=16, choices=LeadStatus.choices, default=LeadStatus.PENDING)
+    # Lead FKs carry no single-column index: the (tenant, owner|pool, …) composites serve every
+    # query, and each extra index costs on every insert (intake speed is a feature).
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
-    pool = models.ForeignKey("assignment.Pool", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    pool = models.ForeignKey(
+        "assignment.Pool", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
 
     name = models.CharField(max_length=100, blank=True)
     mobile = models.CharField(max_length=20, blank=True)  # E.164
@@ -62,7 +67,9 @@ class Lead(TenantOwnedModel):
     notes = models.TextField(blank=True)
     custom = models.JSONField(default=dict, blank=True)
     tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
-    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     search_text = models.TextField(blank=True)  # name, company, contacts: one trigram index for `q`
 
     # Score, denormalised so the list filters and sorts on indexed columns. Written only by the
@@ -77,7 +84,7 @@ class Lead(TenantOwnedModel):
     is_mature = models.BooleanField(default=False)
 
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     owner_assigned_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
@@ -105,6 +112,9 @@ class Lead(TenantOwnedModel):
             models.Index(fields=["tenant", "wechat"], name="lead_tenant_wechat_idx", condition=~models.Q(wechat="")),
             models.Index(
                 fields=["tenant", "company_key"], name="lead_tenant_company_key_idx", condition=~models.Q(company_key="")
+            ),
+            models.Index(
+                fields=["tenant", "duplicate_of"], name="lead_tenant_duplicate_idx", condition=Q(duplicate_of__isnull=False)
             ),
             GinIndex(
                 fields=["tenant", "search_text"], opclasses=["int8_ops", "gin_trgm_ops"], name="lead_search_trgm_idx"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -32,10 +33,7 @@ _LEGAL_SUFFIXES = (
 )
 _REGION_PREFIXES = tuple(
     sorted(
-        """北京 上海 天津 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 四川 贵州
-        云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门 深圳 广州 杭州 南京 苏州 成都 武汉 西安 长沙 郑州 青岛
-        厦门 宁波 无锡 合肥 福州 济南 大连 沈阳 哈尔滨 长春 昆明 南昌 南宁 贵阳 太原 石家庄 珠海 佛山 东莞 中山 常州 温州
-        烟台 唐山 徐州 绍兴 嘉兴 金华 台州 泉州 惠州""".split(),
+        ["北京", "上海", "天津", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海", "台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门", "深圳", "广州", "杭州", "南京", "苏州", "成都", "武汉", "西安", "长沙", "郑州", "青岛", "厦门", "宁波", "无锡", "合肥", "福州", "济南", "大连", "沈阳", "哈尔滨", "长春", "昆明", "南昌", "南宁", "贵阳", "太原", "石家庄", "珠海", "佛山", "东莞", "中山", "常州", "温州", "烟台", "唐山", "徐州", "绍兴", "嘉兴", "金华", "台州", "泉州", "惠州"],
         key=len,
         reverse=True,
     )
@@ -63,11 +61,32 @@ class ParsedPhone:
     region_text: str  # e.g. "江苏省常州市"; empty when unknown
 
 
+_CN_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+
+
+@lru_cache(maxsize=65_536)
+def _cn_mobile_block(prefix7: str) -> tuple[bool, bool, str]:
+    """Validity, mobile-ness and region of a Chinese mobile number block (号段): libphonenumber
+    decides these from the first seven digits, so a block is parsed once, not every lead."""
+    try:
+        number = phonenumbers.parse(prefix7 + "0000", "CN")
+    except phonenumbers.NumberParseException:  # e.g. 179xx: read as a carrier-select prefix
+        return False, False, ""
+    is_valid = phonenumbers.is_valid_number(number)
+    number_type = phonenumbers.number_type(number)
+    is_mobile = number_type in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    return is_valid, is_mobile, geocoder.description_for_number(number, "zh") if is_valid else ""
+
+
 def parse_phone(raw: str, *, region: str = DEFAULT_REGION) -> ParsedPhone | None:
     """None when the text is not a phone number at all."""
     digits = re.sub(r"[^\d+]", "", raw)
     if not digits:
         return None
+    if region == "CN" and (match := _CN_MOBILE.match(digits)):
+        national = match.group(1)
+        is_valid, is_mobile, region_text = _cn_mobile_block(national[:7])
+        return ParsedPhone(e164=f"+86{national}", is_valid=is_valid, is_mobile=is_mobile, region_text=region_text)
     try:
         number = phonenumbers.parse(digits, region)
     except phonenumbers.NumberParseException:
@@ -150,9 +169,7 @@ def normalise_lead(raw: dict[str, Any]) -> NormalisedLead:
 
     if mobile := fields["mobile"]:
         parsed = parse_phone(mobile)
-        if parsed is None or not parsed.is_valid or not parsed.is_mobile:
-            result.mobile_problem = "invalid.mobile"
-        elif parsed.e164.startswith("+86") and is_fake_mobile(parsed.e164[3:]):
+        if parsed is None or not parsed.is_valid or not parsed.is_mobile or (parsed.e164.startswith("+86") and is_fake_mobile(parsed.e164[3:])):
             result.mobile_problem = "invalid.mobile"
         else:
             fields["mobile"] = parsed.e164

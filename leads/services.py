@@ -16,6 +16,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from leadcrm.tenancy.models import ApiKey, AuditLog, Tenant
@@ -61,13 +62,20 @@ def tenant_defaults_install(*, tenant: Tenant) -> None:
     Pool.objects.get_or_create(tenant=tenant, name="公海池", defaults={"is_default": True, "description": "默认线索池"})
 
 
-def custom_fields_validate(*, tenant: Tenant, custom: Any) -> dict[str, Any]:
+def custom_field_definitions(*, tenant: Tenant) -> dict[str, CustomField]:
+    return {f.key: f for f in CustomField.objects.filter(tenant=tenant)}
+
+
+def custom_fields_validate(
+    *, tenant: Tenant, custom: Any, definitions: dict[str, CustomField] | None = None
+) -> dict[str, Any]:
     """Check `custom` against the tenant's custom fields; returns the cleaned object."""
     if custom in (None, ""):
         return {}
     if not isinstance(custom, dict):
         raise ValidationError({"custom": ["Must be a JSON object of custom field keys to values."]})
-    definitions = {f.key: f for f in CustomField.objects.filter(tenant=tenant)}
+    if definitions is None:
+        definitions = custom_field_definitions(tenant=tenant)
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = {}
     for key, value in custom.items():
@@ -191,21 +199,30 @@ def lead_intake_many(
     cutoff = now - DEDUP_WINDOW
     mobiles = {i.fields["mobile"] for i in accepted if i.fields["mobile"]}
     emails = {i.fields["email"] for i in accepted if i.fields["email"]}
+    name_company = {(i.fields["company_key"], i.fields["name"]) for i in accepted if i.fields["company_key"] and i.fields["name"]}
     by_mobile: dict[str, Lead] = {}
     by_email: dict[str, Lead] = {}
-    if mobiles:
-        for lead in Lead.objects.filter(mobile__in=mobiles, created_at__gte=cutoff).order_by("created_at", "id"):
-            by_mobile.setdefault(lead.mobile, lead)
-    if emails:
-        for lead in Lead.objects.filter(email__in=emails, created_at__gte=cutoff).order_by("created_at", "id"):
-            by_email.setdefault(lead.email, lead)
-    name_company = {(i.fields["company_key"], i.fields["name"]) for i in accepted if i.fields["company_key"] and i.fields["name"]}
     by_company_name: dict[tuple[str, str], Lead] = {}
+    conditions = Q()
+    # Each branch repeats its partial index's predicate (x <> ''): PostgreSQL proves that
+    # `x IN (...)` implies it only for lists of up to 100 values, and a bulk batch has 1000.
+    if mobiles:
+        conditions |= Q(mobile__in=mobiles) & ~Q(mobile="")
+    if emails:
+        conditions |= Q(email__in=emails) & ~Q(email="")
     if name_company:
-        for lead in Lead.objects.filter(
-            company_key__in={c for c, _ in name_company}, name__in={n for _, n in name_company}, created_at__gte=cutoff
-        ).order_by("created_at", "id"):
-            by_company_name.setdefault((lead.company_key, lead.name), lead)
+        conditions |= (
+            Q(company_key__in={c for c, _ in name_company}, name__in={n for _, n in name_company}) & ~Q(company_key="")
+        )
+    if conditions:
+        # One round trip for all three rules; the oldest match wins for each key.
+        for lead in Lead.objects.filter(conditions, created_at__gte=cutoff).order_by("created_at", "id"):
+            if lead.mobile in mobiles:
+                by_mobile.setdefault(lead.mobile, lead)
+            if lead.email in emails:
+                by_email.setdefault(lead.email, lead)
+            if (lead.company_key, lead.name) in name_company:
+                by_company_name.setdefault((lead.company_key, lead.name), lead)
 
     to_create: list[Lead] = []
     submissions: list[LeadSubmission] = []
@@ -261,7 +278,15 @@ def lead_intake_many(
         item.outcome = IntakeOutcome(outcome="created", lead=lead)
 
     if to_create:
+        # A lead may point at one created earlier in this batch, which had no id when linked.
+        in_batch_links = [(lead, lead.duplicate_of) for lead in to_create if lead.duplicate_of and not lead.duplicate_of.pk]
+        for lead, _ in in_batch_links:
+            lead.duplicate_of = None
         Lead.objects.bulk_create(to_create)
+        for lead, source in in_batch_links:
+            lead.duplicate_of = source
+        if in_batch_links:
+            Lead.objects.bulk_update([lead for lead, _ in in_batch_links], ["duplicate_of"])
     for submission in submissions:
         submission.lead_id = submission.lead.id  # the source may have been created in this batch
     if submissions:

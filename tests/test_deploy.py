@@ -12,7 +12,7 @@ from django.conf import settings
 
 def test_check_deploy_is_clean_in_production_settings():
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},  # set by browser tests
         "DJANGO_SETTINGS_MODULE": "leadcrm.settings.production",
         "SECRET_KEY": "a-long-random-production-secret-key-for-the-deploy-check-0123456789",
         "ALLOWED_HOSTS": "crm.example.com",

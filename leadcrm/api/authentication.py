@@ -6,12 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from leadcrm.tenancy.models import ApiKey
-from leadcrm.tenancy.selectors import api_key_get_by_prefix
+from leadcrm.tenancy.selectors import API_KEY_CACHE_SECONDS, api_key_cache_key, api_key_get_by_prefix
 from leadcrm.tenancy.services import api_key_hash, api_key_split
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # don't write a row on every request
@@ -65,6 +66,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
             with tenant_scope(api_key.tenant_id):
                 ApiKey.objects.filter(id=api_key.id).update(last_used_at=now)
+            api_key.last_used_at = now
+            cache.set(api_key_cache_key(api_key.prefix), api_key, timeout=API_KEY_CACHE_SECONDS)
         return ApiKeyPrincipal(api_key=api_key), api_key
 
     def authenticate_header(self, request: Request) -> str:

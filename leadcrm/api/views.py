@@ -32,7 +32,7 @@ from leadcrm.api.permissions import HasScope
 from leadcrm.api.throttling import ApiKeyRateThrottle
 from leadcrm.tenancy.models import Membership, Tenant
 from leadcrm.tenancy.scoping import tenant_scope
-from leadcrm.tenancy.selectors import membership_get, membership_list_for_user
+from leadcrm.tenancy.selectors import membership_list_for_user
 
 SESSION_TENANT_KEY = "active_tenant_id"
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db.models import QuerySet
 
 from leadcrm.tenancy.models import ApiKey, Membership, Tenant
@@ -30,9 +31,24 @@ def membership_get(*, user: User, tenant: Tenant) -> Membership | None:
         )
 
 
+API_KEY_CACHE_SECONDS = 60
+
+
+def api_key_cache_key(prefix: str) -> str:
+    return f"api-key:{prefix}"
+
+
 def api_key_get_by_prefix(*, prefix: str) -> ApiKey | None:
-    with identity_lookup(api_key_prefix=prefix):
-        return ApiKey.all_tenants.filter(prefix=prefix).select_related("tenant").first()
+    """The key with this public prefix, with its tenant and creator. Cached briefly in the shared
+    cache (every request of an integration needs it); revoking a key deletes the entry."""
+    cache_key = api_key_cache_key(prefix)
+    api_key = cache.get(cache_key)
+    if api_key is None:
+        with identity_lookup(api_key_prefix=prefix):
+            api_key = ApiKey.all_tenants.filter(prefix=prefix).select_related("tenant", "created_by").first()
+        if api_key is not None:
+            cache.set(cache_key, api_key, timeout=API_KEY_CACHE_SECONDS)
+    return api_key
 
 
 def member_list(*, tenant: Tenant) -> QuerySet[Membership]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -13,8 +14,13 @@ from django.utils.text import slugify
 
 from leadcrm.tenancy.models import ALL_SCOPES, ApiKey, AuditLog, Membership, Role, Tenant
 from leadcrm.tenancy.scoping import tenant_scope
+from leadcrm.tenancy.selectors import api_key_cache_key
 
 API_KEY_PREFIX_LENGTH = 12
+# Top-level paths a tenant slug would shadow (pages live under /<tenant_slug>/…).
+RESERVED_SLUGS = frozenset(
+    {"login", "logout", "switch-tenant", "i18n", "api", "healthz", "static", "admin", "media", "docs", "favicon.ico"}
+)
 
 
 def api_key_hash(raw_key: str) -> str:
@@ -83,6 +89,10 @@ def api_key_revoke(*, tenant: Tenant, api_key_id: int, revoked_by: User | None =
         if api_key.revoked_at is None:
             api_key.revoked_at = timezone.now()
             api_key.save(update_fields=["revoked_at", "updated_at"])
+            # Authentication caches keys: drop the entry now, and again after commit in case a
+            # concurrent request re-cached the old row in between.
+            cache.delete(api_key_cache_key(api_key.prefix))
+            transaction.on_commit(lambda: cache.delete(api_key_cache_key(api_key.prefix)))
             audit_log_record(
                 tenant=tenant, actor=revoked_by, action="api_key.revoke", object_type="api_key", object_id=api_key.id
             )
@@ -132,6 +142,8 @@ def tenant_create(
     """A tenant with its owner, the default configuration, and optionally an all-scopes key."""
     if slug != slugify(slug) or not slug:
         raise ValidationError({"slug": ["Use lower-case letters, digits and hyphens only."]})
+    if slug in RESERVED_SLUGS:
+        raise ValidationError({"slug": [f"'{slug}' is reserved for the application's own pages; choose another slug."]})
     if Tenant.objects.filter(slug=slug).exists():
         raise ValidationError({"slug": [f"A tenant with slug '{slug}' already exists."]})
     tenant = Tenant.objects.create(slug=slug, name=name, timezone=timezone_name, locale=locale)

@@ -7,7 +7,6 @@ from rest_framework import serializers
 from leads.models import IntakeRecord, Lead, LeadStatus, Tier
 
 
-
 class StrictCharField(serializers.CharField):
     """A string, and only a string: DRF's CharField would turn 12 or 1.5 into text."""
 

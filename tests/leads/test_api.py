@@ -316,3 +316,39 @@ def test_bad_list_parameters_are_400(key_client, query):
 @pytest.mark.parametrize("path", ["/api/v1/leads/abc", "/api/v1/leads/99999999999999999999", "/api/v1/leads/0"])
 def test_nonexistent_lead_ids_are_404(key_client, path):
     assert key_client.get(path).status_code == 404
+
+
+def test_bulk_links_a_company_duplicate_to_a_lead_created_earlier_in_the_same_batch(key_client, tenant_a):
+    leads = [
+        {"name": "王萱强", "company": "天津合汇软件股份有限公司", "mobile": "15241586834"},
+        {"name": "王萱强", "company": "合汇软件", "mobile": "15186570704"},
+    ]
+    results = post(key_client, "/api/v1/leads/bulk", {"leads": leads}).json()["results"]
+    assert [r["outcome"] for r in results] == ["created", "created"]
+    with tenant_scope(tenant_a.tenant.id):
+        second = Lead.objects.get(id=results[1]["lead"]["id"])
+    assert second.duplicate_of_id == results[0]["lead"]["id"]
+
+
+def test_custom_fields_are_validated_against_the_tenants_definitions(key_client, tenant_a):
+    from leads.models import CustomField
+
+    with tenant_scope(tenant_a.tenant.id):
+        CustomField.objects.create(tenant=tenant_a.tenant, key="budget", label="预算", field_type="number")
+        CustomField.objects.create(
+            tenant=tenant_a.tenant, key="stage", label="阶段", field_type="choice", choices=["新建", "试用"]
+        )
+    ok = post(key_client, "/api/v1/leads", {"mobile": "13912345678", "custom": {"budget": 5000, "stage": "试用"}})
+    assert ok.status_code == 201 and ok.json()["lead"]["custom"] == {"budget": 5000, "stage": "试用"}
+    leads = [{"mobile": "13712340001", "custom": {"budget": "很多"}}, {"mobile": "13712340002", "custom": {"stage": "x"}}]
+    results = post(key_client, "/api/v1/leads/bulk", {"leads": leads}).json()["results"]
+    assert results[0]["errors"] == {"custom.budget": ["Must be a number."]}
+    assert "custom.stage" in results[1]["errors"]
+    assert counts(tenant_a) == (1, 0)
+
+
+@pytest.mark.parametrize("body", ["null", '"text"', "42"])
+def test_a_body_that_is_not_an_object_is_400(key_client, tenant_a, body):
+    response = key_client.post("/api/v1/leads", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert counts(tenant_a) == (0, 0)

@@ -86,3 +86,11 @@ def test_rate_limit_answers_429_with_retry_after(key_client, tenant_a):
     assert 1 <= int(response["Retry-After"]) <= 60
     assert post(key_client, BODY).status_code == 429
     assert lead_count(tenant_a) == 0
+
+
+def test_revoking_a_key_in_use_takes_effect_at_once(key_client, tenant_a):
+    from leadcrm.tenancy.services import api_key_revoke
+
+    assert key_client.get("/api/v1/leads").status_code == 200  # the key is now cached
+    api_key_revoke(tenant=tenant_a.tenant, api_key_id=tenant_a.api_key.api_key.id)
+    assert key_client.get("/api/v1/leads").status_code == 401

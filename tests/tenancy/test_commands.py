@@ -41,3 +41,10 @@ def test_create_tenant_without_api_key_flag_has_no_key():
     out = StringIO()
     call_command("create_tenant", *ARGS, stdout=out)
     assert "api_key" not in json.loads(out.getvalue().strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("slug", ["login", "api", "Not A Slug"])
+def test_create_tenant_refuses_reserved_or_malformed_slugs(slug):
+    with pytest.raises(CommandError):
+        call_command("create_tenant", slug, *ARGS[1:], stdout=StringIO())
+    assert not Tenant.objects.exists()

@@ -52,13 +52,17 @@ def test_queries_run_as_the_app_role_not_the_owner(db):
 def test_writing_a_row_for_another_tenant_is_refused(tenant_a, tenant_b):
     from django.db import DatabaseError, transaction
 
-    with tenant_scope(tenant_a.tenant.id), pytest.raises(DatabaseError), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO assignment_pool (tenant_id, name, description, is_default, created_at, updated_at)"
-                " VALUES (%s, 'stolen', '', false, now(), now())",
-                [tenant_b.tenant.id],
-            )
+    with (
+        tenant_scope(tenant_a.tenant.id),
+        pytest.raises(DatabaseError),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO assignment_pool (tenant_id, name, description, is_default, created_at, updated_at)"
+            " VALUES (%s, 'stolen', '', false, now(), now())",
+            [tenant_b.tenant.id],
+        )
 
 
 def test_every_tenant_table_has_forced_row_level_security(db):
@@ -69,7 +73,7 @@ def test_every_tenant_table_has_forced_row_level_security(db):
             "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = ANY(%s)", [tables]
         )
         rows = {name: (enabled, forced) for name, enabled, forced in cursor.fetchall()}
-    assert rows == {table: (True, True) for table in tables}
+    assert rows == dict.fromkeys(tables, (True, True))
 
 
 def test_every_tenant_unique_constraint_includes_tenant(db):

@@ -1,0 +1,1115 @@
+"""`make bench`: LeadCRM's performance figures, each beside a baseline measured in the same run.
+
+    python -m leadcrm.bench [--duration 20] [--fresh] [--leads 1000000] [--only post,bulk,...]
+
+What it does, all against a dedicated database (`leadcrm_bench`, reused when it already holds
+the leads so reruns are fast; `--fresh` drops it):
+
+1. `migrate` as the owner (a subprocess with DB_RUN_AS_OWNER=1), then a bench tenant with an
+   API key, a few reps and a browser session (a Django subprocess: this process never imports
+   Django, so the caller's settings cannot leak in).
+2. Loads the leads with `COPY` (secondary indexes dropped and rebuilt in the same transaction,
+   so an interrupted load leaves nothing half done), then `ANALYZE`.
+3. Starts gunicorn on loopback (DEBUG off, persistent DB connections, the app role with RLS,
+   rate limit raised so it never 429s) and drives it with `wrk` (installed with apt when
+   missing and allowed) or, as a fallback, Python threads on keep-alive connections.
+4. Runs the benchmarks of `BENCHMARKS` and prints one table; `.data/bench/last.json` keeps it.
+5. Deletes what the benchmarks inserted and vacuums, so the next run starts from the same data.
+
+Adding a row: write `def bench_x(ctx: Context) -> list[Row]` and decorate it with
+`@benchmark("x", "what it measures")`; it gets the running server, the API key and helpers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import math
+import os
+import platform
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+OUT_DIR = BASE_DIR / ".data" / "bench"
+BENCH_SLUG = "bench"
+BENCH_OWNER_EMAIL = "owner@bench.test"
+REPS = 20
+LEAD_TABLE = "leads_lead"
+# Mobiles the benchmarks submit start with 199; the loaded data never uses that prefix, so a
+# benchmark submission is never collected (归集) into a loaded lead.
+BENCH_MOBILE_PREFIX = "199"
+
+
+# --------------------------------------------------------------------------------------------
+# results table and the registry
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Row:
+    name: str
+    result: str
+    baseline: str
+    target: str
+    ok: bool | None  # None: informational / not applicable
+    note: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def mark(self) -> str:
+        return {True: "PASS", False: "FAIL", None: "info"}[self.ok] if self.result != "n/a" else "n/a"
+
+
+@dataclass
+class Benchmark:
+    key: str
+    title: str
+    func: Callable[[Context], list[Row]]
+
+
+BENCHMARKS: list[Benchmark] = []
+
+
+def benchmark(key: str, title: str) -> Callable[[Callable[[Context], list[Row]]], Callable[[Context], list[Row]]]:
+    """Register a benchmark; rows appear in the table in registration order."""
+
+    def register(func: Callable[[Context], list[Row]]) -> Callable[[Context], list[Row]]:
+        BENCHMARKS.append(Benchmark(key=key, title=title, func=func))
+        return func
+
+    return register
+
+
+def render_table(rows: list[Row]) -> str:
+    headers = ("Benchmark", "Result", "Baseline (same run)", "Target", "")
+    cells = [headers] + [(r.name, r.result, r.baseline, r.target, r.mark) for r in rows]
+
+    def width(text: str) -> int:  # CJK takes two columns in a terminal
+        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+    widths = [max(width(row[i]) for row in cells) for i in range(len(headers))]
+    lines = []
+    for n, row in enumerate(cells):
+        lines.append(" | ".join(text + " " * (widths[i] - width(text)) for i, text in enumerate(row)).rstrip())
+        if n == 0:
+            lines.append("-+-".join("-" * w for w in widths))
+    notes = [f"  [{r.name}] {r.note}" for r in rows if r.note]
+    return "\n".join(lines + ([""] + notes if notes else []))
+
+
+# --------------------------------------------------------------------------------------------
+# the context every benchmark gets
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Context:
+    args: argparse.Namespace
+    dsn: str
+    host: str
+    port: int
+    api_key: str
+    tenant_id: int
+    tenant_slug: str
+    session_key: str
+    min_id: int
+    max_id: int
+    search_words: dict[str, str]
+    loadgen: str  # "wrk" or "python"
+    mobile_base: int
+    _mobile_next: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+    def take_numbers(self, count: int) -> int:
+        """Reserve `count` distinct bench mobile numbers; returns the first."""
+        with self._lock:
+            first = self.mobile_base + self._mobile_next
+            self._mobile_next += count
+            return first
+
+    def connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(self.host, self.port, timeout=60)
+
+
+# --------------------------------------------------------------------------------------------
+# realistic data
+# --------------------------------------------------------------------------------------------
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国志红玉文斌宇浩欣怡涵萱诗雨晨鑫琪俊凯婷雪慧琳颖佳鹏辉飞峰"
+BRAND_CHARS = "纷扬创新华信达通宏远博瑞恒泰鼎盛天成锦程智汇云启星辰美邦安捷立讯科海蓝卓越联合正阳金石凯德润鸿运东方"
+INDUSTRIES = [
+    ("科技", "软件与信息服务"), ("信息技术", "软件与信息服务"), ("网络", "互联网"), ("贸易", "批发零售"),
+    ("制造", "制造业"), ("医疗器械", "医疗健康"), ("教育咨询", "教育培训"), ("物流", "交通物流"),
+    ("电子", "电子元器件"), ("新材料", "化工材料"), ("餐饮管理", "餐饮"), ("建筑工程", "建筑"),
+]
+SUFFIXES = [("有限公司", 60), ("股份有限公司", 15), ("集团", 5), ("科技有限公司", 0), ("", 20)]
+REGIONS = [
+    ("北京市", "北京市", 9), ("上海市", "上海市", 9), ("广东省", "深圳市", 8), ("广东省", "广州市", 7),
+    ("浙江省", "杭州市", 6), ("江苏省", "南京市", 4), ("江苏省", "苏州市", 4), ("四川省", "成都市", 4),
+    ("湖北省", "武汉市", 3), ("陕西省", "西安市", 2), ("山东省", "济南市", 2), ("山东省", "青岛市", 2),
+    ("福建省", "厦门市", 2), ("湖南省", "长沙市", 2), ("河南省", "郑州市", 2), ("天津市", "天津市", 2),
+    ("重庆市", "重庆市", 2), ("安徽省", "合肥市", 2), ("辽宁省", "沈阳市", 1), ("江苏省", "常州市", 1),
+    ("", "", 15),
+]
+REGION_PREFIXES = ["北京", "上海", "深圳", "广州", "杭州", "南京", "苏州", "成都", "武汉", "西安"]
+STATUSES = [("pending", 35), ("following", 28), ("converted", 8), ("invalid", 10), ("returned", 8),
+            ("transferred", 6), ("voided", 5)]
+SOURCES = [("website", 25), ("baidu_sem", 20), ("wechat", 15), ("douyin", 10), ("exhibition", 10),
+           ("referral", 8), ("api", 7), ("import", 5)]
+TITLES = [("总经理", 6), ("CEO", 3), ("采购经理", 10), ("采购总监", 4), ("技术总监", 5), ("IT经理", 8),
+          ("市场经理", 10), ("销售总监", 5), ("工程师", 15), ("行政主管", 6), ("财务经理", 5), ("学生", 3), ("", 20)]
+SIZES = [("1-49", 30), ("50-99", 20), ("100-499", 20), ("500-999", 10), ("1000+", 8), ("", 12)]
+CAMPAIGNS = [("2025春季展会", 5), ("618大促", 5), ("白皮书下载", 10), ("产品试用", 10), ("", 70)]
+MAIL_DOMAINS = ["qq.com", "163.com", "126.com", "gmail.com", "sina.com", "foxmail.com", "outlook.com"]
+MOBILE_PREFIXES = [f"13{d}" for d in range(10)] + ["150", "151", "152", "153", "155", "156", "157", "158", "159",
+                                                    "173", "176", "177", "178", "180", "181", "182", "183", "185",
+                                                    "186", "187", "188", "189", "191", "198"]
+NOTES = ["", "", "", "", "客户希望下周电话沟通", "对价格比较敏感", "需要演示环境", "预算已批, 三季度采购"]
+ASCII = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _weighted(pairs: list[tuple[Any, int]]) -> tuple[list[Any], list[int]]:
+    values, weights = zip(*pairs, strict=True)
+    cum, total = [], 0
+    for w in weights:
+        total += w
+        cum.append(total)
+    return list(values), cum
+
+
+@dataclass
+class Pools:
+    names: list[str]
+    companies: list[tuple[str, str, str]]  # company, company_key, industry
+    company_cum: list[float]
+    search_words: dict[str, str]
+
+
+def make_pools(seed: int = 7) -> Pools:
+    from leads.normalization import company_key  # pure Python, no Django
+
+    rnd = random.Random(seed)
+    names = [rnd.choice(SURNAMES) + "".join(rnd.choices(GIVEN, k=rnd.choice((1, 2, 2)))) for _ in range(20_000)]
+    suffixes, suffix_cum = _weighted(SUFFIXES)
+    companies, seen = [], set()
+    while len(companies) < 30_000:
+        brand = "".join(rnd.sample(BRAND_CHARS, 2))
+        word, industry = rnd.choice(INDUSTRIES)
+        prefix = rnd.choice(REGION_PREFIXES) if rnd.random() < 0.5 else ""
+        company = prefix + brand + word + rnd.choices(suffixes, cum_weights=suffix_cum)[0]
+        if company in seen:
+            continue
+        seen.add(company)
+        companies.append((company, company_key(company), industry))
+    # Zipf-ish: a few big customers, a long tail.
+    cum, total = [], 0.0
+    for rank in range(len(companies)):
+        total += 1.0 / (rank + 20)
+        cum.append(total)
+    # Search words: a 2-character brand (no trigram: the index cannot help) and a 4-character
+    # brand + industry word (trigram-searchable), both of middling frequency.
+    middle = companies[len(companies) // 3][0]
+    stripped = middle
+    for prefix in REGION_PREFIXES:
+        if stripped.startswith(prefix):
+            stripped = stripped[len(prefix):]
+            break
+    return Pools(names=names, companies=companies, company_cum=cum,
+                 search_words={"brand2": stripped[:2], "brand4": stripped[:4]})
+
+
+def _escape_copy(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+LOAD_COLUMNS = (
+    "created_at", "updated_at", "status", "name", "mobile", "phone", "email", "wechat", "company", "company_key",
+    "title", "industry", "company_size", "annual_revenue", "province", "city", "source", "campaign", "utm_source",
+    "utm_medium", "utm_campaign", "external_id", "notes", "custom", "tags", "search_text", "score_total",
+    "score_static", "score_dynamic", "score_smart", "grade", "level", "tier", "is_mature", "owner_assigned_at",
+    "last_activity_at", "created_by_id", "duplicate_of_id", "owner_id", "pool_id", "tenant_id",
+)
+
+
+def _default_for(data_type: str) -> str:
+    if data_type in ("smallint", "integer", "bigint", "numeric", "real", "double precision"):
+        return "0"
+    if data_type == "boolean":
+        return "f"
+    if data_type in ("json", "jsonb"):
+        return "{}"
+    if data_type == "ARRAY":
+        return "{}"
+    if data_type.startswith("timestamp"):
+        return "now"
+    return ""
+
+
+def generate_copy_rows(
+    *, count: int, seed: int, pools: Pools, tenant_id: int, owner_ids: list[int], pool_id: int,
+    extra_columns: list[tuple[str, str]], chunk: int = 20_000, now: datetime | None = None,
+    mobile_prefixes: list[str] | None = None, span_days: float = 365,
+) -> Iterator[bytes]:
+    """COPY text lines for `count` leads with realistic distributions, oldest first (ids follow
+    created_at as they do in production), in chunks of bytes."""
+    from leads.normalization import search_text
+
+    rnd = random.Random(seed)
+    now = now or datetime.now(UTC)
+    start = now.timestamp() - span_days * 86400
+    stamps = sorted(rnd.uniform(start, now.timestamp()) for _ in range(count))
+    statuses, status_cum = _weighted(STATUSES)
+    sources, source_cum = _weighted(SOURCES)
+    titles, title_cum = _weighted(TITLES)
+    sizes, size_cum = _weighted(SIZES)
+    campaigns, campaign_cum = _weighted(CAMPAIGNS)
+    regions, region_cum = _weighted([((p, c), w) for p, c, w in REGIONS])
+    prefixes = mobile_prefixes or MOBILE_PREFIXES
+    extra_defaults = [_default_for(t) for _, t in extra_columns]
+    lines: list[str] = []
+    for i in range(count):
+        ts = stamps[i]
+        created = datetime.fromtimestamp(ts, UTC)
+        created_s = created.isoformat()
+        name = rnd.choice(pools.names) if rnd.random() < 0.92 else ""
+        mobile = f"+86{rnd.choice(prefixes)}{rnd.randrange(10**8):08d}" if rnd.random() < 0.9 else ""
+        phone = f"+8610{rnd.randrange(10**8):08d}" if rnd.random() < 0.08 else ""
+        email = (
+            f"{''.join(rnd.choices(ASCII, k=rnd.randint(4, 9)))}{rnd.randrange(1000)}@{rnd.choice(MAIL_DOMAINS)}"
+            if rnd.random() < 0.6 else ""
+        )
+        wechat = f"wx_{''.join(rnd.choices(ASCII, k=8))}" if rnd.random() < 0.2 else ""
+        if rnd.random() < 0.85:
+            company, ckey, industry = rnd.choices(pools.companies, cum_weights=pools.company_cum)[0]
+        else:
+            company, ckey, industry = "", "", ""
+        province, city = rnd.choices(regions, cum_weights=region_cum)[0]
+        source = rnd.choices(sources, cum_weights=source_cum)[0]
+        external_id = f"{source}-{i}-{seed}" if source in ("api", "import") else ""
+        static = min(100.0, max(0.0, rnd.gauss(35, 18)))
+        dynamic = min(100.0 - static, rnd.expovariate(1 / 12))
+        total = static + dynamic
+        grade = "A" if static >= 75 else "B" if static >= 50 else "C" if static >= 25 else "D"
+        tier = "hot" if total >= 80 else "warm" if total >= 50 else "cold"
+        owned = rnd.random() < 0.6
+        owner = str(rnd.choice(owner_ids)) if owned and owner_ids else "\\N"
+        assigned = (created + timedelta(hours=rnd.uniform(0.1, 48))).isoformat() if owned else "\\N"
+        activity = (
+            datetime.fromtimestamp(rnd.uniform(ts, now.timestamp()), UTC).isoformat() if rnd.random() < 0.5 else "\\N"
+        )
+        revenue = f"{rnd.randrange(10, 50_000) * 10_000}.00" if rnd.random() < 0.15 else "\\N"
+        notes = rnd.choice(NOTES)
+        tags = "{疑似重复}" if rnd.random() < 0.02 else "{}"
+        search = search_text({"name": name, "company": company, "mobile": mobile, "email": email,
+                              "wechat": wechat, "phone": phone})
+        campaign = rnd.choices(campaigns, cum_weights=campaign_cum)[0]
+        utm = ("baidu", "cpc", campaign) if source == "baidu_sem" else ("", "", "")
+        parts = [
+            created_s, created_s, rnd.choices(statuses, cum_weights=status_cum)[0], name, mobile, phone, email, wechat,
+            company, ckey, rnd.choices(titles, cum_weights=title_cum)[0], industry,
+            rnd.choices(sizes, cum_weights=size_cum)[0], revenue, province, city, source, campaign, utm[0], utm[1],
+            utm[2], external_id, notes, "{}", tags, search, f"{total:.2f}", f"{static:.2f}", f"{dynamic:.2f}",
+            "\\N", grade, str(rnd.randint(1, 3)), tier, "t" if total >= 50 else "f", assigned, activity, "\\N",
+            "\\N", owner, "\\N" if owned else str(pool_id), str(tenant_id),
+        ]
+        for default in extra_defaults:
+            parts.append(created_s if default == "now" else default)
+        lines.append("\t".join(parts))
+        if len(lines) >= chunk:
+            yield ("\n".join(lines) + "\n").encode()
+            lines = []
+    if lines:
+        yield ("\n".join(lines) + "\n").encode()
+
+
+def lead_payload(n: int, rnd: random.Random, pools: Pools) -> dict[str, Any]:
+    """One realistic API submission with the distinct bench mobile number `n`."""
+    company, _, industry = rnd.choices(pools.companies, cum_weights=pools.company_cum)[0]
+    payload: dict[str, Any] = {
+        "name": rnd.choice(pools.names),
+        "mobile": f"{BENCH_MOBILE_PREFIX}{n % 10**8:08d}",
+        "email": f"bench{n}@{rnd.choice(MAIL_DOMAINS)}",
+        "company": company,
+        "title": rnd.choice(["采购经理", "IT经理", "总经理", "市场经理", "工程师"]),
+        "industry": industry,
+        "company_size": rnd.choice(["50-99", "100-499", "500-999"]),
+        "source": rnd.choice(["website", "baidu_sem", "wechat"]),
+        "campaign": "白皮书下载",
+        "utm_source": "baidu",
+        "utm_medium": "cpc",
+        "utm_campaign": "spring",
+        "notes": "通过官网表单提交, 希望了解私有化部署方案",
+    }
+    return payload
+
+
+# --------------------------------------------------------------------------------------------
+# database setup
+# --------------------------------------------------------------------------------------------
+def _admin_dsn(args: argparse.Namespace, dbname: str) -> str:
+    return f"host={args.db_host} port={args.db_port} user={args.db_user} dbname={dbname}"
+
+
+def database_url(args: argparse.Namespace) -> str:
+    return f"postgres://{args.db_user}@{args.db_host}:{args.db_port}/{args.database}"
+
+
+def ensure_database(args: argparse.Namespace) -> None:
+    import psycopg
+
+    with psycopg.connect(_admin_dsn(args, "postgres"), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [args.database]).fetchone()
+        if exists and args.fresh:
+            log(f"dropping database {args.database} (--fresh)")
+            conn.execute(f'DROP DATABASE "{args.database}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            log(f"creating database {args.database}")
+            conn.execute(f'CREATE DATABASE "{args.database}"')
+
+
+def django_env(args: argparse.Namespace, *, owner: bool) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="leadcrm.settings.local",
+        DATABASE_URL=database_url(args),
+        DEBUG="0",  # DEBUG=True keeps every query in memory and changes the timings
+        CONN_MAX_AGE="300",
+        API_RATE_LIMIT_PER_MINUTE="100000000",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    if owner:
+        env["DB_RUN_AS_OWNER"] = "1"
+    else:
+        env.pop("DB_RUN_AS_OWNER", None)
+    return env
+
+
+def migrate(args: argparse.Namespace) -> None:
+    log("migrate (as owner)")
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR,
+        env=django_env(args, owner=True), check=True,
+    )
+
+
+def django_setup_json() -> int:
+    """Runs in a subprocess with the bench environment: tenant, key, reps, session. Prints JSON."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+
+    from assignment.models import Pool
+    from leadcrm.tenancy.models import Membership, Role, Tenant
+    from leadcrm.tenancy.scoping import tenant_scope
+    from leadcrm.tenancy.services import membership_create, tenant_create, user_get_or_create
+
+    assert not settings.DEBUG, "the bench must run with DEBUG off"
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_meta (key text PRIMARY KEY, value text NOT NULL)")
+        cursor.execute("SELECT value FROM bench_meta WHERE key = 'api_key'")
+        row = cursor.fetchone()
+    tenant = Tenant.objects.filter(slug=BENCH_SLUG).first()
+    if tenant is None or row is None:
+        if tenant is not None:
+            tenant.delete()  # a half-made bench tenant from an interrupted run
+        created = tenant_create(
+            slug=BENCH_SLUG, name="压测科技有限公司", admin_email=BENCH_OWNER_EMAIL,
+            admin_password="Bench-Password-9", with_api_key=True,
+        )
+        tenant = created.tenant
+        assert created.api_key is not None
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO bench_meta VALUES ('api_key', %s) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                [created.api_key.raw_key],
+            )
+        raw_key = created.api_key.raw_key
+    else:
+        raw_key = row[0]
+    with tenant_scope(tenant.id):
+        existing = {m.user.email for m in Membership.objects.select_related("user")}
+        for n in range(REPS):
+            email = f"rep{n}@bench.test"
+            if email not in existing:
+                user = user_get_or_create(email=email, name=f"销售{n}")
+                membership_create(tenant=tenant, user=user, role=Role.REP, display_name=f"销售{n}")
+        rep_ids = list(Membership.objects.filter(role=Role.REP).values_list("user_id", flat=True))
+        pool_id = Pool.objects.filter(is_default=True).values_list("id", flat=True).first()
+    owner = User.objects.get(email=BENCH_OWNER_EMAIL)
+    client = Client()
+    client.force_login(owner, backend="leadcrm.tenancy.auth.EmailBackend")
+    session = client.session
+    session["active_tenant_id"] = tenant.id
+    session.save()
+    print(json.dumps({
+        "tenant_id": tenant.id, "api_key": raw_key, "rep_ids": rep_ids, "pool_id": pool_id,
+        "session_key": session.session_key,
+    }))
+    return 0
+
+
+def tenant_setup(args: argparse.Namespace) -> dict[str, Any]:
+    log("bench tenant, API key, reps, session")
+    out = subprocess.run(
+        [sys.executable, "-m", "leadcrm.bench", "--django-setup-json"], cwd=BASE_DIR,
+        env=django_env(args, owner=True), check=True, capture_output=True, text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def extra_not_null_columns(conn: Any) -> list[tuple[str, str]]:
+    """NOT NULL columns without a default that this loader does not know (added by later
+    migrations): filled with a type-appropriate empty value so the load keeps working."""
+    rows = conn.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s "
+        "AND is_nullable = 'NO' AND column_default IS NULL ORDER BY ordinal_position", [LEAD_TABLE],
+    ).fetchall()
+    return [(name, kind) for name, kind in rows if name not in LOAD_COLUMNS and name != "id"]
+
+
+def load_leads(args: argparse.Namespace, info: dict[str, Any], pools: Pools) -> None:
+    import psycopg
+
+    with psycopg.connect(_admin_dsn(args, args.database), autocommit=True) as conn:
+        have = conn.execute(f"SELECT count(*) FROM {LEAD_TABLE} WHERE tenant_id = %s", [info["tenant_id"]]).fetchone()[0]
+        meta = dict(conn.execute("SELECT key, value FROM bench_meta").fetchall())
+        if have >= args.leads and "loaded_max_id" in meta:
+            log(f"reusing {have:,} leads already in {args.database}")
+            return
+        missing = args.leads - have
+        extra = extra_not_null_columns(conn)
+        log(f"loading {missing:,} leads with COPY (indexes rebuilt afterwards)")
+        started = time.perf_counter()
+        with conn.transaction():
+            conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
+            conn.execute("SET LOCAL max_parallel_maintenance_workers = 2")
+            conn.execute("SET LOCAL synchronous_commit = off")
+            conn.execute("SET LOCAL session_replication_role = replica")  # our rows are valid: no FK triggers
+            indexes = conn.execute(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = %s AND i.schemaname = 'public' "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)", [LEAD_TABLE],
+            ).fetchall()
+            for name, _ in indexes:
+                conn.execute(f'DROP INDEX "{name}"')
+            columns = ", ".join(list(LOAD_COLUMNS) + [name for name, _ in extra])
+            with conn.cursor().copy(f"COPY {LEAD_TABLE} ({columns}) FROM STDIN") as copy:
+                for chunk in generate_copy_rows(
+                    count=missing, seed=args.seed + have, pools=pools, tenant_id=info["tenant_id"],
+                    owner_ids=info["rep_ids"], pool_id=info["pool_id"], extra_columns=extra,
+                ):
+                    copy.write(chunk)
+            log(f"  rows in {time.perf_counter() - started:.0f} s; building {len(indexes)} indexes")
+            for _, definition in indexes:
+                conn.execute(definition)
+            max_id = conn.execute(f"SELECT max(id) FROM {LEAD_TABLE}").fetchone()[0]
+            conn.execute(
+                "INSERT INTO bench_meta VALUES ('loaded_max_id', %s) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                [str(max_id)],
+            )
+        log(f"  loaded in {time.perf_counter() - started:.0f} s; VACUUM ANALYZE")
+        conn.execute(f"VACUUM (ANALYZE) {LEAD_TABLE}")
+        log(f"  done in {time.perf_counter() - started:.0f} s")
+
+
+def cleanup(args: argparse.Namespace, *, vacuum: bool) -> int:
+    """Delete what the benchmarks inserted (everything after the loaded leads)."""
+    import psycopg
+
+    with psycopg.connect(_admin_dsn(args, args.database), autocommit=True) as conn:
+        meta = dict(conn.execute("SELECT key, value FROM bench_meta").fetchall())
+        if "loaded_max_id" not in meta:
+            return 0
+        with conn.transaction():
+            conn.execute("DELETE FROM leads_leadsubmission")
+            conn.execute("DELETE FROM leads_intakerecord")
+            conn.execute("DELETE FROM tenancy_idempotencyrecord")
+            conn.execute("DELETE FROM tenancy_auditlog WHERE action = 'lead.owner_change'")
+            conn.execute(f"UPDATE {LEAD_TABLE} SET duplicate_of_id = NULL WHERE duplicate_of_id > %s",
+                         [int(meta["loaded_max_id"])])
+            deleted = conn.execute(f"DELETE FROM {LEAD_TABLE} WHERE id > %s", [int(meta["loaded_max_id"])]).rowcount
+        if deleted and vacuum:
+            log(f"cleanup: deleted {deleted:,} benchmark leads; VACUUM ANALYZE")
+            conn.execute(f"VACUUM (ANALYZE) {LEAD_TABLE}")
+        return deleted
+
+
+def lead_id_range(args: argparse.Namespace, tenant_id: int) -> tuple[int, int]:
+    import psycopg
+
+    with psycopg.connect(_admin_dsn(args, args.database)) as conn:
+        low, high = conn.execute(f"SELECT min(id), max(id) FROM {LEAD_TABLE} WHERE tenant_id = %s", [tenant_id]).fetchone()
+    return int(low), int(high)
+
+
+# --------------------------------------------------------------------------------------------
+# server and load generators
+# --------------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(args: argparse.Namespace, port: int) -> subprocess.Popen[bytes]:
+    kind, _, shape = args.server.partition(":")
+    workers, _, threads = shape.partition("x")
+    command = [
+        sys.executable, "-m", "gunicorn", "leadcrm.wsgi:application", "--bind", f"127.0.0.1:{port}",
+        "--workers", workers or "2", "--worker-class", kind, "--backlog", "2048", "--keep-alive", "5",
+        "--log-level", "warning", "--error-logfile", str(OUT_DIR / "gunicorn.log"),
+    ]
+    if kind == "gthread":
+        command += ["--threads", threads or "4"]
+    log(f"gunicorn {args.server} on 127.0.0.1:{port}")
+    return subprocess.Popen(command, cwd=BASE_DIR, env=django_env(args, owner=False), start_new_session=True)
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+def request(conn: http.client.HTTPConnection, method: str, path: str, headers: dict[str, str],
+            body: bytes | None = None) -> tuple[int, bytes, float]:
+    started = time.perf_counter()
+    conn.request(method, path, body=body, headers=headers)
+    response = conn.getresponse()
+    data = response.read()
+    return response.status, data, time.perf_counter() - started
+
+
+def wait_ready(ctx: Context, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited ({server.returncode}); see {OUT_DIR / 'gunicorn.log'}")
+        try:
+            conn = ctx.connect()
+            status, _, _ = request(conn, "GET", f"/api/v1/leads/{ctx.min_id}", ctx.auth)
+            conn.close()
+            if status == 200:
+                break
+        except OSError:
+            pass
+        time.sleep(0.3)
+    else:
+        raise SystemExit("the server did not answer in time")
+    conn = ctx.connect()
+    status, body, _ = request(conn, "GET", "/no-such-page-bench", {})
+    if b"Using the URLconf" in body:
+        raise SystemExit("the server runs with DEBUG on; the figures would be wrong")
+
+
+def ensure_wrk(args: argparse.Namespace) -> str | None:
+    if args.no_wrk:
+        return None
+    if path := shutil.which("wrk"):
+        return path
+    if args.install_wrk and os.geteuid() == 0 and shutil.which("apt-get"):
+        log("installing wrk with apt-get (fallback: the Python load generator)")
+        done = subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], capture_output=True)
+        if done.returncode != 0:
+            subprocess.run(["apt-get", "update", "-q"], capture_output=True)
+            subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], capture_output=True)
+    return shutil.which("wrk")
+
+
+WRK_SCRIPT = r"""
+-- generated by leadcrm/bench.py
+local names = {"张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄涛", "周杰", "吴婷"}
+local companies = {%(companies)s}
+local industries = {%(industries)s}
+local titles = {"采购经理", "IT经理", "总经理", "市场经理", "工程师"}
+local sources = {"website", "baidu_sem", "wechat"}
+local domains = {"qq.com", "163.com", "126.com", "gmail.com"}
+statuses = {}
+local mode, key, base, low, high = "get", "", 0, 1, 1
+local counter = 0
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  mode, key, base, low, high = args[1], args[2], tonumber(args[3]), tonumber(args[4]), tonumber(args[5])
+  math.randomseed(base)
+end
+
+local function pick(list) return list[math.random(#list)] end
+
+function request()
+  local auth = {["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json"}
+  if mode == "get" then
+    return wrk.format("GET", "/api/v1/leads/" .. math.random(low, high), auth)
+  end
+  local n = base + counter
+  counter = counter + 1
+  local c = math.random(#companies)
+  local body = string.format(
+    '{"name":"%%s","mobile":"199%%08d","email":"bench%%d@%%s","company":"%%s","title":"%%s","industry":"%%s",' ..
+    '"company_size":"100-499","source":"%%s","campaign":"白皮书下载","utm_source":"baidu","utm_medium":"cpc",' ..
+    '"utm_campaign":"spring","notes":"通过官网表单提交, 希望了解私有化部署方案"}',
+    pick(names), n %% 100000000, n, pick(domains), companies[c], pick(titles), industries[c], pick(sources))
+  return wrk.format("POST", "/api/v1/leads", auth, body)
+end
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local parts = {}
+  local merged = {}
+  for _, t in ipairs(threads) do
+    for k, v in pairs(t:get("statuses")) do merged[k] = (merged[k] or 0) + v end
+  end
+  for k, v in pairs(merged) do table.insert(parts, string.format('"%%d":%%d', k, v)) end
+  local e = summary.errors
+  io.write(string.format(
+    'WRKJSON {"requests":%%d,"duration_us":%%d,"p50_us":%%d,"p95_us":%%d,"p99_us":%%d,"errors":%%d,"statuses":{%%s}}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, table.concat(parts, ",")))
+end
+"""
+
+
+@dataclass
+class LoadResult:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    errors: int
+    statuses: dict[int, int]
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def ok_count(self, *codes: int) -> int:
+        return sum(self.statuses.get(code, 0) for code in codes)
+
+
+def _wrk_script(pools: Pools) -> Path:
+    sample = pools.companies[:200]
+    lua = WRK_SCRIPT % {
+        "companies": ", ".join(f'"{c}"' for c, _, _ in sample),
+        "industries": ", ".join(f'"{i}"' for _, _, i in sample),
+    }
+    path = OUT_DIR / "load.lua"
+    path.write_text(lua, encoding="utf-8")
+    return path
+
+
+def run_load(ctx: Context, *, mode: str, duration: float, concurrency: int, pools: Pools) -> LoadResult:
+    """Closed-loop load at `concurrency`: mode "get" (one lead by id) or "post" (single lead)."""
+    base = ctx.take_numbers(5_000_000) if mode == "post" else 0
+    if ctx.loadgen == "wrk":
+        script = _wrk_script(pools)
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(duration))}s", "--timeout", "10s", "-s", str(script),
+             f"http://{ctx.host}:{ctx.port}", "--", mode, ctx.api_key, str(base), str(ctx.min_id), str(ctx.max_id)],
+            capture_output=True, text=True, check=True,
+        )
+        line = next(x for x in out.stdout.splitlines() if x.startswith("WRKJSON "))
+        data = json.loads(line[len("WRKJSON "):])
+        return LoadResult(
+            requests=data["requests"], seconds=data["duration_us"] / 1e6, p50_ms=data["p50_us"] / 1e3,
+            p95_ms=data["p95_us"] / 1e3, p99_ms=data["p99_us"] / 1e3, errors=data["errors"],
+            statuses={int(k): v for k, v in data["statuses"].items()},
+        )
+    return _python_load(ctx, mode=mode, duration=duration, concurrency=concurrency, pools=pools, base=base)
+
+
+def _python_load(ctx: Context, *, mode: str, duration: float, concurrency: int, pools: Pools, base: int) -> LoadResult:
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    errors = 0
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + duration
+    counter = iter(range(base, base + 10**7))
+
+    def worker(seed: int) -> None:
+        nonlocal errors
+        rnd = random.Random(seed)
+        conn = ctx.connect()
+        headers = {**ctx.auth, "Content-Type": "application/json"}
+        mine: list[float] = []
+        codes: Counter[int] = Counter()
+        while time.perf_counter() < stop_at:
+            try:
+                if mode == "get":
+                    status, _, took = request(conn, "GET", f"/api/v1/leads/{rnd.randint(ctx.min_id, ctx.max_id)}", headers)
+                else:
+                    with lock:
+                        n = next(counter)
+                    body = json.dumps(lead_payload(n, rnd, pools)).encode()
+                    status, _, took = request(conn, "POST", "/api/v1/leads", headers, body)
+                mine.append(took)
+                codes[status] += 1
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = ctx.connect()
+                with lock:
+                    errors += 1
+        with lock:
+            latencies.extend(mine)
+            statuses.update(codes)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - started
+    p50, p95, p99 = percentiles(latencies, 50, 95, 99)
+    return LoadResult(requests=len(latencies), seconds=seconds, p50_ms=p50, p95_ms=p95, p99_ms=p99, errors=errors,
+                      statuses=dict(statuses))
+
+
+def percentiles(seconds: list[float], *ps: float) -> list[float]:
+    """Percentiles in milliseconds (nearest rank)."""
+    if not seconds:
+        return [math.nan for _ in ps]
+    ordered = sorted(seconds)
+    return [ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))] * 1000 for p in ps]
+
+
+def sequential(ctx: Context, path: str, count: int, headers: dict[str, str]) -> tuple[list[float], Counter[int], int]:
+    """`count` sequential GETs on one keep-alive connection (after 5 warm-up requests)."""
+    conn = ctx.connect()
+    times: list[float] = []
+    codes: Counter[int] = Counter()
+    size = 0
+    for n in range(count + 5):
+        status, body, took = request(conn, "GET", path, headers)
+        if n >= 5:
+            times.append(took)
+            codes[status] += 1
+            size = len(body)
+    conn.close()
+    return times, codes, size
+
+
+def fmt_ms(value: float) -> str:
+    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+# --------------------------------------------------------------------------------------------
+# the benchmarks
+# --------------------------------------------------------------------------------------------
+def _get_baseline(ctx: Context, pools: Pools) -> LoadResult:
+    if "get_c8" not in ctx.cache:
+        ctx.cache["get_c8"] = run_load(ctx, mode="get", duration=min(10.0, ctx.args.duration), concurrency=ctx.args.concurrency, pools=pools)
+    return ctx.cache["get_c8"]
+
+
+@benchmark("post", "single-lead POST /api/v1/leads at concurrency 8")
+def bench_single_post(ctx: Context) -> list[Row]:
+    pools: Pools = ctx.cache["pools"]
+    run_load(ctx, mode="get", duration=2, concurrency=ctx.args.concurrency, pools=pools)  # warm every worker
+    base = _get_baseline(ctx, pools)
+    post = run_load(ctx, mode="post", duration=ctx.args.duration, concurrency=ctx.args.concurrency, pools=pools)
+    created = post.ok_count(201)
+    other = {k: v for k, v in post.statuses.items() if k != 201}
+    rate = created / post.seconds if post.seconds else 0.0
+    note = f"{post.requests} requests in {post.seconds:.1f} s via {ctx.loadgen}"
+    if other or post.errors:
+        note += f"; non-201: {other}, socket errors {post.errors}"
+    c = ctx.args.concurrency
+    return [
+        Row(
+            name=f"POST /leads throughput (c={c})", result=f"{rate:.0f} leads/s", baseline=f"GET /leads/{{id}}: {base.rate:.0f} req/s",
+            target=">= 250 leads/s", ok=rate >= 250, note=note,
+            data={"rate": rate, "requests": post.requests, "statuses": post.statuses, "baseline_rate": base.rate},
+        ),
+        Row(
+            name=f"POST /leads latency (c={c})", result=f"p50 {fmt_ms(post.p50_ms)} / p95 {fmt_ms(post.p95_ms)} ms",
+            baseline=f"GET: p50 {fmt_ms(base.p50_ms)} / p95 {fmt_ms(base.p95_ms)} ms", target="p95 <= 60 ms",
+            ok=post.p95_ms <= 60, data={"p50_ms": post.p50_ms, "p95_ms": post.p95_ms, "p99_ms": post.p99_ms},
+        ),
+    ]
+
+
+def copy_rates(ctx: Context) -> tuple[float, float]:
+    """COPY of `--copy-rows` generated leads into the live table (all indexes, FK triggers)
+    and into an index-free clone; both rolled back. Rows/s, generation time excluded."""
+    if "copy" in ctx.cache:
+        return ctx.cache["copy"]
+    import psycopg
+
+    pools: Pools = ctx.cache["pools"]
+    info = ctx.cache["info"]
+    count = ctx.args.copy_rows
+    with psycopg.connect(ctx.dsn) as conn:
+        extra = extra_not_null_columns(conn)
+        chunks = list(generate_copy_rows(
+            count=count, seed=random.randrange(10**9), pools=pools, tenant_id=ctx.tenant_id, owner_ids=info["rep_ids"],
+            pool_id=info["pool_id"], extra_columns=extra, mobile_prefixes=["199"],
+            span_days=1 / 24,  # fresh leads, as the API writes them: the time indexes grow at the edge
+        ))
+        conn.rollback()
+        columns = ", ".join(list(LOAD_COLUMNS) + [name for name, _ in extra])
+        rates = []
+        for table in (LEAD_TABLE, "bench_copy_plain"):
+            with conn.transaction(force_rollback=True):
+                if table != LEAD_TABLE:
+                    conn.execute(f"CREATE TABLE {table} (LIKE {LEAD_TABLE} INCLUDING DEFAULTS INCLUDING IDENTITY)")
+                started = time.perf_counter()
+                with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for chunk in chunks:
+                        copy.write(chunk)
+                rates.append(count / (time.perf_counter() - started))
+    ctx.cache["copy"] = (rates[0], rates[1])
+    return ctx.cache["copy"]
+
+
+@benchmark("bulk", "bulk POST /api/v1/leads/bulk, 1000 leads per call")
+def bench_bulk(ctx: Context) -> list[Row]:
+    pools: Pools = ctx.cache["pools"]
+    copy_live, _ = copy_rates(ctx)
+    concurrency = ctx.args.bulk_concurrency
+    stop_at = time.perf_counter() + ctx.args.duration
+    created = 0
+    calls: list[float] = []
+    problems: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def worker(seed: int) -> None:
+        nonlocal created
+        rnd = random.Random(seed)
+        conn = ctx.connect()
+        headers = {**ctx.auth, "Content-Type": "application/json"}
+        while time.perf_counter() < stop_at or not calls:
+            first = ctx.take_numbers(1000)
+            body = json.dumps({"leads": [lead_payload(first + i, rnd, pools) for i in range(1000)]}).encode()
+            status, data, took = request(conn, "POST", "/api/v1/leads/bulk", headers, body)
+            outcomes = Counter(r["outcome"] for r in json.loads(data)["results"]) if status == 200 else Counter()
+            with lock:
+                calls.append(took)
+                created += outcomes.get("created", 0)
+                if status != 200:
+                    problems[f"HTTP {status}"] += 1
+                for outcome, n in outcomes.items():
+                    if outcome != "created":
+                        problems[outcome] += n
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - started
+    rate = created / seconds
+    p50, p95 = percentiles(calls, 50, 95)
+    ratio = copy_live / rate if rate else math.inf
+    note = f"{len(calls)} calls in {seconds:.1f} s at concurrency {concurrency}; call p50 {p50:.0f} ms, p95 {p95:.0f} ms"
+    if problems:
+        note += f"; not created: {dict(problems)}"
+    return [Row(
+        name="POST /leads/bulk (1000/call)", result=f"{rate:,.0f} leads/s", baseline=f"COPY: {copy_live:,.0f} rows/s ({ratio:.1f}x)",
+        target=">= 4,000/s, <= 10x COPY", ok=rate >= 4000 and ratio <= 10, note=note,
+        data={"rate": rate, "calls": len(calls), "call_p50_ms": p50, "call_p95_ms": p95, "copy_ratio": ratio},
+    )]
+
+
+@benchmark("list", "lead list pages with 1M leads, sequential keep-alive")
+def bench_list(ctx: Context) -> list[Row]:
+    n = ctx.args.list_requests
+    headers = ctx.auth
+    base_times, _, _ = sequential(ctx, f"/api/v1/leads/{(ctx.min_id + ctx.max_id) // 2}", n, headers)
+    b50, b95 = percentiles(base_times, 50, 95)
+    baseline = f"GET /leads/{{id}}: {fmt_ms(b50)} / {fmt_ms(b95)} ms"
+    pages = [
+        ("API list, first page", "/api/v1/leads?page_size=50"),
+        ("API list, status+score order", "/api/v1/leads?page_size=50&status=following&ordering=-score"),
+        (f"API search q={ctx.search_words['brand4']}", f"/api/v1/leads?page_size=50&q={ctx.search_words['brand4']}"),
+        (f"API search q={ctx.search_words['brand2']}", f"/api/v1/leads?page_size=50&q={ctx.search_words['brand2']}"),
+    ]
+    rows = []
+    for title, path in pages:
+        quoted = path.split("?")[0] + "?" + "&".join(
+            f"{k}={urllib_quote(v)}" for k, _, v in (p.partition("=") for p in path.split("?")[1].split("&"))
+        )
+        times, codes, size = sequential(ctx, quoted, n, headers)
+        p50, p95 = percentiles(times, 50, 95)
+        bad = {k: v for k, v in codes.items() if k != 200}
+        rows.append(Row(
+            name=title, result=f"p50 {fmt_ms(p50)} / p95 {fmt_ms(p95)} ms", baseline=baseline, target="p95 <= 150 ms",
+            ok=p95 <= 150 and not bad, note=f"HTTP {bad}" if bad else "",
+            data={"p50_ms": p50, "p95_ms": p95, "bytes": size, "path": quoted},
+        ))
+    # The workbench list page (built separately): timed when it exists.
+    ui_path = f"/{ctx.tenant_slug}/leads"
+    cookie = {"Cookie": f"sessionid={ctx.session_key}"}
+    conn = ctx.connect()
+    status, _, _ = request(conn, "GET", ui_path, cookie)
+    conn.close()
+    if status != 200:
+        rows.append(Row(name=f"UI {ui_path}", result="n/a", baseline=baseline, target="p95 <= 150 ms", ok=None,
+                        note=f"GET {ui_path} answered {status}: page not there yet, skipped"))
+    else:
+        times, codes, size = sequential(ctx, ui_path, n, cookie)
+        p50, p95 = percentiles(times, 50, 95)
+        rows.append(Row(name=f"UI {ui_path} (session)", result=f"p50 {fmt_ms(p50)} / p95 {fmt_ms(p95)} ms",
+                        baseline=baseline, target="p95 <= 150 ms", ok=p95 <= 150,
+                        data={"p50_ms": p50, "p95_ms": p95, "bytes": size}))
+    return rows
+
+
+def urllib_quote(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="-_.")
+
+
+@benchmark("copy", "PostgreSQL COPY of the same lead rows (the ceiling)")
+def bench_copy(ctx: Context) -> list[Row]:
+    live, plain = copy_rates(ctx)
+    return [Row(
+        name=f"COPY into {LEAD_TABLE} ({ctx.args.copy_rows:,} rows)", result=f"{live:,.0f} rows/s",
+        baseline=f"no indexes: {plain:,.0f} rows/s", target="ceiling (info)", ok=None,
+        note="all indexes and FK triggers on, rolled back; baseline = same rows into an index-free clone",
+        data={"rate": live, "plain_rate": plain},
+    )]
+
+
+# --------------------------------------------------------------------------------------------
+# main
+# --------------------------------------------------------------------------------------------
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m leadcrm.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per load test (default 20)")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--bulk-concurrency", type=int, default=2)
+    parser.add_argument("--list-requests", type=int, default=100)
+    parser.add_argument("--copy-rows", type=int, default=50_000)
+    parser.add_argument("--leads", type=int, default=1_000_000, help="leads in the bench tenant")
+    parser.add_argument("--fresh", action="store_true", help="drop and recreate the bench database")
+    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", "leadcrm_bench"))
+    parser.add_argument("--db-host", default=os.environ.get("BENCH_DB_HOST", "127.0.0.1"))
+    parser.add_argument("--db-port", default=os.environ.get("BENCH_DB_PORT", "5432"))
+    parser.add_argument("--db-user", default=os.environ.get("BENCH_DB_USER", "postgres"))
+    parser.add_argument("--server", default="gthread:2x4",
+                        help="gunicorn shape: 'gthread:WORKERSxTHREADS' or 'sync:WORKERS' (default gthread:2x4)")
+    parser.add_argument("--only", default="", help=f"comma-separated subset of: {', '.join(b.key for b in BENCHMARKS)}")
+    parser.add_argument("--no-wrk", action="store_true", help="use the Python load generator")
+    parser.add_argument("--no-install-wrk", dest="install_wrk", action="store_false")
+    parser.add_argument("--keep", action="store_true", help="keep the leads the benchmarks inserted")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--seed", type=int, default=20250101)
+    parser.add_argument("--django-setup-json", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def machine_notes(args: argparse.Namespace, ctx: Context) -> str:
+    import psycopg
+
+    cpu = "?"
+    with contextlib.suppress(OSError, StopIteration):
+        cpu = next(x.split(":", 1)[1].strip() for x in Path("/proc/cpuinfo").read_text().splitlines()
+                   if x.startswith("model name"))
+    with psycopg.connect(ctx.dsn) as conn:
+        pg = conn.execute("SHOW server_version").fetchone()[0]
+        buffers = conn.execute("SHOW shared_buffers").fetchone()[0]
+        size = conn.execute(f"SELECT pg_size_pretty(pg_total_relation_size('{LEAD_TABLE}'))").fetchone()[0]
+    return (
+        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, PostgreSQL {pg} "
+        f"(shared_buffers {buffers}), leads table {size} with {ctx.max_id - ctx.min_id + 1:,} ids; "
+        f"load average at start {ctx.cache.get('loadavg', '?')}; "
+        f"gunicorn {args.server}, load: {ctx.loadgen}, cache: "
+        f"{'redis' if os.environ.get('REDIS_URL') else 'file-based'}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    if args.django_setup_json:
+        return django_setup_json()
+    wanted = {k.strip() for k in args.only.split(",") if k.strip()}
+    if unknown := wanted - {b.key for b in BENCHMARKS}:
+        print(f"unknown benchmark(s): {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    sys.path.insert(0, str(BASE_DIR))
+    started = time.perf_counter()
+
+    ensure_database(args)
+    migrate(args)
+    info = tenant_setup(args)
+    pools = make_pools()
+    if cleanup(args, vacuum=True):
+        log("removed leftovers of an interrupted run")
+    load_leads(args, info, pools)
+    low, high = lead_id_range(args, info["tenant_id"])
+    wrk = ensure_wrk(args)
+    port = free_port()
+    ctx = Context(
+        args=args, dsn=_admin_dsn(args, args.database), host="127.0.0.1", port=port, api_key=info["api_key"],
+        tenant_id=info["tenant_id"], tenant_slug=BENCH_SLUG, session_key=info["session_key"], min_id=low,
+        max_id=high, search_words=pools.search_words, loadgen="wrk" if wrk else "python",
+        mobile_base=random.randrange(0, 50) * 1_000_000,
+    )
+    ctx.cache.update(pools=pools, info=info, loadavg=" ".join(f"{x:.2f}" for x in os.getloadavg()))
+    server = start_server(args, port)
+    rows: list[Row] = []
+    try:
+        wait_ready(ctx, server)
+        for bench in BENCHMARKS:
+            if wanted and bench.key not in wanted:
+                continue
+            log(f"running {bench.key}: {bench.title}")
+            rows += bench.func(ctx)
+    finally:
+        stop_server(server)
+        if not args.keep:
+            cleanup(args, vacuum=True)
+    notes = machine_notes(args, ctx)
+    print()
+    print(f"LeadCRM bench — {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} — {notes}")
+    print()
+    print(render_table(rows))
+    print(f"\n(total {time.perf_counter() - started:.0f} s)")
+    (OUT_DIR / "last.json").write_text(json.dumps(
+        {"notes": notes, "args": vars(args),
+         "rows": [{**r.__dict__, "mark": r.mark} for r in rows]}, ensure_ascii=False, indent=2, default=str,
+    ), encoding="utf-8")
+    return 1 if args.strict and any(r.ok is False for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

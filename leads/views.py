@@ -1,0 +1,324 @@
+"""The lead workbench pages: the list (filters, search, sort, keyset pages) and one lead."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.http import Http404, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from leadcrm.tenancy.decorators import TenantHttpRequest, tenant_member_required
+from leadcrm.tenancy.models import Role
+from leadcrm.tenancy.selectors import member_list
+from leads.filters import LeadFilter, ordering_for
+from leads.models import Grade, Lead, LeadStatus, Tier
+from leads.selectors import (
+    InvalidLeadCursor,
+    LeadKeysetPage,
+    lead_duplicate_list,
+    lead_get,
+    lead_keyset_page,
+    lead_owner_change_list,
+    lead_submission_list,
+    lead_visible_to,
+    owner_display_names,
+    pool_name_map,
+)
+
+SORT_CHOICES = [
+    ("-created_at", _("最新创建")),
+    ("created_at", _("最早创建")),
+    ("-score", _("评分从高到低")),
+    ("score", _("评分从低到高")),
+]
+OWNER_ME = "me"
+OWNER_UNASSIGNED = "unassigned"
+# Suggestions only: the source is free text, and listing the tenant's distinct values would
+# scan every lead.
+COMMON_SOURCES = ["官网", "抖音", "展会", "公众号", "百度推广", "小红书", "转介绍", "电话营销"]
+SUBMISSION_RULE_LABELS = {"same_mobile": _("手机号相同"), "same_email": _("邮箱相同")}
+PAYLOAD_FIELD_LABELS = {
+    "name": _("姓名"), "mobile": _("手机"), "phone": _("座机"), "email": _("邮箱"), "wechat": _("微信"),
+    "company": _("公司"), "title": _("职位"), "industry": _("行业"), "province": _("省份"), "city": _("城市"),
+    "source": _("来源"), "campaign": _("营销活动"), "notes": _("备注"),
+}
+CHANNEL_LABELS = {
+    "api": "API",
+    "bulk": _("批量 API"),
+    "import": _("文件导入"),
+    "form": _("网页表单"),
+    "manual": _("手动录入"),
+}
+
+
+def _with_blank(label: Any, choices: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    return [("", label), *choices]
+
+
+class LeadListForm(forms.Form):
+    """The list page's query string. Valid fields filter even when another field is wrong."""
+
+    q = forms.CharField(required=False, max_length=100, strip=True)
+    status = forms.ChoiceField(required=False, choices=_with_blank(_("全部状态"), LeadStatus.choices))
+    tier = forms.ChoiceField(required=False, choices=_with_blank(_("全部热度"), Tier.choices))
+    grade = forms.ChoiceField(required=False, choices=_with_blank(_("全部等级"), Grade.choices))
+    source = forms.CharField(required=False, max_length=50, strip=True)
+    owner = forms.CharField(required=False, max_length=20)
+    pool = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    min_score = forms.DecimalField(
+        required=False, min_value=0, max_value=100, decimal_places=2,
+        error_messages={"invalid": _("最低分请填写 0–100 之间的数字。")},
+    )
+    max_score = forms.DecimalField(
+        required=False, min_value=0, max_value=100, decimal_places=2,
+        error_messages={"invalid": _("最高分请填写 0–100 之间的数字。")},
+    )
+    created_from = forms.DateField(
+        required=False, error_messages={"invalid": _("开始日期格式应为 年-月-日，例如 2025-03-01。")}
+    )
+    created_to = forms.DateField(
+        required=False, error_messages={"invalid": _("结束日期格式应为 年-月-日，例如 2025-03-31。")}
+    )
+    sort = forms.ChoiceField(required=False, choices=SORT_CHOICES)
+    cursor = forms.CharField(required=False, max_length=400)
+
+    def __init__(self, *args: Any, owner_choices: list[tuple[str, str]], pool_choices: list[tuple[int, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.owner_choices = owner_choices
+        self.fields["pool"].choices = _with_blank(_("全部线索池"), [(str(i), n) for i, n in pool_choices])
+
+    def clean_owner(self) -> str:
+        owner = self.cleaned_data["owner"]
+        if owner and owner not in {value for value, _label in self.owner_choices}:
+            raise forms.ValidationError(_("这个负责人不在本团队中，请从列表里重新选择。"))
+        return owner
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        low, high = cleaned.get("min_score"), cleaned.get("max_score")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_score", _("最高分低于最低分，请调换两个数值。"))
+            cleaned.pop("max_score", None)
+        start, end = cleaned.get("created_from"), cleaned.get("created_to")
+        if start and end and start > end:
+            self.add_error("created_to", _("结束日期早于开始日期，请调整日期范围。"))
+            cleaned.pop("created_to", None)
+        return cleaned
+
+
+def _day_start(day: dt.date) -> str:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone()).isoformat()
+
+
+def _filter_data(cleaned: dict[str, Any], *, user_id: int) -> QueryDict:
+    """Translate the page's friendly parameters into `LeadFilter`'s (shared with the API)."""
+    data = QueryDict(mutable=True)
+    for name in ("q", "source", "min_score", "max_score", "pool"):
+        if (value := cleaned.get(name)) not in (None, ""):
+            data[name] = str(value)
+    for name in ("status", "tier", "grade"):
+        if value := cleaned.get(name):
+            data.setlist(name, [value])
+    owner = cleaned.get("owner") or ""
+    if owner == OWNER_ME:
+        data["owner"] = str(user_id)
+    elif owner == OWNER_UNASSIGNED:
+        data["unassigned"] = "true"
+    elif owner:
+        data["owner"] = owner
+    if start := cleaned.get("created_from"):
+        data["created_after"] = _day_start(start)
+    if end := cleaned.get("created_to"):  # inclusive: up to the start of the next day
+        data["created_before"] = _day_start(end + dt.timedelta(days=1))
+    return data
+
+
+def _owner_choices(request: TenantHttpRequest) -> list[tuple[str, str]]:
+    if request.membership.role == Role.REP:
+        return []  # a rep sees only their own leads; an owner filter would be noise
+    members = [(str(m.user_id), str(m)) for m in member_list(tenant=request.tenant)]
+    return [(OWNER_ME, str(_("我负责的"))), (OWNER_UNASSIGNED, str(_("未分配"))), *members]
+
+
+@dataclass(frozen=True)
+class LeadRow:
+    lead: Lead
+    owner_name: str
+
+
+def _lead_rows(page: LeadKeysetPage) -> list[LeadRow]:
+    names = owner_display_names(user_ids={lead.owner_id for lead in page.leads if lead.owner_id})
+    return [LeadRow(lead=lead, owner_name=names.get(lead.owner_id or 0, "")) for lead in page.leads]
+
+
+@require_GET
+@tenant_member_required
+def lead_list_page(request: TenantHttpRequest, tenant_slug: str) -> HttpResponse:
+    pools = pool_name_map()
+    owner_choices = _owner_choices(request)
+    form = LeadListForm(request.GET, owner_choices=owner_choices, pool_choices=list(pools.items()))
+    form.is_valid()  # errors are shown; the valid fields still filter
+    cleaned = form.cleaned_data
+    ordering = ordering_for(cleaned.get("sort"))
+    lead_filter = LeadFilter(
+        _filter_data(cleaned, user_id=request.user.id), queryset=lead_visible_to(membership=request.membership)
+    )
+    cursor_expired = False
+    try:
+        page = lead_keyset_page(queryset=lead_filter.qs, ordering=ordering, cursor=cleaned.get("cursor") or "")
+    except InvalidLeadCursor:
+        cursor_expired = True
+        page = lead_keyset_page(queryset=lead_filter.qs, ordering=ordering)
+
+    base_query = QueryDict(mutable=True)  # the filters for the pager links: no cursor, no blanks
+    for name, values in request.GET.lists():
+        if name != "cursor" and (kept := [value for value in values if value]):
+            base_query.setlist(name, kept)
+    context = {
+        "form": form,
+        "page": page,
+        "rows": _lead_rows(page),
+        "pool_names": pools,
+        "owner_choices": owner_choices,
+        "common_sources": COMMON_SOURCES,
+        "sort_choices": SORT_CHOICES,
+        "current_sort": cleaned.get("sort") or "-created_at",
+        "base_query": base_query.urlencode(),
+        "has_filters": any(cleaned.get(name) for name in form.fields if name not in {"sort", "cursor"}),
+        "cursor_expired": cursor_expired,
+        "is_rep": request.membership.role == Role.REP,
+        "nav_active": "leads",
+    }
+    # A history-restore request wants the whole page even though it comes from htmx.
+    is_fragment = request.htmx and not request.htmx.history_restore_request
+    template = "leads/lead_list.html" + ("#lead-table" if is_fragment else "")
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])  # one URL serves the page and the fragment
+    return response
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: dt.datetime
+    kind: str  # created | assigned | submission | owner_change | activity
+    title: str
+    detail: str = ""
+
+
+def _lead_timeline(lead: Lead, *, submissions: list[Any], owner_changes: list[Any], names: dict[int, str]) -> list[TimelineEntry]:
+    """What actually happened to the lead, newest first. Follow-ups and score changes join
+    when those features land."""
+    entries = [
+        TimelineEntry(
+            at=lead.created_at, kind="created", title=str(_("线索创建")),
+            detail=" · ".join(
+                filter(None, [
+                    str(_("来源：%(source)s") % {"source": lead.source}) if lead.source else "",
+                    names.get(lead.created_by_id or 0, ""),
+                ])
+            ),
+        )
+    ]
+    if lead.owner_assigned_at and lead.owner_id:
+        entries.append(
+            TimelineEntry(at=lead.owner_assigned_at, kind="assigned", title=str(_("分配给 %(name)s") % {"name": names.get(lead.owner_id, "—")}))
+        )
+    for change in owner_changes:
+        new_owner = names.get(change.changes.get("to") or 0, "—")
+        reason = change.changes.get("reason", "")
+        entries.append(
+            TimelineEntry(
+                at=change.created_at, kind="owner_change", title=str(_("负责人变更为 %(name)s") % {"name": new_owner}),
+                detail=str(_("疑似重复，沿用原线索负责人")) if reason == "duplicate_of" else reason,
+            )
+        )
+    for submission in submissions:
+        entries.append(
+            TimelineEntry(
+                at=submission.created_at, kind="submission", title=str(_("再次提交，已归集到本线索")),
+                detail=" · ".join(
+                    str(part) for part in (
+                        CHANNEL_LABELS.get(submission.channel, submission.channel),
+                        SUBMISSION_RULE_LABELS.get(submission.rule, submission.rule),
+                    )
+                ),
+            )
+        )
+    if lead.last_activity_at:
+        entries.append(TimelineEntry(at=lead.last_activity_at, kind="activity", title=str(_("最近一次互动"))))
+    return sorted(entries, key=lambda entry: entry.at, reverse=True)
+
+
+def _phone_display(number: str) -> str:
+    """+8613812345678 → 138 1234 5678: how a Chinese rep reads and dials a mobile number."""
+    if number.startswith("+86") and len(number) == 14:
+        local = number[3:]
+        return f"{local[:3]} {local[3:7]} {local[7:]}"
+    return number
+
+
+@dataclass(frozen=True)
+class SubmissionRow:
+    created_at: dt.datetime
+    channel: str
+    rule: str
+    fields: list[tuple[str, str]]
+
+
+def _submission_rows(submissions: list[Any]) -> list[SubmissionRow]:
+    return [
+        SubmissionRow(
+            created_at=submission.created_at,
+            channel=str(CHANNEL_LABELS.get(submission.channel, submission.channel)),
+            rule=str(SUBMISSION_RULE_LABELS.get(submission.rule, submission.rule)),
+            fields=[
+                (str(PAYLOAD_FIELD_LABELS.get(key, key)), str(value))
+                for key, value in (submission.payload or {}).items()
+                if value not in (None, "")
+            ],
+        )
+        for submission in submissions
+    ]
+
+
+@require_GET
+@tenant_member_required
+def lead_detail_page(request: TenantHttpRequest, tenant_slug: str, lead_id: int) -> HttpResponse:
+    lead = lead_get(lead_id=lead_id, membership=request.membership)
+    if lead is None:  # another tenant's, another rep's, or no such lead: all look the same
+        raise Http404("No such lead.")
+    submissions = lead_submission_list(lead_id=lead.id)
+    owner_changes = lead_owner_change_list(lead_id=lead.id)
+    duplicates = lead_duplicate_list(lead_id=lead.id, membership=request.membership)
+    duplicate_of = (
+        lead_get(lead_id=lead.duplicate_of_id, membership=request.membership) if lead.duplicate_of_id else None
+    )
+    user_ids = {lead.owner_id, lead.created_by_id, *(d.owner_id for d in duplicates)}
+    user_ids |= {c.changes.get("to") for c in owner_changes if isinstance(c.changes.get("to"), int)}
+    names = owner_display_names(user_ids={uid for uid in user_ids if uid})
+    context = {
+        "lead": lead,
+        "submissions": _submission_rows(submissions),
+        "mobile_display": _phone_display(lead.mobile),
+        "duplicates": duplicates,
+        "duplicate_of": duplicate_of,
+        "owner_name": names.get(lead.owner_id or 0, ""),
+        "owner_names": names,
+        "pool_name": pool_name_map().get(lead.pool_id or 0, "") if lead.pool_id else "",
+        "timeline": _lead_timeline(lead, submissions=submissions, owner_changes=owner_changes, names=names),
+        "nav_active": "leads",
+    }
+    return render(request, "leads/lead_detail.html", context)
+
+
+@require_GET
+@tenant_member_required
+def tenant_home_page(request: TenantHttpRequest, tenant_slug: str) -> HttpResponse:
+    return redirect("leads:list", tenant_slug=tenant_slug)
