@@ -60,3 +60,59 @@ def test_other_tenants_object_is_404_on_every_detail_route(route, key_client, te
     for method in methods:
         response = getattr(key_client, method)(_path_for(route, foreign.id), data={}, format="json")
         assert response.status_code == 404, (method, route, response.status_code)
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+# URL kwarg -> model of the object it names in a page route
+PAGE_OBJECT_KWARGS: dict[str, type[Any]] = {"lead_id": Lead}
+
+
+def _tenant_page_routes() -> list[tuple[str, list[str]]]:
+    routes: list[tuple[str, list[str]]] = []
+
+    def walk(patterns: list[Any], prefix: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern):
+                route = prefix + str(pattern.pattern)
+                names = list(pattern.pattern.converters) if hasattr(pattern.pattern, "converters") else []
+                if "tenant_slug" in names:
+                    routes.append((route, names))
+
+    walk(get_resolver().url_patterns, "")
+    return routes
+
+
+def _page_path(route: str, values: dict[str, Any]) -> str:
+    import re
+
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)
+
+
+def test_there_are_tenant_pages_to_sweep():
+    assert any("lead_id" in names for _, names in _tenant_page_routes())
+
+
+@pytest.mark.parametrize("route", [r for r, _ in _tenant_page_routes()])
+def test_tenant_pages_are_404_for_another_tenant(route, client, tenant_a, tenant_b):
+    names = dict(_tenant_page_routes())[route]
+    client.force_login(tenant_a.owner.user)
+    own_objects: dict[str, Any] = {}
+    foreign_objects: dict[str, Any] = {}
+    for name in names:
+        if name == "tenant_slug":
+            continue
+        assert name in PAGE_OBJECT_KWARGS, f"add the model for URL kwarg '{name}' to PAGE_OBJECT_KWARGS"
+        maker = OBJECT_MAKERS[PAGE_OBJECT_KWARGS[name]]
+        own_objects[name] = maker(tenant_a).id
+        foreign_objects[name] = maker(tenant_b).id
+    # the other tenant's slug, even with its own objects: a non-member gets 404
+    response = client.get(_page_path(route, {"tenant_slug": tenant_b.tenant.slug, **foreign_objects}))
+    assert response.status_code == 404
+    if foreign_objects:  # own slug, the other tenant's object
+        response = client.get(_page_path(route, {"tenant_slug": tenant_a.tenant.slug, **foreign_objects}))
+        assert response.status_code == 404
+        response = client.get(_page_path(route, {"tenant_slug": tenant_a.tenant.slug, **own_objects}))
+        assert response.status_code in (200, 301, 302)
