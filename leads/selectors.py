@@ -26,14 +26,6 @@ def lead_visible_to(*, membership: Membership | None) -> QuerySet[Lead]:
     return qs
 
 
-def lead_list(*, membership: Membership | None = None, filters: dict[str, Any] | None = None) -> QuerySet[Lead]:
-    qs = lead_visible_to(membership=membership)
-    filters = filters or {}
-    if q := (filters.get("q") or "").strip().lower():
-        qs = qs.filter(search_text__contains=q)
-    return qs
-
-
 def lead_get(*, lead_id: int, membership: Membership | None = None) -> Lead | None:
     return lead_visible_to(membership=membership).filter(id=lead_id).select_related("owner", "pool").first()
 

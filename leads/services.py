@@ -33,6 +33,9 @@ LEAD_WRITABLE_FIELDS = (
 )
 
 
+_MATCH_COLUMNS = ("id", "tenant_id", "mobile", "email", "company_key", "name", "owner_id", "created_at")
+
+
 @dataclass
 class IntakeOutcome:
     outcome: str  # created | merged | updated | quarantined
@@ -216,7 +219,10 @@ def lead_intake_many(
         )
     if conditions:
         # One round trip for all three rules; the oldest match wins for each key.
-        for lead in Lead.objects.filter(conditions, created_at__gte=cutoff).order_by("created_at", "id"):
+        # Only the matching columns: a common company + name can match many rows, and full
+        # model instances cost ~20 µs each to build. Merged leads are re-read whole below.
+        matches = Lead.objects.filter(conditions, created_at__gte=cutoff).only(*_MATCH_COLUMNS)
+        for lead in matches.order_by("created_at", "id"):
             if lead.mobile in mobiles:
                 by_mobile.setdefault(lead.mobile, lead)
             if lead.email in emails:
@@ -310,6 +316,12 @@ def lead_intake_many(
         )
         for item, record in zip(quarantined, records, strict=True):
             item.outcome = IntakeOutcome(outcome="quarantined", intake_record=record, reasons=item.reasons)
+    merged_into = {item.outcome.lead.id for item in accepted if item.outcome and item.outcome.outcome == "merged"}
+    if merged_into:
+        whole = Lead.objects.in_bulk(merged_into)
+        for item in accepted:
+            if item.outcome and item.outcome.outcome == "merged":
+                item.outcome.lead = whole[item.outcome.lead.id]
     return [item.outcome for item in items if item.outcome is not None]
 
 
