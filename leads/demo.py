@@ -32,11 +32,11 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
-from django.db.models import NOT_PROVIDED, Model
 from django.utils import timezone
 from faker import Faker
 
 from assignment.models import Pool
+from leadcrm.db import insert_many
 from leadcrm.tenancy.models import AuditLog, Membership, Role, Tenant
 from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.services import membership_create, tenant_create, user_get_or_create
@@ -531,8 +531,9 @@ class _Seeder:
         # 2. the rest built with the same normalisation, lifecycle included, in one statement
         rest = plans[len(pipeline):]
         built = [self._lead(plan) for plan in rest]
-        for plan, lead_id in zip(rest, _insert_returning_ids(Lead, built), strict=True):
-            plan.lead_id = lead_id
+        insert_many(built)
+        for plan, lead in zip(rest, built, strict=True):
+            plan.lead_id = lead.id
 
         # 3. a few duplicates collected (归集) into existing leads, and the quarantine
         merged = self._duplicates(pipeline)
@@ -697,27 +698,6 @@ def _lifecycle(plan: _Plan) -> dict[str, Any]:
         "score_dynamic": Decimal(str(plan.dynamic)), "grade": _grade(plan.static), "level": _level(plan.dynamic),
         "tier": _tier(total), "is_mature": total >= MATURITY, "tags": list(plan.tags),
     }
-
-
-def _insert_returning_ids(model: type[Model], instances: list[Model]) -> list[int]:
-    """Insert unsaved instances as they are (created_at included: no `auto_now_add`) with one
-    INSERT … SELECT over a single JSON parameter, rather than `bulk_create`'s ~40 placeholders a
-    row, which were most of the seeding time. Ids come back in the order of `instances`."""
-    if not instances:
-        return []
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.db_default is NOT_PROVIDED]
-    rows = [{f.column: getattr(obj, f.attname) for f in fields} for obj in instances]
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""INSERT INTO {table} ({columns})
-                SELECT {columns} FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb) WITH ORDINALITY AS r
-                ORDER BY r.ordinality
-                RETURNING {connection.ops.quote_name(model._meta.pk.column)}""",  # noqa: S608 - identifiers from model meta; values are parameters
-            [json.dumps(rows, cls=DjangoJSONEncoder)],
-        )
-        return [row[0] for row in cursor.fetchall()]
 
 
 def _channel(source: str) -> str:

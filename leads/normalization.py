@@ -125,25 +125,25 @@ def is_fake_mobile(national_number: str) -> bool:
     return national_number in ascending or national_number in descending
 
 
+_BARE_SUFFIXES = sorted(
+    {suffix.replace(" ", "").replace(".", "").replace(",", "") for suffix in _LEGAL_SUFFIXES}, key=len, reverse=True
+)
+_SUFFIX_RE = re.compile("(?:" + "|".join(map(re.escape, _BARE_SUFFIXES)) + ")$")
+_PREFIX_RE = re.compile("^(?:" + "|".join(map(re.escape, _REGION_PREFIXES)) + ")[市省]?")
+
+
 def company_key(company: str) -> str:
     """A key under which "北京纷扬科技有限公司", "北京纷扬" and "纷扬科技" come close together:
     lower-case, no brackets, punctuation, region prefix or legal suffix."""
-    key = _BRACKETS.sub("", to_half_width(company).lower())
-    key = _PUNCTUATION.sub("", key)
-    changed = True
-    while changed and key:
-        changed = False
-        for suffix in _LEGAL_SUFFIXES:
-            bare = suffix.replace(" ", "").replace(".", "").replace(",", "")
-            if key.endswith(bare) and len(key) > len(bare):
-                key = key[: -len(bare)]
-                changed = True
-        for prefix in _REGION_PREFIXES:
-            for form in (prefix + "市", prefix + "省", prefix):
-                if key.startswith(form) and len(key) > len(form) + 1:
-                    key = key[len(form) :]
-                    changed = True
-                    break
+    key = _PUNCTUATION.sub("", _BRACKETS.sub("", to_half_width(company).lower()))
+    while key:
+        before = key
+        while (match := _SUFFIX_RE.search(key)) and match.start() > 0:
+            key = key[: match.start()]
+        if (match := _PREFIX_RE.match(key)) and len(key) > match.end() + 1:
+            key = key[match.end() :]
+        if key == before:
+            break
     return key
 
 

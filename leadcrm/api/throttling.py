@@ -33,14 +33,10 @@ class ApiKeyRateThrottle(BaseThrottle):
         now = time.time()
         window = int(now // WINDOW_SECONDS)
         cache_key = f"ratelimit:{ident}:{window}"
-        if cache.add(cache_key, 1, timeout=WINDOW_SECONDS * 2):
-            count = 1
-        else:
-            try:
-                count = cache.incr(cache_key)
-            except ValueError:  # expired between add and incr
-                cache.set(cache_key, 1, timeout=WINDOW_SECONDS * 2)
-                count = 1
+        try:
+            count = cache.incr(cache_key)  # one round trip on every request but a window's first
+        except ValueError:  # the window's first request (or the key expired)
+            count = 1 if cache.add(cache_key, 1, timeout=WINDOW_SECONDS * 2) else cache.incr(cache_key)
         if count > limit:
             self._wait = (window + 1) * WINDOW_SECONDS - now
             return False

@@ -37,6 +37,11 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 PROBLEM = OpenApiResponse(description="problem+json")
 
 
+# Validation keeps no state on the serializer (run_validation returns the data), so one
+# instance serves every request and item; building one deep-copies ~20 fields (~1 ms).
+_LEAD_INPUT = LeadCreateInputSerializer()
+
+
 class LeadCursorPagination(CursorPagination):
     def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> tuple[str, ...]:
         return ordering_for(request.query_params.get("ordering"))
@@ -89,7 +94,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
         if raw_size is not None and (not raw_size.isdigit() or not 1 <= int(raw_size) <= 500):
             raise exceptions.ValidationError({"page_size": ["Must be a whole number from 1 to 500."]})
         ordering = request.query_params.get("ordering")
-        if ordering and ordering not in ORDERING_CHOICES:
+        if ordering is not None and ordering not in ORDERING_CHOICES:
             raise exceptions.ValidationError({"ordering": [f"Use one of: {', '.join(ORDERING_CHOICES)}."]})
         return super().list(request, *args, **kwargs)
 
@@ -111,11 +116,8 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
             raise exceptions.ValidationError(filterset.errors)
         return filterset.qs
 
-    def _validated_payload(self, data: Any, serializer: LeadCreateInputSerializer | None = None) -> dict[str, Any]:
-        # One serializer instance may validate many items: DRF deep-copies its fields on every
-        # instantiation, which would cost about a second per 1000-lead bulk call.
-        serializer = serializer or LeadCreateInputSerializer()
-        validated = serializer.run_validation(data)
+    def _validated_payload(self, data: Any) -> dict[str, Any]:
+        validated = _LEAD_INPUT.run_validation(data)
         payload = {key: value for key, value in validated.items() if value is not None}
         if "custom" in payload:
             if self._custom_definitions is None:  # once per request, however many items
@@ -155,10 +157,9 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
         results: list[dict[str, Any] | None] = []
         payloads: list[dict[str, Any]] = []
         positions: list[int] = []
-        item_serializer = LeadCreateInputSerializer()
         for index, item in enumerate(envelope.validated_data["leads"]):
             try:
-                payload = self._validated_payload(item, item_serializer)
+                payload = self._validated_payload(item)
             except (exceptions.ValidationError, DjangoValidationError) as error:
                 detail = error.detail if isinstance(error, exceptions.ValidationError) else as_serializer_error(error)
                 results.append({"index": index, "outcome": "invalid", "errors": _flatten_errors(detail)})
