@@ -784,16 +784,21 @@ def _python_load(ctx: Context, *, mode: str, duration: float, concurrency: int, 
             latencies.extend(mine)
             statuses.update(codes)
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    seconds = time.perf_counter() - started
+    seconds = run_threads(worker, concurrency)
     p50, p95, p99 = percentiles(latencies, 50, 95, 99)
     return LoadResult(requests=len(latencies), seconds=seconds, p50_ms=p50, p95_ms=p95, p99_ms=p99, errors=errors,
                       statuses=dict(statuses))
+
+
+def run_threads(worker: Any, concurrency: int) -> float:
+    """Run `worker(i)` in `concurrency` threads; the wall time in seconds until all finish."""
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
 
 
 def percentiles(seconds: list[float], *ps: float) -> list[float]:
@@ -923,13 +928,7 @@ def bench_bulk(ctx: Context) -> list[Row]:
                     if outcome != "created":
                         problems[outcome] += n
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    seconds = time.perf_counter() - started
+    seconds = run_threads(worker, concurrency)
     rate = created / seconds
     p50, p95 = percentiles(calls, 50, 95)
     ratio = copy_live / rate if rate else math.inf
