@@ -14,7 +14,7 @@ from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, Tuple
 
 from assignment.models import Pool
 from leadcrm.tenancy.models import AuditLog, Membership, Role
-from leads.models import IntakeRecord, Lead, LeadSubmission
+from leads.models import Lead, LeadSubmission
 
 
 def lead_visible_to(*, membership: Membership | None) -> QuerySet[Lead]:
@@ -28,10 +28,6 @@ def lead_visible_to(*, membership: Membership | None) -> QuerySet[Lead]:
 
 def lead_get(*, lead_id: int, membership: Membership | None = None) -> Lead | None:
     return lead_visible_to(membership=membership).filter(id=lead_id).select_related("owner", "pool").first()
-
-
-def intake_record_list() -> QuerySet[IntakeRecord]:
-    return IntakeRecord.objects.order_by("-created_at", "-id")
 
 
 def owner_display_names(*, user_ids: set[int]) -> dict[int, str]:
@@ -85,7 +81,12 @@ def _cursor_decode(*, cursor: str, ordering: tuple[str, ...]) -> tuple[str, Any,
 
 
 def lead_keyset_page(
-    *, queryset: QuerySet[Lead], ordering: tuple[str, ...], cursor: str = "", page_size: int = LEAD_PAGE_SIZE
+    *,
+    queryset: QuerySet[Lead],
+    ordering: tuple[str, ...],
+    cursor: str = "",
+    page_size: int = LEAD_PAGE_SIZE,
+    deferred_fields: tuple[str, ...] = _LIST_DEFERRED_FIELDS,
 ) -> LeadKeysetPage:
     """One page of `queryset` in `ordering` (a `leads.filters.ORDERING_CHOICES` value), after or
     before `cursor`. Keyset only: `(sort, id) < (?, ?) ORDER BY sort, id LIMIT n+1` rides the
@@ -101,7 +102,7 @@ def lead_keyset_page(
 
     forward = direction == "next"
     page_ordering = ordering if forward else tuple(f[1:] if f.startswith("-") else f"-{f}" for f in ordering)
-    qs = queryset.defer(*_LIST_DEFERRED_FIELDS).order_by(*page_ordering)
+    qs = queryset.defer(*deferred_fields).order_by(*page_ordering)
     if position is not None:
         # Moving forward through a descending order means smaller values, and so on.
         lookup = TupleLessThan if is_descending == forward else TupleGreaterThan

@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+from rest_framework.utils.urls import replace_query_param
 
 from leadcrm.api.exceptions import _flatten_errors
 from leadcrm.api.pagination import CursorPagination
@@ -27,7 +28,7 @@ from leads.api.serializers import (
 )
 from leads.filters import ORDERING_CHOICES, LeadFilter, ordering_for
 from leads.models import Lead
-from leads.selectors import lead_visible_to
+from leads.selectors import InvalidLeadCursor, lead_keyset_page, lead_visible_to
 from leads.services import IntakeOutcome, custom_field_definitions, custom_fields_validate, lead_intake_many
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -43,8 +44,40 @@ _LEAD_INPUT = LeadCreateInputSerializer()
 
 
 class LeadCursorPagination(CursorPagination):
-    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> tuple[str, ...]:
-        return ordering_for(request.query_params.get("ordering"))
+    """The workbench's keyset pages (`lead_keyset_page`) behind the API's cursor contract.
+
+    DRF's own cursor keeps an OFFSET among rows that share the sort value; with many equal
+    scores (every lead before it is scored) deep pages would scan ever further.
+    """
+
+    def paginate_queryset(self, queryset: QuerySet[Lead], request: Request, view: Any = None) -> list[Lead]:
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        try:
+            self.keyset_page = lead_keyset_page(
+                queryset=queryset, ordering=ordering_for(request.query_params.get("ordering")),
+                cursor=request.query_params.get(self.cursor_query_param, ""), page_size=self.page_size,
+                deferred_fields=("search_text",),  # every other column is in the response
+            )
+        except InvalidLeadCursor:
+            raise exceptions.ValidationError(
+                {"cursor": ["Invalid cursor. Use the 'next' or 'previous' URL exactly as returned."]}
+            ) from None
+        return self.keyset_page.leads
+
+    def _page_url(self, cursor: str | None) -> str | None:
+        if cursor is None:
+            return None
+        return replace_query_param(self.request.build_absolute_uri(), self.cursor_query_param, cursor)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response(
+            {
+                "next": self._page_url(self.keyset_page.next_cursor),
+                "previous": self._page_url(self.keyset_page.previous_cursor),
+                "results": data,
+            }
+        )
 
 
 def outcome_body(outcome: IntakeOutcome) -> dict[str, Any]:

@@ -352,3 +352,18 @@ def test_a_body_that_is_not_an_object_is_400(key_client, tenant_a, body):
     response = key_client.post("/api/v1/leads", data=body, content_type="application/json")
     assert response.status_code == 400
     assert counts(tenant_a) == (0, 0)
+
+
+def test_score_ordered_pages_with_equal_scores_walk_every_lead_once_both_ways(key_client, tenant_a):
+    made = {lead_make(tenant_a).id for _ in range(7)}  # all score 0: ties broken by id
+    seen: list[int] = []
+    url = "/api/v1/leads?page_size=3&ordering=-score"
+    pages = []
+    while url:
+        body = key_client.get(url).json()
+        pages.append(body)
+        seen += [row["id"] for row in body["results"]]
+        url = body["next"]
+    assert sorted(seen) == sorted(made) and len(seen) == len(made)
+    back = key_client.get(pages[-1]["previous"]).json()
+    assert [row["id"] for row in back["results"]] == [row["id"] for row in pages[-2]["results"]]
