@@ -3,54 +3,94 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.db.models.fields import NOT_PROVIDED
 from django.utils import timezone
+
+
+@dataclass(frozen=True)
+class _InsertPlan:
+    fields: tuple[Field[Any, Any], ...]
+    fields_without_pk: tuple[Field[Any, Any], ...]  # a single row takes its id from the column default
+    auto_now_attnames: tuple[str, ...]
+    insert_sql: str  # rows as one JSON array parameter
+    insert_one_sql: str  # one row as one JSON object parameter, returning its id
+    nextval_sql: str
+
+
+@cache
+def _insert_plan(model: type[Model]) -> _InsertPlan:
+    meta = model._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    fields = tuple(f for f in meta.concrete_fields if f.db_default is NOT_PROVIDED)
+    fields_without_pk = tuple(f for f in fields if not f.primary_key)
+    columns = ", ".join(quote(f.column) for f in fields)
+    columns_without_pk = ", ".join(quote(f.column) for f in fields_without_pk)
+    # identifiers come from model meta; values are always one parameter
+    return _InsertPlan(
+        fields=fields,
+        fields_without_pk=fields_without_pk,
+        auto_now_attnames=tuple(
+            f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        ),
+        insert_sql=(
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608
+            f"SELECT {columns} FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb)"
+        ),
+        insert_one_sql=(
+            f"INSERT INTO {table} ({columns_without_pk}) "  # noqa: S608
+            f"SELECT {columns_without_pk} FROM jsonb_populate_record(NULL::{table}, %s::jsonb) "
+            f"RETURNING {quote(meta.pk.column)}"
+        ),
+        nextval_sql=(
+            f"SELECT nextval(pg_get_serial_sequence('{meta.db_table}', '{meta.pk.column}')) "  # noqa: S608
+            "FROM generate_series(1, %s)"
+        ),
+    )
 
 
 def insert_many(instances: list[Model]) -> None:
     """INSERT unsaved instances of one model and set their primary keys.
 
     `bulk_create` sends ~40 placeholders a row, and psycopg's client-side binding splits and
-    quotes that text in Python: for 1000 leads that alone took longer than PostgreSQL's work.
-    Here all rows travel as one JSON parameter. Ids are taken from the sequence first, so each
-    instance gets its own id whatever order the rows are written in. Values left as None on
-    `auto_now`/`auto_now_add` fields are filled in as `save()` would; explicit ones are kept.
-    (COPY would be faster still, but PostgreSQL refuses COPY FROM on tables with row-level security.)
+    quotes that text in Python: for 1000 leads that alone took longer than PostgreSQL's work,
+    and for one lead compiling the ORM query costs more than PostgreSQL's insert. Here the SQL
+    text is built once per model and all rows travel as one JSON parameter. For several rows
+    ids are taken from the sequence first, so each instance gets its own id whatever order the
+    rows are written in. Values left as None on `auto_now`/`auto_now_add` fields are filled in
+    as `save()` would; explicit ones are kept. (COPY would be faster still, but PostgreSQL
+    refuses COPY FROM on tables with row-level security.)
     """
     if not instances:
         return
-    model = type(instances[0])
-    meta = model._meta
-    table = connection.ops.quote_name(meta.db_table)
+    plan = _insert_plan(type(instances[0]))
     now = timezone.now()
+    rows: list[dict[str, Any]] = []
+    single = len(instances) == 1
+    fields = plan.fields_without_pk if single else plan.fields
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, len(instances)],
-        )
-        for instance, (new_id,) in zip(instances, cursor.fetchall(), strict=True):
-            instance.pk = new_id
-        fields = [f for f in meta.concrete_fields if f.db_default is NOT_PROVIDED]
-        rows: list[dict[str, Any]] = []
+        if not single:
+            cursor.execute(plan.nextval_sql, [len(instances)])
+            for instance, (new_id,) in zip(instances, cursor.fetchall(), strict=True):
+                instance.pk = new_id
         for instance in instances:
-            for field in fields:
-                if (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)) and getattr(
-                    instance, field.attname
-                ) is None:
-                    setattr(instance, field.attname, now)
+            for attname in plan.auto_now_attnames:
+                if getattr(instance, attname) is None:
+                    setattr(instance, attname, now)
             # JSON and array values nest as JSON and land in jsonb / array columns as they are.
             rows.append({field.column: getattr(instance, field.attname) for field in fields})
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) "  # noqa: S608 - identifiers come from model meta; values are one parameter
-            f"SELECT {columns} FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb)",
-            [json.dumps(rows, cls=DjangoJSONEncoder)],
-        )
+        if single:
+            cursor.execute(plan.insert_one_sql, [json.dumps(rows[0], cls=DjangoJSONEncoder)])
+            instances[0].pk = cursor.fetchone()[0]
+        else:
+            cursor.execute(plan.insert_sql, [json.dumps(rows, cls=DjangoJSONEncoder)])
     for instance in instances:
         instance._state.adding = False
         instance._state.db = connection.alias

@@ -110,8 +110,11 @@ class Lead(TenantOwnedModel):
             models.Index(fields=["tenant", "mobile"], name="lead_tenant_mobile_idx", condition=~models.Q(mobile="")),
             models.Index(fields=["tenant", "email"], name="lead_tenant_email_idx", condition=~models.Q(email="")),
             models.Index(fields=["tenant", "wechat"], name="lead_tenant_wechat_idx", condition=~models.Q(wechat="")),
+            # Company + name duplicate rule; a big company has thousands of leads, so the name
+            # belongs in the index rather than in a filter over every one of them.
             models.Index(
-                fields=["tenant", "company_key"], name="lead_tenant_company_key_idx", condition=~models.Q(company_key="")
+                fields=["tenant", "company_key", "name"], name="lead_tenant_company_name_idx",
+                condition=~models.Q(company_key=""),
             ),
             models.Index(
                 fields=["tenant", "duplicate_of"], name="lead_tenant_duplicate_idx", condition=Q(duplicate_of__isnull=False)

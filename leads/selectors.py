@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.db import connection
 from django.db.models import F, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
@@ -24,6 +25,49 @@ def lead_visible_to(*, membership: Membership | None) -> QuerySet[Lead]:
     if membership is not None and membership.role == Role.REP:
         qs = qs.filter(owner_id=membership.user_id)
     return qs
+
+
+# The columns the duplicate rules compare, in the model's field order (`Model.from_db` wants it).
+_MATCH_ATTNAMES = ("id", "tenant_id", "mobile", "email", "company_key", "name", "owner_id", "created_at")
+_MATCH_FIELDS = [f.attname for f in Lead._meta.concrete_fields if f.attname in _MATCH_ATTNAMES]
+_MATCH_COLUMNS = ", ".join(f"l.{name}" for name in _MATCH_FIELDS)
+# Written out rather than built with the ORM: intake runs it on every submission, and compiling
+# the equivalent QuerySet cost more than PostgreSQL's work. One branch per duplicate rule, each
+# taking only the oldest lead per key from its index (a common company + name can match
+# hundreds), company and name matched as pairs rather than as the cross product of a batch.
+# Each branch repeats its partial index's predicate (x <> '').
+_MATCH_SQL = f"""
+    SELECT {_MATCH_COLUMNS} FROM unnest(%(mobiles)s::text[]) AS k(mobile) CROSS JOIN LATERAL (
+        SELECT * FROM leads_lead WHERE tenant_id = %(tenant_id)s AND created_at >= %(since)s
+        AND mobile = k.mobile AND mobile <> '' ORDER BY created_at, id LIMIT 1) AS l
+    UNION
+    SELECT {_MATCH_COLUMNS} FROM unnest(%(emails)s::text[]) AS k(email) CROSS JOIN LATERAL (
+        SELECT * FROM leads_lead WHERE tenant_id = %(tenant_id)s AND created_at >= %(since)s
+        AND email = k.email AND email <> '' ORDER BY created_at, id LIMIT 1) AS l
+    UNION
+    SELECT {_MATCH_COLUMNS} FROM unnest(%(company_keys)s::text[], %(names)s::text[]) AS k(company_key, name)
+    CROSS JOIN LATERAL (
+        SELECT * FROM leads_lead WHERE tenant_id = %(tenant_id)s AND created_at >= %(since)s
+        AND company_key = k.company_key AND name = k.name AND company_key <> '' ORDER BY created_at, id LIMIT 1) AS l
+    ORDER BY created_at, id
+"""  # noqa: S608 - column names come from the model; values are parameters
+
+
+def lead_match_candidates(
+    *, tenant_id: int, since: datetime, mobiles: set[str], emails: set[str], company_names: set[tuple[str, str]]
+) -> list[Lead]:
+    """For each mobile, e-mail and (company key, name) pair, the oldest lead created since
+    `since` that has it; oldest first, with only the matching columns loaded. One round trip
+    for all duplicate rules of a whole intake batch."""
+    if not (mobiles or emails or company_names):
+        return []
+    params = {
+        "tenant_id": tenant_id, "since": since, "mobiles": list(mobiles), "emails": list(emails),
+        "company_keys": [key for key, _ in company_names], "names": [name for _, name in company_names],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_MATCH_SQL, params)
+        return [Lead.from_db(connection.alias, _MATCH_FIELDS, row) for row in cursor.fetchall()]
 
 
 def lead_get(*, lead_id: int, membership: Membership | None = None) -> Lead | None:

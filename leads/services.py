@@ -16,7 +16,6 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 
 from leadcrm.db import insert_many
@@ -24,6 +23,7 @@ from leadcrm.tenancy.models import ApiKey, AuditLog, Tenant
 from leads.cleansing import BUILTIN_SENSITIVE_WORDS, has_contact, sensitive_words_found
 from leads.models import CustomField, CustomFieldType, IntakeRecord, Lead, LeadSubmission
 from leads.normalization import NormalisedLead, normalise_lead, search_text
+from leads.selectors import lead_match_candidates
 
 # Default duplicate rules of a new tenant (API.md); configurable rules arrive with cleansing.
 DEDUP_WINDOW = timedelta(days=180)
@@ -32,9 +32,6 @@ LEAD_WRITABLE_FIELDS = (
     "annual_revenue", "province", "city", "source", "campaign", "utm_source", "utm_medium", "utm_campaign",
     "external_id", "notes", "custom",
 )
-
-
-_MATCH_COLUMNS = ("id", "tenant_id", "mobile", "email", "company_key", "name", "owner_id", "created_at")
 
 
 @dataclass
@@ -194,9 +191,9 @@ def lead_intake_many(
     external_keys = {(i.fields["source"], i.fields["external_id"]) for i in accepted if i.fields["external_id"]}
     existing_by_external: dict[tuple[str, str], Lead] = {}
     if external_keys:
-        candidates = Lead.objects.filter(external_id__in={ext for _, ext in external_keys})
+        same_external_id = Lead.objects.filter(external_id__in={ext for _, ext in external_keys})
         existing_by_external = {
-            (lead.source, lead.external_id): lead for lead in candidates if (lead.source, lead.external_id) in external_keys
+            (lead.source, lead.external_id): lead for lead in same_external_id if (lead.source, lead.external_id) in external_keys
         }
 
     # duplicates: same mobile, then same email, within the window → collect (归集)
@@ -207,29 +204,16 @@ def lead_intake_many(
     by_mobile: dict[str, Lead] = {}
     by_email: dict[str, Lead] = {}
     by_company_name: dict[tuple[str, str], Lead] = {}
-    conditions = Q()
-    # Each branch repeats its partial index's predicate (x <> ''): PostgreSQL proves that
-    # `x IN (...)` implies it only for lists of up to 100 values, and a bulk batch has 1000.
-    if mobiles:
-        conditions |= Q(mobile__in=mobiles) & ~Q(mobile="")
-    if emails:
-        conditions |= Q(email__in=emails) & ~Q(email="")
-    if name_company:
-        conditions |= (
-            Q(company_key__in={c for c, _ in name_company}, name__in={n for _, n in name_company}) & ~Q(company_key="")
-        )
-    if conditions:
-        # One round trip for all three rules; the oldest match wins for each key.
-        # Only the matching columns: a common company + name can match many rows, and full
-        # model instances cost ~20 µs each to build. Merged leads are re-read whole below.
-        matches = Lead.objects.filter(conditions, created_at__gte=cutoff).only(*_MATCH_COLUMNS)
-        for lead in matches.order_by("created_at", "id"):
-            if lead.mobile in mobiles:
-                by_mobile.setdefault(lead.mobile, lead)
-            if lead.email in emails:
-                by_email.setdefault(lead.email, lead)
-            if (lead.company_key, lead.name) in name_company:
-                by_company_name.setdefault((lead.company_key, lead.name), lead)
+    candidates = lead_match_candidates(
+        tenant_id=tenant.id, since=cutoff, mobiles=mobiles, emails=emails, company_names=name_company
+    )
+    for lead in candidates:  # oldest first: the oldest match wins for each key
+        if lead.mobile in mobiles:
+            by_mobile.setdefault(lead.mobile, lead)
+        if lead.email in emails:
+            by_email.setdefault(lead.email, lead)
+        if (lead.company_key, lead.name) in name_company:
+            by_company_name.setdefault((lead.company_key, lead.name), lead)
 
     to_create: list[Lead] = []
     submissions: list[LeadSubmission] = []
@@ -289,23 +273,19 @@ def lead_intake_many(
         in_batch_links = [(lead, lead.duplicate_of) for lead in to_create if lead.duplicate_of and not lead.duplicate_of.pk]
         for lead, _ in in_batch_links:
             lead.duplicate_of = None
-        if len(to_create) > 1:
-            insert_many(to_create)  # bulk intake: one JSON parameter instead of ~40k placeholders
-        else:
-            Lead.objects.bulk_create(to_create)
+        insert_many(to_create)
         for lead, source in in_batch_links:
             lead.duplicate_of = source
         if in_batch_links:
             Lead.objects.bulk_update([lead for lead, _ in in_batch_links], ["duplicate_of"])
     for submission in submissions:
         submission.lead_id = submission.lead.id  # the source may have been created in this batch
-    if submissions:
-        LeadSubmission.objects.bulk_create(submissions)
+    insert_many(submissions)
     if audits:
         routed = [lead for lead in to_create if lead.owner_id]
         for audit, lead in zip(audits, routed, strict=True):
             audit.object_id = str(lead.id)
-        AuditLog.objects.bulk_create(audits)
+        insert_many(audits)
 
     quarantined = [item for item in items if item.reasons]
     if quarantined:

@@ -330,6 +330,26 @@ def test_bulk_links_a_company_duplicate_to_a_lead_created_earlier_in_the_same_ba
     assert second.duplicate_of_id == results[0]["lead"]["id"]
 
 
+def test_bulk_matches_company_and_name_as_pairs_not_across_the_batch(key_client, tenant_a):
+    # 王萱强 @ 合汇 and 李娜 @ 鼎安 exist; 李娜 @ 合汇 is someone else and must not be tagged.
+    lead_make(tenant_a, name="王萱强", company="天津合汇软件股份有限公司")
+    known = lead_make(tenant_a, name="李娜", company="北京鼎安餐饮管理有限公司")
+    leads = [
+        {"name": "李娜", "company": "合汇软件", "mobile": "15241586834"},
+        {"name": "李娜", "company": "鼎安餐饮管理", "mobile": "15186570704"},
+    ]
+    results = post(key_client, "/api/v1/leads/bulk", {"leads": leads}).json()["results"]
+    assert [r["lead"]["duplicate_of"] for r in results] == [None, known.id]
+
+
+def test_company_duplicate_points_at_the_oldest_of_many_matches(key_client, tenant_a):
+    first = lead_make(tenant_a, name="王萱强", company="天津合汇软件股份有限公司")
+    for _ in range(3):
+        lead_make(tenant_a, name="王萱强", company="合汇软件")
+    response = post(key_client, "/api/v1/leads", {"name": "王萱强", "company": "合汇软件有限公司", "mobile": "15186570704"})
+    assert response.json()["lead"]["duplicate_of"] == first.id
+
+
 def test_custom_fields_are_validated_against_the_tenants_definitions(key_client, tenant_a):
     from leads.models import CustomField
 
