@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework.fields import get_error_detail
 
 from leads.models import IntakeRecord, Lead, LeadStatus, Tier
 
@@ -52,15 +55,59 @@ class LeadCreateInputSerializer(serializers.Serializer):  # type: ignore[type-ar
             raise serializers.ValidationError(
                 {"non_field_errors": ["Expected a JSON object with lead fields."]}, code="invalid"
             )
-        unknown = sorted(set(data) - set(self.fields))
-        validated = super().to_internal_value(data)
-        if unknown:
-            raise serializers.ValidationError(
-                {name: [f"Unknown field '{name}'. Put tenant-specific data under 'custom'."] for name in unknown}
-            )
-        if "annual_revenue" in validated and validated["annual_revenue"] is not None:
+        # Only the fields sent are looked at, and a plain string within its length takes a
+        # short path that gives what StrictCharField would (stripped; None stays None):
+        # bulk intake validates 1000 leads a call, and the full field machinery was a third
+        # of its time. Anything else goes through the field itself, errors included.
+        fields = self.fields
+        text_limits = _text_limits(self)
+        validated: dict[str, Any] = {}
+        errors: dict[str, Any] = {}
+        for name, value in data.items():
+            limit = text_limits.get(name)
+            if limit is not None:
+                if value is None:
+                    validated[name] = None
+                    continue
+                if type(value) is str:
+                    stripped = value.strip()
+                    if len(stripped) <= limit and "\x00" not in stripped and (
+                        stripped.isascii() or not _SURROGATES.search(stripped)
+                    ):
+                        validated[name] = stripped
+                        continue
+            field = fields.get(name)
+            if field is None:
+                errors[name] = [f"Unknown field '{name}'. Put tenant-specific data under 'custom'."]
+                continue
+            try:
+                validated[name] = field.run_validation(value)
+            except serializers.ValidationError as exc:
+                errors[name] = exc.detail
+            except DjangoValidationError as exc:
+                errors[name] = get_error_detail(exc)
+        if errors:
+            raise serializers.ValidationError(errors)
+        if validated.get("annual_revenue") is not None:
             validated["annual_revenue"] = str(validated["annual_revenue"])
         return validated
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _text_limits(serializer: serializers.Serializer) -> dict[str, int]:  # type: ignore[type-arg]
+    """Max length of each plain text field of the serializer class, computed once per class."""
+    limits: dict[str, int] | None = type(serializer).__dict__.get("_text_limits_cache")
+    if limits is None:
+        limits = {
+            name: field.max_length
+            for name, field in serializer.fields.items()
+            if type(field) is StrictCharField and field.trim_whitespace and field.allow_null and field.allow_blank
+            and not field.read_only and field.max_length is not None and field.min_length is None
+        }
+        type(serializer)._text_limits_cache = limits  # type: ignore[attr-defined]
+    return limits
 
 
 class LeadBulkInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
