@@ -30,3 +30,30 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def get_and_incr(self, *, key: str, counter: str, counter_timeout: int) -> tuple[Any, int]:
+        key = self.make_and_validate_key(key)
+        counter = self.make_and_validate_key(counter)
+        client = self._cache.get_client(key, write=True)  # both on the primary
+        pipe = client.pipeline(transaction=False)
+        pipe.get(key)
+        pipe.incr(counter)
+        raw, count = pipe.execute()
+        if count == 1:  # a new counter: once per window
+            client.expire(counter, counter_timeout)
+        return (None if raw is None else self._cache._serializer.loads(raw)), int(count)
+
+
+def cache_get_and_incr(*, key: str, counter: str, counter_timeout: int) -> tuple[Any, int]:
+    """The cached value of `key`, and `counter` incremented (created at 1, expiring after
+    `counter_timeout` seconds): one round trip on Redis, where every API request needs both."""
+    from django.core.cache import cache
+
+    if isinstance(cache, RedisCache):
+        return cache.get_and_incr(key=key, counter=counter, counter_timeout=counter_timeout)
+    value = cache.get(key)
+    try:
+        count = cache.incr(counter)
+    except ValueError:  # no counter yet (or it just expired)
+        count = 1 if cache.add(counter, 1, timeout=counter_timeout) else cache.incr(counter)
+    return value, count

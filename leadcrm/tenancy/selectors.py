@@ -4,6 +4,7 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db.models import QuerySet
 
+from leadcrm.cache import cache_get_and_incr
 from leadcrm.tenancy.models import ApiKey, Membership, Tenant
 from leadcrm.tenancy.scoping import identity_lookup
 
@@ -38,17 +39,24 @@ def api_key_cache_key(prefix: str) -> str:
     return f"api-key:{prefix}"
 
 
-def api_key_get_by_prefix(*, prefix: str) -> ApiKey | None:
+def api_key_get_by_prefix(*, prefix: str, count_request_in: str = "", counter_timeout: int = 0) -> tuple[ApiKey | None, int]:
     """The key with this public prefix, with its tenant and creator. Cached briefly in the shared
-    cache (every request of an integration needs it); revoking a key deletes the entry."""
+    cache (every request of an integration needs it); revoking a key deletes the entry.
+
+    With `count_request_in`, that counter (the key's rate-limit window) is incremented in the
+    same cache round trip and its new value returned; otherwise the count is 0."""
     cache_key = api_key_cache_key(prefix)
-    api_key = cache.get(cache_key)
+    count = 0
+    if count_request_in:
+        api_key, count = cache_get_and_incr(key=cache_key, counter=count_request_in, counter_timeout=counter_timeout)
+    else:
+        api_key = cache.get(cache_key)
     if api_key is None:
         with identity_lookup(api_key_prefix=prefix):
             api_key = ApiKey.all_tenants.filter(prefix=prefix).select_related("tenant", "created_by").first()
         if api_key is not None:
             cache.set(cache_key, api_key, timeout=API_KEY_CACHE_SECONDS)
-    return api_key
+    return api_key, count
 
 
 def member_list(*, tenant: Tenant) -> QuerySet[Membership]:

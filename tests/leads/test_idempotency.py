@@ -88,6 +88,19 @@ def test_rate_limit_answers_429_with_retry_after(key_client, tenant_a):
     assert lead_count(tenant_a) == 0
 
 
+def test_requests_with_a_wrong_secret_do_not_use_up_the_keys_rate_limit(key_client, tenant_a):
+    # The prefix of a key is not secret; someone who knows it must not exhaust its limit.
+    from rest_framework.test import APIClient
+
+    with tenant_scope(tenant_a.tenant.id):
+        ApiKey.objects.filter(id=tenant_a.api_key.api_key.id).update(rate_limit_per_minute=3)
+    prefix = tenant_a.api_key.raw_key.split("_")[1]
+    stranger = APIClient()
+    stranger.credentials(HTTP_AUTHORIZATION=f"Bearer lc_{prefix}_{'x' * 32}")
+    assert [stranger.get("/api/v1/leads").status_code for _ in range(5)] == [401] * 5
+    assert [key_client.get("/api/v1/leads").status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
 def test_revoking_a_key_in_use_takes_effect_at_once(key_client, tenant_a):
     from leadcrm.tenancy.services import api_key_revoke
 
