@@ -340,3 +340,14 @@ def test_login_page_in_english(db):
     client = Client(headers={"Accept-Language": "en"})
     html = client.get("/login").content.decode()
     assert "Sign in to LeadCRM" in html and "Work e-mail" in html
+
+
+def test_pages_negotiate_the_language_and_the_json_api_does_not(owner_client, tenant_a):
+    # Pages follow the browser's language; the API answers in English whatever it is sent.
+    page = owner_client.get(list_url(tenant_a), headers={"Accept-Language": "en"})
+    assert page["Content-Language"] == "en"
+    api = owner_client.get("/api/v1/leads", headers={"Accept-Language": "zh-hans"})
+    assert api.status_code == 200
+    assert "Content-Language" not in api and "Accept-Language" not in api.get("Vary", "")
+    docs = owner_client.get("/api/v1/docs/", headers={"Accept-Language": "en"})
+    assert docs["Content-Language"] == "en"
