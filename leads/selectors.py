@@ -53,20 +53,35 @@ _MATCH_SQL = f"""
 """  # noqa: S608 - column names come from the model; values are parameters
 
 
+_LOCK_SQL = "SELECT pg_advisory_xact_lock(k) FROM unnest(%(lock_ids)s::bigint[]) AS k;"
+
+
 def lead_match_candidates(
-    *, tenant_id: int, since: datetime, mobiles: set[str], emails: set[str], company_names: set[tuple[str, str]]
+    *, tenant_id: int, since: datetime, mobiles: set[str], emails: set[str], company_names: set[tuple[str, str]],
+    after_locking: list[int] | None = None,
 ) -> list[Lead]:
     """For each mobile, e-mail and (company key, name) pair, the oldest lead created since
     `since` that has it; oldest first, with only the matching columns loaded. One round trip
-    for all duplicate rules of a whole intake batch."""
+    for all duplicate rules of a whole intake batch.
+
+    `after_locking`: transaction advisory locks to take first, in the same round trip. The
+    match is a separate statement, so (READ COMMITTED) it sees every lead committed by whoever
+    held a lock before us."""
+    lock = _LOCK_SQL if after_locking else ""
+    params: dict[str, Any] = {"lock_ids": after_locking or []}
     if not (mobiles or emails or company_names):
+        if lock:
+            with connection.cursor() as cursor:
+                cursor.execute(lock, params)
         return []
-    params = {
-        "tenant_id": tenant_id, "since": since, "mobiles": list(mobiles), "emails": list(emails),
-        "company_keys": [key for key, _ in company_names], "names": [name for _, name in company_names],
-    }
+    params.update(
+        tenant_id=tenant_id, since=since, mobiles=list(mobiles), emails=list(emails),
+        company_keys=[key for key, _ in company_names], names=[name for _, name in company_names],
+    )
     with connection.cursor() as cursor:
-        cursor.execute(_MATCH_SQL, params)
+        cursor.execute(lock + _MATCH_SQL, params)
+        if lock:
+            cursor.nextset()
         return [Lead.from_db(connection.alias, _MATCH_FIELDS, row) for row in cursor.fetchall()]
 
 

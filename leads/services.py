@@ -15,7 +15,6 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.utils import timezone
 
 from leadcrm.db import insert_many
@@ -120,17 +119,14 @@ def _custom_value_problem(definition: CustomField, value: Any) -> str | None:
     return None
 
 
-def _lock_keys(*, tenant: Tenant, keys: set[str]) -> None:
-    """Serialise concurrent intake of the same contact (or external id) within the tenant, so
-    two racing submissions cannot both create a lead. Sorted to avoid deadlocks."""
-    if not keys:
-        return
-    ids = sorted(
+def _lock_ids(*, tenant: Tenant, keys: set[str]) -> list[int]:
+    """Advisory lock ids that serialise concurrent intake of the same contact (or external id)
+    within the tenant, so two racing submissions cannot both create a lead. Sorted to avoid
+    deadlocks."""
+    return sorted(
         int.from_bytes(hashlib.blake2b(f"{tenant.id}:{key}".encode(), digest_size=8).digest(), "big", signed=True)
         for key in keys
     )
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", [ids])
 
 
 def _revenue(value: Any) -> Decimal | None:
@@ -185,7 +181,17 @@ def lead_intake_many(
             lock_keys.add(f"mobile:{fields['mobile']}")
         if fields["email"]:
             lock_keys.add(f"email:{fields['email']}")
-    _lock_keys(tenant=tenant, keys=lock_keys)
+
+    # duplicates: same mobile, then same email, within the window → collect (归集); the
+    # locks are taken in the same round trip, before the match reads.
+    cutoff = now - DEDUP_WINDOW
+    mobiles = {i.fields["mobile"] for i in accepted if i.fields["mobile"]}
+    emails = {i.fields["email"] for i in accepted if i.fields["email"]}
+    name_company = {(i.fields["company_key"], i.fields["name"]) for i in accepted if i.fields["company_key"] and i.fields["name"]}
+    candidates = lead_match_candidates(
+        tenant_id=tenant.id, since=cutoff, mobiles=mobiles, emails=emails, company_names=name_company,
+        after_locking=_lock_ids(tenant=tenant, keys=lock_keys),
+    )
 
     # upsert by (source, external_id)
     external_keys = {(i.fields["source"], i.fields["external_id"]) for i in accepted if i.fields["external_id"]}
@@ -196,17 +202,9 @@ def lead_intake_many(
             (lead.source, lead.external_id): lead for lead in same_external_id if (lead.source, lead.external_id) in external_keys
         }
 
-    # duplicates: same mobile, then same email, within the window → collect (归集)
-    cutoff = now - DEDUP_WINDOW
-    mobiles = {i.fields["mobile"] for i in accepted if i.fields["mobile"]}
-    emails = {i.fields["email"] for i in accepted if i.fields["email"]}
-    name_company = {(i.fields["company_key"], i.fields["name"]) for i in accepted if i.fields["company_key"] and i.fields["name"]}
     by_mobile: dict[str, Lead] = {}
     by_email: dict[str, Lead] = {}
     by_company_name: dict[tuple[str, str], Lead] = {}
-    candidates = lead_match_candidates(
-        tenant_id=tenant.id, since=cutoff, mobiles=mobiles, emails=emails, company_names=name_company
-    )
     for lead in candidates:  # oldest first: the oldest match wins for each key
         if lead.mobile in mobiles:
             by_mobile.setdefault(lead.mobile, lead)
