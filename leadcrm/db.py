@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import Field, Model
 from django.db.models.fields import NOT_PROVIDED
 from django.utils import timezone
+
+M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,30 @@ def _insert_plan(model: type[Model]) -> _InsertPlan:
             "FROM generate_series(1, %s)"
         ),
     )
+
+
+@cache
+def _build_plan(model: type[Model]) -> tuple[tuple[str, Any, bool], ...]:
+    """(attname, default, default is a callable) of each concrete field, in field order."""
+    plan = []
+    for f in model._meta.concrete_fields:
+        if f.has_default():
+            plan.append((f.attname, f.default, callable(f.default)))
+        else:
+            plan.append((f.attname, f.get_default(), False))  # None, or "" for text columns
+    return tuple(plan)
+
+
+def model_build(model: type[M], values: dict[str, Any]) -> M:
+    """`model(**values)` for intake's hot path, by field attname (`tenant_id`, not `tenant`).
+
+    Django's keyword `__init__` walks every field's descriptors and costs ~70 µs for a lead;
+    positional arguments take its fast path. Defaults are applied as the model declares them."""
+    args = [
+        values[attname] if attname in values else (default() if is_callable else default)
+        for attname, default, is_callable in _build_plan(model)
+    ]
+    return model(*args)
 
 
 def insert_many(instances: list[Model]) -> None:

@@ -50,7 +50,10 @@ def to_half_width(value: str) -> str:
 def clean_text(value: Any) -> str:
     if value is None:
         return ""
-    return _WHITESPACE.sub(" ", to_half_width(str(value))).strip()
+    text = value if type(value) is str else str(value)
+    if not text.isascii():  # ASCII is already NFKC
+        text = to_half_width(text)
+    return _WHITESPACE.sub(" ", text).strip()
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from leadcrm.db import insert_many
+from leadcrm.db import insert_many, model_build
 from leadcrm.tenancy.models import ApiKey, AuditLog, Tenant
 from leads.cleansing import BUILTIN_SENSITIVE_WORDS, has_contact, sensitive_words_found
 from leads.models import CustomField, CustomFieldType, IntakeRecord, Lead, LeadSubmission
@@ -242,7 +242,9 @@ def lead_intake_many(
             )
             item.outcome = IntakeOutcome(outcome="merged", lead=source)
             continue
-        lead = Lead(tenant=tenant, created_by=submitted_by, search_text=search_text(fields), **values)
+        values.update(tenant_id=tenant.id, created_by_id=submitted_by.id if submitted_by else None,
+                      search_text=search_text(fields))
+        lead = model_build(Lead, values)
         if fields["company_key"] and fields["name"] and (match := by_company_name.get((fields["company_key"], fields["name"]))):
             # tag and route to the existing owner
             lead.duplicate_of = match
@@ -251,10 +253,11 @@ def lead_intake_many(
                 lead.owner_id = match.owner_id
                 lead.owner_assigned_at = now
                 audits.append(
-                    AuditLog(
-                        tenant=tenant, actor=submitted_by, actor_api_key=api_key, action="lead.owner_change",
-                        object_type="lead", object_id="", changes={"to": match.owner_id, "reason": "duplicate_of"},
-                    )
+                    model_build(AuditLog, {
+                        "tenant_id": tenant.id, "actor_id": submitted_by.id if submitted_by else None,
+                        "actor_api_key_id": api_key.id if api_key else None, "action": "lead.owner_change",
+                        "object_type": "lead", "object_id": "", "changes": {"to": match.owner_id, "reason": "duplicate_of"},
+                    })
                 )
         # later items of the same batch collect into this one
         if lead.mobile:

@@ -4,6 +4,7 @@ import re
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
@@ -110,8 +111,24 @@ def _text_limits(serializer: serializers.Serializer) -> dict[str, int]:  # type:
     return limits
 
 
+@extend_schema_field({
+    "description": "One lead, with the fields of LeadCreateInput. Each item is checked on its own: "
+    "one that is not valid gets the outcome 'invalid' with its errors, and the others go ahead."
+})
+class BulkItemField(serializers.Field):  # type: ignore[type-arg]
+    """One item of a bulk body, as parsed: each is validated on its own afterwards, so one bad
+    item gets its own error. (DRF's JSONField would re-encode every item to check it is JSON,
+    which the parser already guarantees.)"""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class LeadBulkInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    leads = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=1000, allow_empty=False)
+    leads = serializers.ListField(child=BulkItemField(), min_length=1, max_length=1000, allow_empty=False)
 
 
 class ScoreOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -41,6 +41,7 @@ PROBLEM = OpenApiResponse(description="problem+json")
 # Validation keeps no state on the serializer (run_validation returns the data), so one
 # instance serves every request and item; building one deep-copies ~20 fields (~1 ms).
 _LEAD_INPUT = LeadCreateInputSerializer()
+_LEAD_OUTPUT = LeadOutputSerializer()  # its to_representation keeps no state either
 
 
 class LeadCursorPagination(CursorPagination):
@@ -84,7 +85,7 @@ def outcome_body(outcome: IntakeOutcome) -> dict[str, Any]:
     if outcome.outcome == "quarantined":
         assert outcome.intake_record is not None
         return {"outcome": "quarantined", "intake_id": outcome.intake_record.id, "reasons": outcome.reasons}
-    return {"outcome": outcome.outcome, "lead": LeadOutputSerializer(outcome.lead).data}
+    return {"outcome": outcome.outcome, "lead": _LEAD_OUTPUT.to_representation(outcome.lead)}
 
 
 OUTCOME_STATUS = {"created": 201, "merged": 200, "updated": 200, "quarantined": 202}

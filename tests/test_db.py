@@ -1,0 +1,41 @@
+"""The ORM shortcuts of leadcrm/db.py give what the ORM would."""
+
+from __future__ import annotations
+
+import pytest
+
+from leadcrm.db import insert_many, model_build
+from leadcrm.tenancy.models import AuditLog
+from leadcrm.tenancy.scoping import tenant_scope
+from leads.models import Lead
+
+
+def test_model_build_equals_keyword_construction():
+    values = {"tenant_id": 7, "name": "王萱强", "mobile": "+8615186570704", "custom": {"a": 1}}
+    built = model_build(Lead, values)
+    expected = Lead(**values)
+    for field in Lead._meta.concrete_fields:
+        assert getattr(built, field.attname) == getattr(expected, field.attname), field.name
+    assert built._state.adding
+
+
+def test_model_build_gives_each_instance_its_own_mutable_defaults():
+    first, second = model_build(Lead, {"tenant_id": 1}), model_build(Lead, {"tenant_id": 1})
+    first.tags.append("疑似重复")
+    assert second.tags == [] and first.custom is not second.custom
+
+
+@pytest.mark.django_db
+def test_insert_many_writes_one_and_several_rows_with_their_ids(tenant_a):
+    with tenant_scope(tenant_a.tenant.id):
+        one = [model_build(Lead, {"tenant_id": tenant_a.tenant.id, "name": "一", "tags": ["a"]})]
+        several = [model_build(Lead, {"tenant_id": tenant_a.tenant.id, "name": str(n)}) for n in range(3)]
+        insert_many(one)
+        insert_many(several)
+        stored = {lead.id: lead for lead in Lead.objects.all()}
+        assert stored[one[0].id].name == "一" and stored[one[0].id].tags == ["a"]
+        assert [stored[lead.id].name for lead in several] == ["0", "1", "2"]
+        assert all(stored[lead.id].created_at is not None for lead in one + several)
+        audit = model_build(AuditLog, {"tenant_id": tenant_a.tenant.id, "action": "x", "changes": {"k": [1]}})
+        insert_many([audit])
+        assert AuditLog.objects.get(id=audit.id).changes == {"k": [1]}
