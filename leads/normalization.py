@@ -64,6 +64,7 @@ class ParsedPhone:
     region_text: str  # e.g. "江苏省常州市"; empty when unknown
 
 
+_NOT_PHONE_CHARS = re.compile(r"[^\d+]")
 _CN_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 
 
@@ -83,7 +84,7 @@ def _cn_mobile_block(prefix7: str) -> tuple[bool, bool, str]:
 
 def parse_phone(raw: str, *, region: str = DEFAULT_REGION) -> ParsedPhone | None:
     """None when the text is not a phone number at all."""
-    digits = re.sub(r"[^\d+]", "", raw)
+    digits = raw if raw.isdigit() and raw.isascii() else _NOT_PHONE_CHARS.sub("", raw)
     if not digits:
         return None
     if region == "CN" and (match := _CN_MOBILE.match(digits)):
@@ -195,8 +196,9 @@ def normalise_lead(raw: dict[str, Any]) -> NormalisedLead:
 
 
 def search_text(fields: dict[str, Any]) -> str:
-    """What `q` searches: names, company, contacts (mobile also without +86)."""
-    mobile = fields.get("mobile", "")
-    parts = [fields.get("name", ""), fields.get("company", ""), mobile, mobile[3:] if mobile.startswith("+86") else "",
+    """What `q` searches: names, company, contacts. (A national number is a substring of its
+    E.164 form, so "139…" finds "+86139…" without storing it twice: every character here
+    costs trigrams in the search index on every insert.)"""
+    parts = [fields.get("name", ""), fields.get("company", ""), fields.get("mobile", ""),
              fields.get("email", ""), fields.get("wechat", ""), fields.get("phone", "")]
     return " ".join(part for part in parts if part).lower()
