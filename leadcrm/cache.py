@@ -47,8 +47,9 @@ class RedisCache(DjangoRedisCache):
 def cache_get_and_incr(*, key: str, counter: str, counter_timeout: int) -> tuple[Any, int]:
     """The cached value of `key`, and `counter` incremented (created at 1, expiring after
     `counter_timeout` seconds): one round trip on Redis, where every API request needs both."""
-    from django.core.cache import cache
+    from django.core.cache import caches
 
+    cache = caches["default"]  # the backend itself: `django.core.cache.cache` is a proxy
     if isinstance(cache, RedisCache):
         return cache.get_and_incr(key=key, counter=counter, counter_timeout=counter_timeout)
     value = cache.get(key)

@@ -39,3 +39,25 @@ def test_insert_many_writes_one_and_several_rows_with_their_ids(tenant_a):
         audit = model_build(AuditLog, {"tenant_id": tenant_a.tenant.id, "action": "x", "changes": {"k": [1]}})
         insert_many([audit])
         assert AuditLog.objects.get(id=audit.id).changes == {"k": [1]}
+
+
+def test_api_key_lookup_and_rate_count_share_one_redis_round_trip(settings):
+    from django.core.cache import caches
+
+    from leadcrm.cache import RedisCache, cache_get_and_incr
+
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache):
+        pytest.skip("REDIS_URL is not set: the file cache has no round trips to share")
+    cache.set("k", {"v": 1})
+    client = cache._cache.get_client(write=True)
+    calls: list[tuple[object, ...]] = []
+    original = client.execute_command
+    client.execute_command = lambda *args, **kwargs: calls.append(args) or original(*args, **kwargs)
+    try:
+        assert cache_get_and_incr(key="k", counter="n", counter_timeout=60) == ({"v": 1}, 1)
+        assert cache_get_and_incr(key="k", counter="n", counter_timeout=60) == ({"v": 1}, 2)
+    finally:
+        del client.execute_command
+    # the pipeline sends GET and INCR together; only a new counter costs one more call (EXPIRE)
+    assert [c[0] for c in calls] == ["EXPIRE"]

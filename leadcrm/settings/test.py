@@ -9,7 +9,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL")}
+        {"BACKEND": "leadcrm.cache.RedisCache", "LOCATION": env("REDIS_URL")}  # as in production
         if env("REDIS_URL", default="")
         else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(DATA_DIR / "test-cache")}
     )
