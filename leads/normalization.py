@@ -21,7 +21,6 @@ TEXT_FIELDS = (
     "name", "mobile", "phone", "email", "wechat", "company", "title", "industry", "company_size",
     "province", "city", "source", "campaign", "utm_source", "utm_medium", "utm_campaign", "external_id", "notes",
 )
-_WHITESPACE = re.compile(r"\s+")
 _MUNICIPALITIES = ("北京市", "上海市", "天津市", "重庆市")
 _PROVINCE_SUFFIX = re.compile(r"^(.+?(?:省|自治区|特别行政区))(.*)$")
 
@@ -53,7 +52,7 @@ def clean_text(value: Any) -> str:
     text = value if type(value) is str else str(value)
     if not text.isascii():  # ASCII is already NFKC
         text = to_half_width(text)
-    return _WHITESPACE.sub(" ", text).strip()
+    return " ".join(text.split())  # runs of whitespace to one space, trimmed (as `\s+`)
 
 
 @dataclass(frozen=True)
