@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
+import psycopg
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import Field, Model
@@ -115,8 +116,13 @@ def insert_many(instances: list[Model]) -> None:
         if single:
             cursor.execute(plan.insert_one_sql, [json.dumps(rows[0], cls=DjangoJSONEncoder)])
             instances[0].pk = cursor.fetchone()[0]
-        else:
-            cursor.execute(plan.insert_sql, [json.dumps(rows, cls=DjangoJSONEncoder)])
+    if not single:
+        # A 1000-lead batch is megabytes of JSON: sent as a bound parameter, not quoted into
+        # the SQL text (Django's cursors bind on the client), it skips the quoting here and
+        # PostgreSQL's parsing of one huge literal. Same connection, same transaction.
+        payload = json.dumps(rows, cls=DjangoJSONEncoder, ensure_ascii=False)
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as raw_cursor:
+            raw_cursor.execute(plan.insert_sql, [payload], prepare=False)
     for instance in instances:
         instance._state.adding = False
         instance._state.db = connection.alias
