@@ -249,7 +249,7 @@ def _escape_copy(value: str) -> str:
 LOAD_COLUMNS = (
     "created_at", "updated_at", "status", "name", "mobile", "phone", "email", "wechat", "company", "company_key",
     "title", "industry", "company_size", "annual_revenue", "province", "city", "source", "campaign", "utm_source",
-    "utm_medium", "utm_campaign", "external_id", "notes", "custom", "tags", "search_text", "score_total",
+    "utm_medium", "utm_campaign", "external_id", "notes", "custom", "tags", "search_text", "search_bigrams", "score_total",
     "score_static", "score_dynamic", "score_smart", "grade", "level", "tier", "is_mature", "owner_assigned_at",
     "last_activity_at", "created_by_id", "duplicate_of_id", "owner_id", "pool_id", "tenant_id",
 )
@@ -276,7 +276,7 @@ def generate_copy_rows(
 ) -> Iterator[bytes]:
     """COPY text lines for `count` leads with realistic distributions, oldest first (ids follow
     created_at as they do in production), in chunks of bytes."""
-    from leads.normalization import search_text
+    from leads.normalization import search_bigrams, search_text
 
     rnd = random.Random(seed)
     now = now or datetime.now(UTC)
@@ -332,7 +332,8 @@ def generate_copy_rows(
             created_s, created_s, rnd.choices(statuses, cum_weights=status_cum)[0], name, mobile, phone, email, wechat,
             company, ckey, rnd.choices(titles, cum_weights=title_cum)[0], industry,
             rnd.choices(sizes, cum_weights=size_cum)[0], revenue, province, city, source, campaign, utm[0], utm[1],
-            utm[2], external_id, notes, "{}", tags, search, f"{total:.2f}", f"{static:.2f}", f"{dynamic:.2f}",
+            utm[2], external_id, notes, "{}", tags, search,
+            "{" + ",".join(search_bigrams({"name": name, "company": company})) + "}", f"{total:.2f}", f"{static:.2f}", f"{dynamic:.2f}",
             "\\N", grade, str(rnd.randint(1, 3)), tier, "t" if total >= 50 else "f", assigned, activity, "\\N",
             "\\N", owner, "\\N" if owned else str(pool_id), str(tenant_id),
         ]

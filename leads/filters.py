@@ -11,6 +11,7 @@ from django.db.models.functions import StrIndex
 from django.utils.translation import gettext_lazy as _
 
 from leads.models import Grade, Lead, LeadStatus, Tier
+from leads.normalization import is_cjk_pair
 
 TRIGRAM_MIN_LENGTH = 3
 
@@ -55,10 +56,13 @@ class LeadFilter(django_filters.FilterSet):
         value = value.strip().lower()
         if not value:
             return queryset
+        if is_cjk_pair(value):
+            # Two Chinese characters (王伟, 华为) have no trigram; they have a bigram index. For a
+            # common pair (科技) PostgreSQL walks the list's own index instead, by its statistics.
+            return queryset.filter(search_bigrams__contains=[value])
         if len(value) < TRIGRAM_MIN_LENGTH:
-            # One or two characters (a surname, "科技") give the trigram index nothing to look up:
-            # it would read every row of the tenant. Short terms are common, so walking the
-            # list's own index in display order finds a page of matches quickly instead.
+            # Other one- or two-character terms give the indexes nothing to look up: walking the
+            # list's own index in display order finds a page of matches (quickly, if they are common).
             return queryset.alias(q_position=StrIndex("search_text", Value(value))).filter(q_position__gt=0)
         return queryset.filter(search_text__contains=value)
 

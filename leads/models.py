@@ -71,6 +71,9 @@ class Lead(TenantOwnedModel):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     search_text = models.TextField(blank=True)  # name, company, contacts: one trigram index for `q`
+    # Each pair of adjacent Chinese characters in the name and company: a two-character search
+    # (a name like 王伟, a brand like 华为) has no trigram to look up.
+    search_bigrams = ArrayField(models.CharField(max_length=2), default=list, blank=True)
 
     # Score, denormalised so the list filters and sorts on indexed columns. Written only by the
     # scoring engine; zero until the lead is scored.
@@ -121,6 +124,9 @@ class Lead(TenantOwnedModel):
             ),
             GinIndex(
                 fields=["tenant", "search_text"], opclasses=["int8_ops", "gin_trgm_ops"], name="lead_search_trgm_idx"
+            ),
+            GinIndex(
+                fields=["tenant", "search_bigrams"], opclasses=["int8_ops", "array_ops"], name="lead_search_bigram_idx"
             ),
         ]
 

@@ -201,3 +201,21 @@ def search_text(fields: dict[str, Any]) -> str:
     parts = [fields.get("name", ""), fields.get("company", ""), fields.get("mobile", ""),
              fields.get("email", ""), fields.get("wechat", ""), fields.get("phone", "")]
     return " ".join(part for part in parts if part).lower()
+
+
+# CJK Unified Ideographs and Extension A: the characters of Chinese names and companies.
+_CJK_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
+
+
+def search_bigrams(fields: dict[str, Any]) -> list[str]:
+    """Every pair of adjacent Chinese characters in the name and the company, once each: what a
+    two-character search looks up (trigrams need three)."""
+    pairs: set[str] = set()
+    for text in (fields.get("name", ""), fields.get("company", "")):
+        for run in _CJK_RUN.findall(text or ""):
+            pairs.update(run[i : i + 2] for i in range(len(run) - 1))
+    return sorted(pairs)
+
+
+def is_cjk_pair(value: str) -> bool:
+    return len(value) == 2 and _CJK_RUN.fullmatch(value) is not None
