@@ -20,8 +20,9 @@ CREATE DATABASE leadcrm OWNER leadcrm ENCODING 'UTF8' TEMPLATE template0;
 -- Extensions the migrations use; created here as superuser so the owner needs no extra rights.
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE EXTENSION IF NOT EXISTS btree_gin;
--- LIKE and numeric comparisons raise no data-dependent errors; LEAKPROOF lets the planner use
--- the trigram and score indexes under row-level security (see leads/migrations/0002).
+-- LIKE, numeric comparisons and array containment raise no data-dependent errors; LEAKPROOF
+-- lets the planner use the trigram, bigram and score indexes under row-level security (see
+-- leads/migrations/0002 and 0005).
 ALTER FUNCTION pg_catalog.textlike(text, text) LEAKPROOF;
 ALTER FUNCTION pg_catalog.textnlike(text, text) LEAKPROOF;
 ALTER FUNCTION pg_catalog.numeric_eq(numeric, numeric) LEAKPROOF;
@@ -31,3 +32,4 @@ ALTER FUNCTION pg_catalog.numeric_le(numeric, numeric) LEAKPROOF;
 ALTER FUNCTION pg_catalog.numeric_gt(numeric, numeric) LEAKPROOF;
 ALTER FUNCTION pg_catalog.numeric_ge(numeric, numeric) LEAKPROOF;
 ALTER FUNCTION pg_catalog.numeric_cmp(numeric, numeric) LEAKPROOF;
+ALTER FUNCTION pg_catalog.arraycontains(anyarray, anyarray) LEAKPROOF;
