@@ -13,6 +13,8 @@ from typing import Any
 
 from django.db import migrations
 
+from leads.migrations import _leakproof as leakproof
+
 LEAKPROOF_FUNCTIONS = (
     "textlike(text, text)",
     "textnlike(text, text)",
@@ -27,17 +29,11 @@ LEAKPROOF_FUNCTIONS = (
 
 
 def mark_leakproof(apps: Any, schema_editor: Any) -> None:
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        row = cursor.fetchone()
-        if not row or not row[0]:
-            print(  # noqa: T201 - migration output for the operator
-                "\n  Note: not a superuser, so LIKE and numeric comparisons stay non-LEAKPROOF; search and score"
-                " sorting will not use their indexes under row-level security. See leads/migrations/0002."
-            )
-            return
-        for signature in LEAKPROOF_FUNCTIONS:
-            cursor.execute(f"ALTER FUNCTION pg_catalog.{signature} LEAKPROOF")
+    leakproof.mark_leakproof(
+        schema_editor, LEAKPROOF_FUNCTIONS,
+        unless_note="LIKE and numeric comparisons stay non-LEAKPROOF; search and score sorting will not use"
+        " their indexes under row-level security. See leads/migrations/0002.",
+    )
 
 
 class Migration(migrations.Migration):

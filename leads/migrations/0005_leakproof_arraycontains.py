@@ -10,18 +10,15 @@ from typing import Any
 
 from django.db import migrations
 
+from leads.migrations import _leakproof as leakproof
+
 
 def mark_leakproof(apps: Any, schema_editor: Any) -> None:
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        row = cursor.fetchone()
-        if not row or not row[0]:
-            print(  # noqa: T201 - migration output for the operator
-                "\n  Note: not a superuser, so array containment stays non-LEAKPROOF; two-character searches"
-                " will not use their index under row-level security. See leads/migrations/0005."
-            )
-            return
-        cursor.execute("ALTER FUNCTION pg_catalog.arraycontains(anyarray, anyarray) LEAKPROOF")
+    leakproof.mark_leakproof(
+        schema_editor, ("arraycontains(anyarray, anyarray)",),
+        unless_note="array containment stays non-LEAKPROOF; two-character searches will not use their index"
+        " under row-level security. See leads/migrations/0005.",
+    )
 
 
 class Migration(migrations.Migration):
