@@ -3,6 +3,7 @@ screenshots for review under test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _wait_for_table_swap(page: Any, action: Any) -> None:
+    """Run `action` and return once htmx has swapped in and settled the table it fetched (the
+    response arriving is not enough: reading the table then can still see the old one)."""
+    page.evaluate(
+        "window.__tableSettled = false;"
+        "document.body.addEventListener('htmx:afterSettle', () => { window.__tableSettled = true; }, {once: true});"
+    )
     with page.expect_response(lambda r: "/leads" in r.url and r.request.headers.get("hx-request") == "true"):
         action()
+    deadline = time.monotonic() + 10
+    while not page.evaluate("window.__tableSettled"):  # polled: the page's CSP forbids eval'd predicates
+        assert time.monotonic() < deadline, "htmx did not settle the table within 10 s"
+        page.wait_for_timeout(20)
     page.wait_for_load_state("networkidle")
 
 
