@@ -1022,19 +1022,19 @@ def bench_bulk(ctx: Context) -> list[Row]:
 
     # The bodies are made before the clock runs and the answers are read with one regex: the
     # load generator shares the two cores with the server and must not eat into its share.
+    def make_body(rnd: random.Random) -> bytes:
+        first = ctx.take_numbers(1000)
+        return json.dumps({"leads": [lead_payload(first + i, rnd, pools) for i in range(1000)]}).encode()
+
     rnd = random.Random(ctx.args.seed)
-    bodies = [
-        json.dumps({"leads": [lead_payload(first + i, rnd, pools) for i in range(1000)]}).encode()
-        for first in (ctx.take_numbers(1000) for _ in range(max(8, round(ctx.args.duration * 6))))
-    ]
+    bodies = [make_body(rnd) for _ in range(max(8, round(ctx.args.duration * 6)))]
     outcome_re = re.compile(rb'"outcome":"(\w+)"')
 
     def next_body() -> bytes:
         with lock:
             if bodies:
                 return bodies.pop()
-        first = ctx.take_numbers(1000)
-        return json.dumps({"leads": [lead_payload(first + i, random.Random(first), pools) for i in range(1000)]}).encode()
+        return make_body(random.Random())
 
     def worker(seed: int, stop_at: float) -> None:
         nonlocal created

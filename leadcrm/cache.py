@@ -44,6 +44,16 @@ class RedisCache(DjangoRedisCache):
         return (None if raw is None else self._cache._serializer.loads(raw)), int(count)
 
 
+def cache_incr(counter: str, *, timeout: int, cache: Any = None) -> int:
+    """`counter` incremented, created at 1 (expiring after `timeout` seconds) when missing."""
+    if cache is None:
+        from django.core.cache import cache
+    try:
+        return int(cache.incr(counter))  # one round trip on every call but a window's first
+    except ValueError:  # no counter yet (or it just expired)
+        return 1 if cache.add(counter, 1, timeout=timeout) else int(cache.incr(counter))
+
+
 def cache_get_and_incr(*, key: str, counter: str, counter_timeout: int) -> tuple[Any, int]:
     """The cached value of `key`, and `counter` incremented (created at 1, expiring after
     `counter_timeout` seconds): one round trip on Redis, where every API request needs both."""
@@ -52,9 +62,4 @@ def cache_get_and_incr(*, key: str, counter: str, counter_timeout: int) -> tuple
     cache = caches["default"]  # the backend itself: `django.core.cache.cache` is a proxy
     if isinstance(cache, RedisCache):
         return cache.get_and_incr(key=key, counter=counter, counter_timeout=counter_timeout)
-    value = cache.get(key)
-    try:
-        count = cache.incr(counter)
-    except ValueError:  # no counter yet (or it just expired)
-        count = 1 if cache.add(counter, 1, timeout=counter_timeout) else cache.incr(counter)
-    return value, count
+    return cache.get(key), cache_incr(counter, timeout=counter_timeout, cache=cache)

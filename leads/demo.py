@@ -41,7 +41,7 @@ from leadcrm.tenancy.models import AuditLog, Membership, Role, Tenant
 from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.services import membership_create, tenant_create, user_get_or_create
 from leads.models import IntakeRecord, Lead, LeadStatus, LeadSubmission
-from leads.normalization import is_fake_mobile, normalise_lead, parse_phone, search_bigrams, search_text, split_region
+from leads.normalization import is_fake_mobile, normalise_lead, parse_phone, search_columns, split_region
 from leads.services import lead_intake_many
 
 DEMO_SLUG = "demo"
@@ -606,10 +606,7 @@ class _Seeder:
         fields = normalise_lead(plan.payload).fields
         values = {name: fields[name] for name in _BULK_FIELDS}
         values["annual_revenue"] = Decimal(fields["annual_revenue"]) if fields.get("annual_revenue") else None
-        return Lead(
-            tenant=self.tenant, search_text=search_text(fields), search_bigrams=search_bigrams(fields), **values,
-            **_lifecycle(plan),
-        )
+        return Lead(tenant=self.tenant, **search_columns(fields), **values, **_lifecycle(plan))
 
     def _apply(self, plans: list[_Plan]) -> None:
         rows = [{"id": plan.lead_id, **_lifecycle(plan)} for plan in plans if plan.lead_id]

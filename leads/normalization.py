@@ -219,3 +219,8 @@ def search_bigrams(fields: dict[str, Any]) -> list[str]:
 
 def is_cjk_pair(value: str) -> bool:
     return len(value) == 2 and _CJK_RUN.fullmatch(value) is not None
+
+
+def search_columns(fields: dict[str, Any]) -> dict[str, Any]:
+    """The lead's search columns, kept in step wherever name, company or contacts are written."""
+    return {"search_text": search_text(fields), "search_bigrams": search_bigrams(fields)}

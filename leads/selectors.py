@@ -68,18 +68,18 @@ def lead_match_candidates(
     match is a separate statement, so (READ COMMITTED) it sees every lead committed by whoever
     held a lock before us."""
     lock = _LOCK_SQL if after_locking else ""
-    params: dict[str, Any] = {"lock_ids": after_locking or []}
-    if not (mobiles or emails or company_names):
-        if lock:
-            with connection.cursor() as cursor:
-                cursor.execute(lock, params)
+    match = _MATCH_SQL if mobiles or emails or company_names else ""
+    if not (lock or match):
         return []
-    params.update(
-        tenant_id=tenant_id, since=since, mobiles=list(mobiles), emails=list(emails),
-        company_keys=[key for key, _ in company_names], names=[name for _, name in company_names],
-    )
+    params = {
+        "lock_ids": after_locking or [], "tenant_id": tenant_id, "since": since, "mobiles": list(mobiles),
+        "emails": list(emails), "company_keys": [key for key, _ in company_names],
+        "names": [name for _, name in company_names],
+    }
     with connection.cursor() as cursor:
-        cursor.execute(lock + _MATCH_SQL, params)
+        cursor.execute(lock + match, params)
+        if not match:
+            return []
         if lock:
             cursor.nextset()
         return [Lead.from_db(connection.alias, _MATCH_FIELDS, row) for row in cursor.fetchall()]

@@ -21,7 +21,7 @@ from leadcrm.db import insert_many, model_build
 from leadcrm.tenancy.models import ApiKey, AuditLog, Tenant
 from leads.cleansing import BUILTIN_SENSITIVE_WORDS, has_contact, sensitive_words_found
 from leads.models import CustomField, CustomFieldType, IntakeRecord, Lead, LeadSubmission
-from leads.normalization import NormalisedLead, normalise_lead, search_bigrams, search_text
+from leads.normalization import NormalisedLead, normalise_lead, search_columns
 from leads.selectors import lead_match_candidates
 
 # Default duplicate rules of a new tenant (API.md); configurable rules arrive with cleansing.
@@ -228,8 +228,8 @@ def lead_intake_many(
                 setattr(existing, name, values[name])
             if "mobile" in provided and not {"province", "city"} & provided and not existing.province:
                 existing.province, existing.city = fields["province"], fields["city"]
-            existing.search_text = search_text(existing.__dict__)
-            existing.search_bigrams = search_bigrams(existing.__dict__)
+            for name, value in search_columns(existing.__dict__).items():
+                setattr(existing, name, value)
             existing.save()
             item.outcome = IntakeOutcome(outcome="updated", lead=existing)
             continue
@@ -244,7 +244,7 @@ def lead_intake_many(
             item.outcome = IntakeOutcome(outcome="merged", lead=source)
             continue
         values.update(tenant_id=tenant.id, created_by_id=submitted_by.id if submitted_by else None,
-                      search_text=search_text(fields), search_bigrams=search_bigrams(fields))
+                      **search_columns(fields))
         lead = model_build(Lead, values)
         if fields["company_key"] and fields["name"] and (match := by_company_name.get((fields["company_key"], fields["name"]))):
             # tag and route to the existing owner

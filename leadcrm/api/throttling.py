@@ -9,6 +9,8 @@ from django.core.cache import cache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
+from leadcrm.cache import cache_incr
+
 WINDOW_SECONDS = 60
 
 
@@ -45,10 +47,7 @@ class ApiKeyRateThrottle(BaseThrottle):
         elif user is not None and user.is_authenticated:
             limit = settings.API_RATE_LIMIT_PER_MINUTE
             cache_key, window = rate_window(ident=f"user:{user.id}", now=now)
-            try:
-                count = cache.incr(cache_key)  # one round trip on every request but a window's first
-            except ValueError:  # the window's first request (or the key expired)
-                count = 1 if cache.add(cache_key, 1, timeout=WINDOW_SECONDS * 2) else cache.incr(cache_key)
+            count = cache_incr(cache_key, timeout=WINDOW_SECONDS * 2)
         else:
             return True
         if count > limit:
