@@ -238,8 +238,10 @@ def make_pools(seed: int = 7) -> Pools:
         if stripped.startswith(prefix):
             stripped = stripped[len(prefix):]
             break
+    # And what a rep types for a contact: the last four digits of a mobile (trigrams of the
+    # number) and the beginning of an e-mail address (the e-mail index, ORed with the trigrams).
     return Pools(names=names, companies=companies, company_cum=cum,
-                 search_words={"brand2": stripped[:2], "brand4": stripped[:4]})
+                 search_words={"brand2": stripped[:2], "brand4": stripped[:4], "digits4": "8524", "email": "wang"})
 
 
 def _escape_copy(value: str) -> str:
@@ -1097,6 +1099,8 @@ def bench_list(ctx: Context) -> list[Row]:
         ("API list, status+score order", "/api/v1/leads?page_size=50&status=following&ordering=-score"),
         (f"API search q={ctx.search_words['brand4']}", f"/api/v1/leads?page_size=50&q={ctx.search_words['brand4']}"),
         (f"API search q={ctx.search_words['brand2']}", f"/api/v1/leads?page_size=50&q={ctx.search_words['brand2']}"),
+        (f"API search q={ctx.search_words['digits4']}", f"/api/v1/leads?page_size=50&q={ctx.search_words['digits4']}"),
+        (f"API search q={ctx.search_words['email']}", f"/api/v1/leads?page_size=50&q={ctx.search_words['email']}"),
     ]
     rows = []
     for title, path in pages:

@@ -6,7 +6,7 @@ from datetime import UTC
 from typing import Any
 
 import django_filters
-from django.db.models import QuerySet, Value
+from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import StrIndex
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +23,12 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
         if value is not None and value.tzinfo is not None:
             value = value.astimezone(UTC)
         return super().filter(qs, value)
+
+
+def _email_begins(value: str) -> Q:
+    # `email <> ''` repeats the e-mail index's predicate: without it PostgreSQL cannot use that
+    # partial index for the prefix, and a search ORed with it walked the whole tenant.
+    return Q(email__startswith=value) & ~Q(email="")
 
 
 class LeadFilter(django_filters.FilterSet):
@@ -56,15 +62,22 @@ class LeadFilter(django_filters.FilterSet):
         value = value.strip().lower()
         if not value:
             return queryset
+        if "@" in value:
+            # An e-mail, whole or its beginning (zhang.wei@, zhang.wei@16): the e-mail index's
+            # prefix range. Names and numbers hold no "@".
+            return queryset.filter(_email_begins(value))
         if is_cjk_pair(value):
             # Two Chinese characters (王伟, 华为) have no trigram; they have a bigram index. For a
             # common pair (科技) PostgreSQL walks the list's own index instead, by its statistics.
             return queryset.filter(search_bigrams__contains=[value])
+        # Text without spaces may also begin an e-mail address (zhangwei → zhangwei@163.com).
+        by_email = _email_begins(value) if " " not in value and value.isascii() else Q()
         if len(value) < TRIGRAM_MIN_LENGTH:
             # Other one- or two-character terms give the indexes nothing to look up: walking the
             # list's own index in display order finds a page of matches (quickly, if they are common).
-            return queryset.alias(q_position=StrIndex("search_text", Value(value))).filter(q_position__gt=0)
-        return queryset.filter(search_text__contains=value)
+            in_text = Q(q_position__gt=0)
+            return queryset.alias(q_position=StrIndex("search_text", Value(value))).filter(in_text | by_email)
+        return queryset.filter(Q(search_text__contains=value) | by_email)
 
     def filter_mobile(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
         from leads.normalization import parse_phone

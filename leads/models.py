@@ -70,7 +70,7 @@ class Lead(TenantOwnedModel):
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
-    search_text = models.TextField(blank=True)  # name, company, contacts: one trigram index for `q`
+    search_text = models.TextField(blank=True)  # name, company, phones, WeChat: one trigram index for `q`
     # Each pair of adjacent Chinese characters in the name and company: a two-character search
     # (a name like 王伟, a brand like 华为) has no trigram to look up.
     search_bigrams = ArrayField(models.CharField(max_length=2), default=list, blank=True)
@@ -111,7 +111,11 @@ class Lead(TenantOwnedModel):
             models.Index(fields=["tenant", "-score_total", "-id"], name="lead_tenant_score_idx"),
             models.Index(fields=["tenant", "pool", "-created_at", "-id"], name="lead_tenant_pool_idx"),
             models.Index(fields=["tenant", "mobile"], name="lead_tenant_mobile_idx", condition=~models.Q(mobile="")),
-            models.Index(fields=["tenant", "email"], name="lead_tenant_email_idx", condition=~models.Q(email="")),
+            # Pattern ops: the same index serves the duplicate rule's equality and `q`'s prefix search.
+            models.Index(
+                fields=["tenant", "email"], opclasses=["int8_ops", "varchar_pattern_ops"], name="lead_tenant_email_idx",
+                condition=~models.Q(email=""),
+            ),
             models.Index(fields=["tenant", "wechat"], name="lead_tenant_wechat_idx", condition=~models.Q(wechat="")),
             # Company + name duplicate rule; a big company has thousands of leads, so the name
             # belongs in the index rather than in a filter over every one of them.

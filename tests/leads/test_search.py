@@ -10,7 +10,7 @@ from django.db import connection
 
 from leadcrm.tenancy.scoping import tenant_scope
 from leads.models import Lead
-from leads.normalization import search_bigrams
+from leads.normalization import search_bigrams, search_text
 from tests.factories import lead_make
 
 pytestmark = pytest.mark.django_db
@@ -52,3 +52,39 @@ def test_migration_backfills_the_bigrams_of_existing_leads_as_new_leads_get_them
         with tenant_scope(created.tenant.id):
             for lead in Lead.objects.all():
                 assert lead.search_bigrams == expected[lead.id], lead.name
+
+
+def test_email_is_found_by_its_beginning_and_other_text_still_by_substring(key_client, tenant_a):
+    zhang = lead_make(tenant_a, name="张伟", company="Nimbus Tech", email="Zhang.Wei@163.com")
+    li = lead_make(tenant_a, name="李娜", company="星云数据", email="lina_2024@qq.com")
+
+    def ids(q: str) -> set[int]:
+        return {lead["id"] for lead in key_client.get("/api/v1/leads", {"q": q}).json()["results"]}
+
+    assert ids("zhang.wei@163.com") == {zhang.id}
+    assert ids("ZHANG.WEI@") == {zhang.id}
+    assert ids("zhang.w") == {zhang.id}
+    assert ids("lina_") == {li.id}  # "_" is a character here, not LIKE's wildcard
+    assert ids("lin%") == set()
+    assert ids("bus te") == {zhang.id}  # company substring, as before
+    assert ids(li.mobile[-6:]) == {li.id}
+    assert ids("wei@") == set()  # the middle of an address is not its beginning
+
+
+def test_migration_drops_the_email_from_existing_search_text_as_new_leads_have_it(tenant_a):
+    leads = [
+        lead_make(tenant_a, name="王 伟", company="北京纷扬", email="wang@163.com", wechat="wx_wang"),
+        lead_make(tenant_a, name="", company="", email="only@qq.com"),
+        lead_make(tenant_a, name="Li Na", company="Acme", email="", mobile="13912345678"),
+    ]
+    old_format = {lead.id: " ".join(p for p in (lead.name, lead.company, lead.mobile, lead.email, lead.wechat) if p).lower()
+                  for lead in leads}
+    with tenant_scope(tenant_a.tenant.id):
+        for lead in leads:
+            Lead.objects.filter(id=lead.id).update(search_text=old_format[lead.id])
+    migration = importlib.import_module("leads.migrations.0006_search_text_without_email")
+    migration.backfill(None, SimpleNamespace(connection=connection))
+    with tenant_scope(tenant_a.tenant.id):
+        for lead in Lead.objects.filter(id__in=[lead.id for lead in leads]):
+            assert lead.search_text == search_text(lead.__dict__), lead.name
+            assert "@" not in lead.search_text
