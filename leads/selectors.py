@@ -53,7 +53,12 @@ _MATCH_SQL = f"""
 """  # noqa: S608 - column names come from the model; values are parameters
 
 
-_LOCK_SQL = "SELECT pg_advisory_xact_lock(k) FROM unnest(%(lock_ids)s::bigint[]) AS k;"
+# Sorted keys are inserted in order, so two batches sharing contacts wait for each other
+# without deadlocking.
+_CONTACT_LOCK_SQL = (
+    "INSERT INTO leads_contactlock (tenant_id, key) SELECT %(tenant_id)s, k FROM unnest(%(lock_keys)s::bigint[]) AS k "
+    "ON CONFLICT DO NOTHING;"
+)
 
 
 def lead_match_candidates(
@@ -64,15 +69,16 @@ def lead_match_candidates(
     `since` that has it; oldest first, with only the matching columns loaded. One round trip
     for all duplicate rules of a whole intake batch.
 
-    `after_locking`: transaction advisory locks to take first, in the same round trip. The
-    match is a separate statement, so (READ COMMITTED) it sees every lead committed by whoever
-    held a lock before us."""
-    lock = _LOCK_SQL if after_locking else ""
+    `after_locking`: sorted contact keys to lock first (`ContactLock`), in the same round
+    trip; the caller releases them with `contact_locks_release` before committing. The match
+    is a separate statement, so (READ COMMITTED) it sees every lead committed by whoever held
+    one of the keys before us."""
+    lock = _CONTACT_LOCK_SQL if after_locking else ""
     match = _MATCH_SQL if mobiles or emails or company_names else ""
     if not (lock or match):
         return []
     params = {
-        "lock_ids": after_locking or [], "tenant_id": tenant_id, "since": since, "mobiles": list(mobiles),
+        "lock_keys": after_locking or [], "tenant_id": tenant_id, "since": since, "mobiles": list(mobiles),
         "emails": list(emails), "company_keys": [key for key, _ in company_names],
         "names": [name for _, name in company_names],
     }

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from leadcrm.db import insert_many, model_build
@@ -119,14 +120,25 @@ def _custom_value_problem(definition: CustomField, value: Any) -> str | None:
     return None
 
 
-def _lock_ids(*, tenant: Tenant, keys: set[str]) -> list[int]:
-    """Advisory lock ids that serialise concurrent intake of the same contact (or external id)
-    within the tenant, so two racing submissions cannot both create a lead. Sorted to avoid
-    deadlocks."""
+def _contact_lock_keys(*, tenant: Tenant, keys: set[str]) -> list[int]:
+    """The `ContactLock` keys that serialise concurrent intake of the same contact (or
+    external id) within the tenant, so two racing submissions cannot both create a lead.
+    Sorted: taken in one order by everyone, they cannot deadlock."""
     return sorted(
         int.from_bytes(hashlib.blake2b(f"{tenant.id}:{key}".encode(), digest_size=8).digest(), "big", signed=True)
         for key in keys
     )
+
+
+_CONTACT_UNLOCK_SQL = "DELETE FROM leads_contactlock WHERE tenant_id = %s AND key = ANY(%s::bigint[])"
+
+
+def _contact_locks_release(*, tenant: Tenant, lock_keys: list[int]) -> None:
+    """Delete this transaction's `ContactLock` rows. Whoever waits on one goes on when we
+    commit (or roll back), and finds the table empty behind us."""
+    if lock_keys:
+        with connection.cursor() as cursor:
+            cursor.execute(_CONTACT_UNLOCK_SQL, [tenant.id, lock_keys])
 
 
 def _revenue(value: Any) -> Decimal | None:
@@ -188,9 +200,10 @@ def lead_intake_many(
     mobiles = {i.fields["mobile"] for i in accepted if i.fields["mobile"]}
     emails = {i.fields["email"] for i in accepted if i.fields["email"]}
     name_company = {(i.fields["company_key"], i.fields["name"]) for i in accepted if i.fields["company_key"] and i.fields["name"]}
+    contact_lock_keys = _contact_lock_keys(tenant=tenant, keys=lock_keys)
     candidates = lead_match_candidates(
         tenant_id=tenant.id, since=cutoff, mobiles=mobiles, emails=emails, company_names=name_company,
-        after_locking=_lock_ids(tenant=tenant, keys=lock_keys),
+        after_locking=contact_lock_keys,
     )
 
     # upsert by (source, external_id)
@@ -288,6 +301,8 @@ def lead_intake_many(
         for audit, lead in zip(audits, routed, strict=True):
             audit.object_id = str(lead.id)
         insert_many(audits)
+
+    _contact_locks_release(tenant=tenant, lock_keys=contact_lock_keys)
 
     quarantined = [item for item in items if item.reasons]
     if quarantined:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import math
+import random
 import threading
+from collections import Counter
+from collections.abc import Callable
 
 import pytest
-from django.db import connections
+from django.db import connection, connections
 
 from leadcrm.tenancy.scoping import tenant_scope
-from leads.models import Lead, LeadSubmission
-from leads.services import lead_intake
+from leads.models import ContactLock, Lead, LeadSubmission
+from leads.services import lead_intake, lead_intake_many
 from tests.conftest import make_tenant
 
 RACERS = 4
@@ -48,3 +52,82 @@ def test_simultaneous_submissions_of_one_mobile_make_one_lead():
     with tenant_scope(created.tenant.id):
         assert Lead.objects.count() == len(mobiles)
         assert LeadSubmission.objects.count() == len(mobiles) * (RACERS - 1)
+
+
+def _run_together(count: int, work: Callable[[int, threading.Barrier], None]) -> list[BaseException]:
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            work(n, barrier)
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            errors.append(error)
+            barrier.abort()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_bulk_batches_at_once_do_not_exhaust_the_servers_lock_table():
+    # Each 1000-lead batch locks 3000 contacts (mobile, e-mail, external id). Enough batches
+    # held open together to need three times the server's shared lock table, which holds
+    # max_locks_per_transaction x connections (and about as much again in spare memory).
+    created = make_tenant("bulk-race")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('max_locks_per_transaction')::int * "
+                       "(current_setting('max_connections')::int + current_setting('max_prepared_transactions')::int)")
+        lock_table_size = cursor.fetchone()[0]
+    per_batch = 1000
+    batches = math.ceil(3 * lock_table_size / (3 * per_batch))
+    outcomes: Counter[str] = Counter()
+
+    def submit(batch: int, barrier: threading.Barrier) -> None:
+        payloads = [
+            {"name": f"客户{batch}-{i}", "mobile": f"139{batch:02d}{100000 + i:06d}", "email": f"c{batch}.{i}@example.cn",
+             "source": "crm", "external_id": f"{batch}-{i}"}
+            for i in range(per_batch)
+        ]
+        barrier.wait(timeout=60)
+        with tenant_scope(created.tenant.id):
+            done = lead_intake_many(tenant=created.tenant, payloads=payloads, channel="bulk")
+            barrier.wait(timeout=120)  # every batch has taken its locks before any commits
+        outcomes.update(outcome.outcome for outcome in done)
+
+    errors = _run_together(batches, submit)
+    assert not errors, errors[:2]
+    assert outcomes == {"created": batches * per_batch}
+    with tenant_scope(created.tenant.id):
+        assert Lead.objects.count() == batches * per_batch
+        assert not ContactLock.objects.exists()  # released by every batch
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batches_sharing_contacts_in_different_orders_make_each_lead_once():
+    created = make_tenant("overlap")
+    contacts = [(f"137001{n:05d}", f"shared{n}@example.cn") for n in range(300)]
+    outcomes: Counter[str] = Counter()
+
+    def submit(racer: int, barrier: threading.Barrier) -> None:
+        order = contacts[:]
+        random.Random(racer).shuffle(order)
+        # the odd racers know these people by e-mail only: they must still meet the mobile's lead
+        payloads = [{"name": f"客户{racer}", **({"email": email} if racer % 2 else {"mobile": mobile, "email": email})}
+                    for mobile, email in order]
+        barrier.wait(timeout=60)
+        with tenant_scope(created.tenant.id):
+            done = lead_intake_many(tenant=created.tenant, payloads=payloads, channel="bulk")
+        outcomes.update(outcome.outcome for outcome in done)
+
+    errors = _run_together(3, submit)
+    assert not errors, errors[:2]
+    assert outcomes == {"created": len(contacts), "merged": 2 * len(contacts)}
+    with tenant_scope(created.tenant.id):
+        assert Lead.objects.count() == len(contacts)
