@@ -25,6 +25,23 @@ def test_model_build_gives_each_instance_its_own_mutable_defaults():
     assert second.tags == [] and first.custom is not second.custom
 
 
+def test_model_build_goes_through_init_when_someone_listens_to_its_signals():
+    from django.db.models.signals import post_init
+
+    seen: list[str] = []
+
+    def listener(sender: type[Lead], instance: Lead, **kwargs: object) -> None:
+        seen.append(instance.name)
+
+    post_init.connect(listener, sender=Lead)
+    try:
+        model_build(Lead, {"tenant_id": 7, "name": "王萱强"})
+    finally:
+        post_init.disconnect(listener, sender=Lead)
+    model_build(Lead, {"tenant_id": 7, "name": "not seen"})
+    assert seen == ["王萱强"]
+
+
 @pytest.mark.django_db
 def test_insert_many_writes_one_and_several_rows_with_their_ids(tenant_a):
     with tenant_scope(tenant_a.tenant.id):
@@ -35,7 +52,8 @@ def test_insert_many_writes_one_and_several_rows_with_their_ids(tenant_a):
         stored = {lead.id: lead for lead in Lead.objects.all()}
         assert stored[one[0].id].name == "一" and stored[one[0].id].tags == ["a"]
         assert [stored[lead.id].name for lead in several] == ["0", "1", "2"]
-        assert all(stored[lead.id].created_at is not None for lead in one + several)
+        # to the microsecond: the response shows the instance, a later GET the stored row
+        assert all(stored[lead.id].created_at == lead.created_at for lead in one + several)
         audit = model_build(AuditLog, {"tenant_id": tenant_a.tenant.id, "action": "x", "changes": {"k": [1]}})
         insert_many([audit])
         assert AuditLog.objects.get(id=audit.id).changes == {"k": [1]}
@@ -61,3 +79,22 @@ def test_api_key_lookup_and_rate_count_share_one_redis_round_trip(settings):
         del client.execute_command
     # the pipeline sends GET and INCR together; only a new counter costs one more call (EXPIRE)
     assert [c[0] for c in calls] == ["EXPIRE"]
+
+
+@pytest.mark.django_db
+def test_insert_many_keeps_each_rows_own_values_beside_the_shared_ones(tenant_a):
+    from decimal import Decimal
+
+    rows = [
+        {"name": "甲", "tags": ["a"], "custom": {"k": 1}, "score_total": Decimal("0"), "annual_revenue": None},
+        {"name": "乙", "tags": [], "custom": {"k": 1}, "score_total": Decimal("12.50"), "annual_revenue": Decimal("3")},
+        {"name": "乙", "tags": [], "custom": {}, "score_total": Decimal("0"), "annual_revenue": None},
+    ]
+    with tenant_scope(tenant_a.tenant.id):
+        leads = [model_build(Lead, {"tenant_id": tenant_a.tenant.id, **row}) for row in rows]
+        insert_many(leads)
+        stored = Lead.objects.in_bulk([lead.id for lead in leads])
+        for lead, row in zip(leads, rows, strict=True):
+            got = stored[lead.id]
+            assert {name: getattr(got, name) for name in row} == row
+            assert got.created_at == leads[0].created_at and got.status == "pending"
