@@ -1040,13 +1040,17 @@ def bench_bulk(ctx: Context) -> list[Row]:
 
     def worker(seed: int, stop_at: float) -> None:
         nonlocal created
-        conn = ctx.connect()
         headers = {**ctx.auth, "Content-Type": "application/json"}
         first_call = True
         while time.perf_counter() < stop_at or first_call:
             first_call = False
             body = next_body()
+            # A new connection per call, as a load balancer would spread them: two keep-alive
+            # connections can both be accepted by one gunicorn worker, and then half the runs
+            # measured one Python process while the other sat idle.
+            conn = ctx.connect()
             status, data, took = request(conn, "POST", "/api/v1/leads/bulk", headers, body)
+            conn.close()
             outcomes = Counter(m.decode() for m in outcome_re.findall(data)) if status == 200 else Counter()
             with lock:
                 calls.append(took)

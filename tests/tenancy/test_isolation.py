@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.db.models import CompositePrimaryKey
 
 from leadcrm.tenancy.rls import tenant_owned_models
 from leadcrm.tenancy.scoping import TenantScopeMissing, tenant_scope
@@ -83,6 +84,9 @@ def test_every_tenant_unique_constraint_includes_tenant(db):
             if fields:
                 assert "tenant" in fields, f"{model.__name__}.{constraint.name} lacks tenant"
         for field in model._meta.fields:
+            if isinstance(field, CompositePrimaryKey):
+                assert field.field_names[0] == "tenant_id", f"{model.__name__}'s primary key does not lead with tenant"
+                continue
             assert not (field.unique and field.name != "id"), f"{model.__name__}.{field.name} unique without tenant"
 
 
