@@ -14,6 +14,7 @@ from django.db.models import F, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
 from assignment.models import Pool
+from leadcrm.db import joined_ints
 from leadcrm.tenancy.models import AuditLog, Membership, Role
 from leads.models import Lead, LeadSubmission
 
@@ -37,15 +38,17 @@ _MATCH_COLUMNS = ", ".join(f"l.{name}" for name in _MATCH_FIELDS)
 # hundreds), company and name matched as pairs rather than as the cross product of a batch.
 # Each branch repeats its partial index's predicate (x <> '').
 _MATCH_SQL = f"""
-    SELECT {_MATCH_COLUMNS} FROM unnest(%(mobiles)s::text[]) AS k(mobile) CROSS JOIN LATERAL (
+    SELECT {_MATCH_COLUMNS} FROM jsonb_array_elements_text(%(mobiles)s::jsonb) AS k(mobile) CROSS JOIN LATERAL (
         SELECT * FROM leads_lead WHERE tenant_id = %(tenant_id)s AND created_at >= %(since)s
         AND mobile = k.mobile AND mobile <> '' ORDER BY created_at, id LIMIT 1) AS l
     UNION
-    SELECT {_MATCH_COLUMNS} FROM unnest(%(emails)s::text[]) AS k(email) CROSS JOIN LATERAL (
+    SELECT {_MATCH_COLUMNS} FROM jsonb_array_elements_text(%(emails)s::jsonb) AS k(email) CROSS JOIN LATERAL (
         SELECT * FROM leads_lead WHERE tenant_id = %(tenant_id)s AND created_at >= %(since)s
         AND email = k.email AND email <> '' ORDER BY created_at, id LIMIT 1) AS l
     UNION
-    SELECT {_MATCH_COLUMNS} FROM unnest(%(company_keys)s::text[], %(names)s::text[]) AS k(company_key, name)
+    SELECT {_MATCH_COLUMNS}
+    FROM ROWS FROM (jsonb_array_elements_text(%(company_keys)s::jsonb), jsonb_array_elements_text(%(names)s::jsonb))
+        AS k(company_key, name)
     CROSS JOIN LATERAL (
         SELECT * FROM leads_lead WHERE tenant_id = %(tenant_id)s AND created_at >= %(since)s
         AND company_key = k.company_key AND name = k.name AND company_key <> '' ORDER BY created_at, id LIMIT 1) AS l
@@ -56,8 +59,8 @@ _MATCH_SQL = f"""
 # Sorted keys are inserted in order, so two batches sharing contacts wait for each other
 # without deadlocking.
 _CONTACT_LOCK_SQL = (
-    "INSERT INTO leads_contactlock (tenant_id, key) SELECT %(tenant_id)s, k FROM unnest(%(lock_keys)s::bigint[]) AS k "
-    "ON CONFLICT DO NOTHING;"
+    "INSERT INTO leads_contactlock (tenant_id, key) "
+    "SELECT %(tenant_id)s, k FROM unnest(string_to_array(%(lock_keys)s, ',')::bigint[]) AS k ON CONFLICT DO NOTHING;"
 )
 
 
@@ -77,10 +80,13 @@ def lead_match_candidates(
     match = _MATCH_SQL if mobiles or emails or company_names else ""
     if not (lock or match):
         return []
+    # Lists travel as one JSON (or comma-separated) string each: psycopg's client-side binding
+    # quotes a Python list element by element, which cost more than the query for a batch.
     params = {
-        "lock_keys": after_locking or [], "tenant_id": tenant_id, "since": since, "mobiles": list(mobiles),
-        "emails": list(emails), "company_keys": [key for key, _ in company_names],
-        "names": [name for _, name in company_names],
+        "lock_keys": joined_ints(after_locking or []), "tenant_id": tenant_id, "since": since,
+        "mobiles": json.dumps(list(mobiles), ensure_ascii=False), "emails": json.dumps(list(emails), ensure_ascii=False),
+        "company_keys": json.dumps([key for key, _ in company_names], ensure_ascii=False),
+        "names": json.dumps([name for _, name in company_names], ensure_ascii=False),
     }
     with connection.cursor() as cursor:
         cursor.execute(lock + match, params)

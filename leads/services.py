@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from leadcrm.db import insert_many, model_build
+from leadcrm.db import insert_many, joined_ints, model_build
 from leadcrm.tenancy.models import ApiKey, AuditLog, Tenant
 from leads.cleansing import BUILTIN_SENSITIVE_WORDS, has_contact, sensitive_words_found
 from leads.models import CustomField, CustomFieldType, IntakeRecord, Lead, LeadSubmission
@@ -130,7 +130,9 @@ def _contact_lock_keys(*, tenant: Tenant, keys: set[str]) -> list[int]:
     )
 
 
-_CONTACT_UNLOCK_SQL = "DELETE FROM leads_contactlock WHERE tenant_id = %s AND key = ANY(%s::bigint[])"
+_CONTACT_UNLOCK_SQL = (
+    "DELETE FROM leads_contactlock WHERE tenant_id = %s AND key = ANY(string_to_array(%s, ',')::bigint[])"
+)
 
 
 def _contact_locks_release(*, tenant: Tenant, lock_keys: list[int]) -> None:
@@ -138,7 +140,7 @@ def _contact_locks_release(*, tenant: Tenant, lock_keys: list[int]) -> None:
     commit (or roll back), and finds the table empty behind us."""
     if lock_keys:
         with connection.cursor() as cursor:
-            cursor.execute(_CONTACT_UNLOCK_SQL, [tenant.id, lock_keys])
+            cursor.execute(_CONTACT_UNLOCK_SQL, [tenant.id, joined_ints(lock_keys)])
 
 
 def _revenue(value: Any) -> Decimal | None:
