@@ -49,7 +49,11 @@ class LeadFilter(django_filters.FilterSet):
     external_id = django_filters.CharFilter(field_name="external_id")
     mobile = django_filters.CharFilter(method="filter_mobile")
     email = django_filters.CharFilter(method="filter_email")
-    q = django_filters.CharFilter(method="filter_q", label=_("搜索"))
+    q = django_filters.CharFilter(
+        method="filter_q", label=_("搜索"),
+        help_text="Part of a name, company, phone number or WeChat id (王伟, 华为, 8524), or the beginning of an "
+        "e-mail address (zhang.wei@). Case-insensitive.",
+    )
 
     class Meta:
         model = Lead
