@@ -2,6 +2,8 @@ import django.contrib.postgres.fields
 import django.contrib.postgres.indexes
 from django.db import migrations, models
 
+from leads.migrations._per_tenant import run_per_tenant
+
 # The pairs of adjacent Chinese characters of name and company, as leads.normalization.search_bigrams
 # computes them for new leads (CJK Unified Ideographs and Extension A).
 BACKFILL_SQL = """
@@ -18,14 +20,7 @@ WHERE l.id = b.id AND cardinality(b.pairs) > 0
 
 
 def backfill(apps, schema_editor):
-    # One tenant at a time with its RLS setting: the owner running migrations is subject to
-    # the tables' forced row-level security too.
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT id FROM tenancy_tenant")
-        for (tenant_id,) in cursor.fetchall():
-            cursor.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant_id)])
-            cursor.execute(BACKFILL_SQL, [tenant_id])
-        cursor.execute("SELECT set_config('app.tenant_id', '', true)")
+    run_per_tenant(schema_editor, BACKFILL_SQL)
 
 
 class Migration(migrations.Migration):

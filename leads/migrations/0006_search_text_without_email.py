@@ -1,6 +1,8 @@
 import django.contrib.postgres.indexes
 from django.db import migrations, models
 
+from leads.migrations._per_tenant import run_per_tenant
+
 # leads.normalization.search_text no longer holds the e-mail: drop it from existing leads. The
 # parts are joined by single spaces (their own runs of whitespace are folded), so removing the
 # element equal to the lower-cased e-mail gives exactly what a new lead gets. The trigram index
@@ -12,14 +14,7 @@ WHERE tenant_id = %s AND email <> ''
 
 
 def backfill(apps, schema_editor):
-    # One tenant at a time with its RLS setting: the owner running migrations is subject to
-    # the tables' forced row-level security too.
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT id FROM tenancy_tenant")
-        for (tenant_id,) in cursor.fetchall():
-            cursor.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant_id)])
-            cursor.execute(BACKFILL_SQL, [tenant_id])
-        cursor.execute("SELECT set_config('app.tenant_id', '', true)")
+    run_per_tenant(schema_editor, BACKFILL_SQL)
 
 
 TRIGRAM_INDEX = django.contrib.postgres.indexes.GinIndex(

@@ -19,42 +19,9 @@ from tests.conftest import make_tenant
 RACERS = 4
 
 
-@pytest.mark.django_db(transaction=True)
-def test_simultaneous_submissions_of_one_mobile_make_one_lead():
-    created = make_tenant("race")
-    mobiles = [f"1391234{n:04d}" for n in range(5)]
-    start = threading.Barrier(RACERS)
-    outcomes: list[str] = []
-    errors: list[BaseException] = []
-
-    def submit(racer: int) -> None:
-        try:
-            for mobile in mobiles:
-                start.wait(timeout=30)  # every racer submits this mobile at the same moment
-                with tenant_scope(created.tenant.id):
-                    outcome = lead_intake(
-                        tenant=created.tenant, payload={"name": f"客户{racer}", "mobile": mobile}, channel="api"
-                    )
-                outcomes.append(outcome.outcome)
-        except BaseException as error:  # noqa: BLE001 - reported by the main thread
-            errors.append(error)
-            start.abort()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=submit, args=(n,)) for n in range(RACERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    assert sorted(outcomes) == sorted(["created"] * len(mobiles) + ["merged"] * len(mobiles) * (RACERS - 1))
-    with tenant_scope(created.tenant.id):
-        assert Lead.objects.count() == len(mobiles)
-        assert LeadSubmission.objects.count() == len(mobiles) * (RACERS - 1)
-
-
 def _run_together(count: int, work: Callable[[int, threading.Barrier], None]) -> list[BaseException]:
+    """`work(n, barrier)` in `count` threads, each with its own database connection; returns
+    what they raised. One failing thread breaks the barrier so the others stop waiting."""
     barrier = threading.Barrier(count)
     errors: list[BaseException] = []
 
@@ -73,6 +40,29 @@ def _run_together(count: int, work: Callable[[int, threading.Barrier], None]) ->
     for thread in threads:
         thread.join()
     return errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_submissions_of_one_mobile_make_one_lead():
+    created = make_tenant("race")
+    mobiles = [f"1391234{n:04d}" for n in range(5)]
+    outcomes: list[str] = []
+
+    def submit(racer: int, start: threading.Barrier) -> None:
+        for mobile in mobiles:
+            start.wait(timeout=30)  # every racer submits this mobile at the same moment
+            with tenant_scope(created.tenant.id):
+                outcome = lead_intake(
+                    tenant=created.tenant, payload={"name": f"客户{racer}", "mobile": mobile}, channel="api"
+                )
+            outcomes.append(outcome.outcome)
+
+    errors = _run_together(RACERS, submit)
+    assert not errors, errors
+    assert sorted(outcomes) == sorted(["created"] * len(mobiles) + ["merged"] * len(mobiles) * (RACERS - 1))
+    with tenant_scope(created.tenant.id):
+        assert Lead.objects.count() == len(mobiles)
+        assert LeadSubmission.objects.count() == len(mobiles) * (RACERS - 1)
 
 
 @pytest.mark.django_db(transaction=True)
