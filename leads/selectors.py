@@ -72,8 +72,8 @@ def lead_match_candidates(
     `since` that has it; oldest first, with only the matching columns loaded. One round trip
     for all duplicate rules of a whole intake batch.
 
-    `after_locking`: sorted contact keys to lock first (`ContactLock`), in the same round
-    trip; the caller releases them with `contact_locks_release` before committing. The match
+    `after_locking`: sorted contact keys to lock first (`ContactLock` rows), in the same
+    round trip; intake deletes them again before it commits. The match
     is a separate statement, so (READ COMMITTED) it sees every lead committed by whoever held
     one of the keys before us."""
     lock = _CONTACT_LOCK_SQL if after_locking else ""

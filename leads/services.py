@@ -120,13 +120,12 @@ def _custom_value_problem(definition: CustomField, value: Any) -> str | None:
     return None
 
 
-def _contact_lock_keys(*, tenant: Tenant, keys: set[str]) -> list[int]:
-    """The `ContactLock` keys that serialise concurrent intake of the same contact (or
-    external id) within the tenant, so two racing submissions cannot both create a lead.
-    Sorted: taken in one order by everyone, they cannot deadlock."""
+def _contact_lock_keys(keys: set[str]) -> list[int]:
+    """The `ContactLock` keys (64-bit hashes; the rows carry the tenant) that serialise
+    concurrent intake of the same contact or external id, so two racing submissions cannot
+    both create a lead. Sorted: taken in one order by everyone, they cannot deadlock."""
     return sorted(
-        int.from_bytes(hashlib.blake2b(f"{tenant.id}:{key}".encode(), digest_size=8).digest(), "big", signed=True)
-        for key in keys
+        int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True) for key in keys
     )
 
 
@@ -202,7 +201,7 @@ def lead_intake_many(
     mobiles = {i.fields["mobile"] for i in accepted if i.fields["mobile"]}
     emails = {i.fields["email"] for i in accepted if i.fields["email"]}
     name_company = {(i.fields["company_key"], i.fields["name"]) for i in accepted if i.fields["company_key"] and i.fields["name"]}
-    contact_lock_keys = _contact_lock_keys(tenant=tenant, keys=lock_keys)
+    contact_lock_keys = _contact_lock_keys(lock_keys)
     candidates = lead_match_candidates(
         tenant_id=tenant.id, since=cutoff, mobiles=mobiles, emails=emails, company_names=name_company,
         after_locking=contact_lock_keys,
