@@ -97,16 +97,14 @@ def model_build(model: type[M], values: dict[str, Any]) -> M:
     lead with keywords, ~20 µs positionally. With nobody listening to those signals the
     instance is assembled as `Model.from_db` leaves it, with defaults applied as the model
     declares them."""
-    if pre_init.has_listeners(model) or post_init.has_listeners(model):
-        return model(*(
-            values[attname] if attname in values else (default() if is_callable else default)
-            for attname, default, is_callable in _build_plan(model)
-        ))
-    instance = model.__new__(model)
-    instance.__dict__.update({
+    by_attname = {
         attname: values[attname] if attname in values else (default() if is_callable else default)
         for attname, default, is_callable in _build_plan(model)
-    })
+    }  # in field order
+    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+        return model(*by_attname.values())
+    instance = model.__new__(model)
+    instance.__dict__.update(by_attname)
     instance._state = ModelState()  # adding, no database yet: as `__init__` leaves it
     return instance
 
