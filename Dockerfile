@@ -12,7 +12,7 @@ RUN useradd --system --create-home --uid 10001 --user-group leadcrm
 
 # Dependencies first, so code changes do not reinstall them.
 COPY requirements.lock ./
-RUN pip install -r requirements.lock
+RUN pip install --require-hashes -r requirements.lock
 
 COPY . .
 # Static files are collected at build time (hashed names, compressed; served by whitenoise).

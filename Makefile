@@ -21,22 +21,26 @@ install: $(STAMP)
 # Reinstalls only when a lock file changed (or the venv is new).
 $(STAMP): requirements.lock requirements-dev.lock
 	@test -x $(PY) || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
-	$(PY) -m pip install --disable-pip-version-check --quiet -r requirements.lock -r requirements-dev.lock
+	$(PY) -m pip install --disable-pip-version-check --quiet --require-hashes -r requirements.lock -r requirements-dev.lock
 	@touch $@
 
 demo: install
-	$(PY) -m leadcrm.devtools demo
+	$(PY) -m tools.devtools demo
 
 test: install
-	$(PY) -m leadcrm.devtools test $(ARGS)
+	$(PY) -m tools.devtools test $(ARGS)
 
 bench: install
-	$(PY) -m leadcrm.devtools bench $(ARGS)
+	$(PY) -m tools.devtools bench $(ARGS)
 
 lint: install
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
 
-# Pin requirements.in (+ requirements-dev.in) to what the venv holds, transitive deps included.
-# After editing a *.in file: pip install the new requirement into the venv, then `make lock`.
-lock:
-	$(PY) -m leadcrm.devtools lock
+# Pin requirements.in and requirements-dev.in, transitive dependencies included, with hashes
+# (uv's pip-compile). After editing a *.in file: `make lock`, then `make install`.
+# UPGRADE=1 moves every pin to the newest allowed version.
+lock: install
+	$(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 $(if $(UPGRADE),--upgrade) requirements.in -o requirements.lock
+	$(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 $(if $(UPGRADE),--upgrade) requirements-dev.in -o requirements-dev.lock

@@ -13,9 +13,9 @@ from django.db import connection
 from django.db.models import F, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
-from assignment.models import Pool
 from leadcrm.db import joined_ints
 from leadcrm.tenancy.models import AuditLog, Membership, Role
+from leadcrm.tenancy.scoping import current_tenant_id
 from leads.models import Lead, LeadSubmission
 
 
@@ -219,6 +219,10 @@ def lead_owner_change_list(*, lead_id: int, limit: int = 50) -> list[AuditLog]:
     )
 
 
-def pool_name_map() -> dict[int, str]:
-    """The tenant's pools by id, for filters and labels (a tenant has a handful)."""
-    return dict(Pool.objects.order_by("name").values_list("id", "name"))
+def lead_pool_names() -> dict[int, str]:
+    """The tenant's pools by id, for the list's pool filter and the lead's labels (a tenant
+    has a handful). Pools belong to assignment, which leads must not import: the model is
+    reached through the lead's own foreign key to it."""
+    pool_model = Lead._meta.get_field("pool").related_model
+    assert isinstance(pool_model, type)
+    return dict(pool_model._default_manager.filter(tenant_id=current_tenant_id()).order_by("name").values_list("id", "name"))

@@ -55,14 +55,6 @@ class _Item:
         return self.normalised.fields
 
 
-def tenant_defaults_install(*, tenant: Tenant) -> None:
-    """The default configuration of a new tenant (API.md 'Defaults of a new tenant').
-    Scoring, dedup and cleansing tables are filled in by their apps as they arrive."""
-    from assignment.models import Pool
-
-    Pool.objects.get_or_create(tenant=tenant, name="公海池", defaults={"is_default": True, "description": "默认线索池"})
-
-
 def custom_field_definitions(*, tenant: Tenant) -> dict[str, CustomField]:
     return {f.key: f for f in CustomField.objects.filter(tenant=tenant)}
 

@@ -26,10 +26,10 @@ from leads.selectors import (
     lead_get,
     lead_keyset_page,
     lead_owner_change_list,
+    lead_pool_names,
     lead_submission_list,
     lead_visible_to,
     owner_display_names,
-    pool_name_map,
 )
 
 SORT_CHOICES = [
@@ -161,7 +161,7 @@ def _lead_rows(page: LeadKeysetPage) -> list[LeadRow]:
 @require_GET
 @tenant_member_required
 def lead_list_page(request: TenantHttpRequest, tenant_slug: str) -> HttpResponse:
-    pools = pool_name_map()
+    pools = lead_pool_names()
     owner_choices = _owner_choices(request)
     form = LeadListForm(request.GET, owner_choices=owner_choices, pool_choices=list(pools.items()))
     form.is_valid()  # errors are shown; the valid fields still filter
@@ -311,7 +311,7 @@ def lead_detail_page(request: TenantHttpRequest, tenant_slug: str, lead_id: int)
         "duplicate_of": duplicate_of,
         "owner_name": names.get(lead.owner_id or 0, ""),
         "owner_names": names,
-        "pool_name": pool_name_map().get(lead.pool_id or 0, "") if lead.pool_id else "",
+        "pool_name": lead_pool_names().get(lead.pool_id or 0, "") if lead.pool_id else "",
         "timeline": _lead_timeline(lead, submissions=submissions, owner_changes=owner_changes, names=names),
         "nav_active": "leads",
     }

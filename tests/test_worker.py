@@ -14,9 +14,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from leadcrm.api.tasks import idempotency_purge_task
 from leadcrm.tenancy.models import IdempotencyRecord
 from leadcrm.tenancy.scoping import tenant_scope
-from leadcrm.tenancy.tasks import idempotency_purge_task
 from tests.conftest import make_tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -33,8 +33,7 @@ from leadcrm.api.throttling import ApiKeyRateThrottle
 from leadcrm.tenancy.models import Membership, Tenant
 from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.selectors import membership_list_for_user
-
-SESSION_TENANT_KEY = "active_tenant_id"
+from leadcrm.tenancy.sessions import SESSION_TENANT_KEY
 
 
 def tenant_for_request(request: Request) -> tuple[Tenant, Membership | None]:

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "leadcrm.tenancy",
+    "leadcrm.api",
     "leads",
     "scoring",
     "assignment",

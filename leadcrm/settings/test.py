@@ -4,6 +4,7 @@ from leadcrm.settings.base import *  # noqa: F403
 from leadcrm.settings.base import DATA_DIR, env
 
 DEBUG = False
+INSTALLED_APPS = [*INSTALLED_APPS, "demo"]  # noqa: F405 - tests cover the demo seeder too
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)

@@ -7,7 +7,6 @@ class TenancyConfig(AppConfig):
     verbose_name = "Tenancy"
 
     def ready(self) -> None:
-        import leadcrm.api.schema  # noqa: F401  (registers the OpenAPI auth extensions)
         from leadcrm.tenancy import rls
 
         rls.connect_signals()

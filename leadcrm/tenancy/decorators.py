@@ -19,10 +19,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django_htmx.middleware import HtmxDetails
 
-from leadcrm.api.views import SESSION_TENANT_KEY
 from leadcrm.tenancy.models import Membership, Tenant
 from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.selectors import membership_list_for_user
+from leadcrm.tenancy.sessions import SESSION_TENANT_KEY
 
 
 class HtmxHttpRequest(HttpRequest):

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from leadcrm.tenancy.defaults import tenant_defaults_install
 from leadcrm.tenancy.models import ALL_SCOPES, ApiKey, AuditLog, Membership, Role, Tenant
 from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.selectors import api_key_cache_key
@@ -149,10 +150,7 @@ def tenant_create(
     tenant = Tenant.objects.create(slug=slug, name=name, timezone=timezone_name, locale=locale)
     user = user_get_or_create(email=admin_email, password=admin_password, name=name)
     owner = membership_create(tenant=tenant, user=user, role=Role.OWNER, display_name=admin_email)
-    from leads.services import tenant_defaults_install  # deferred: leads depends on tenancy
-
-    with tenant_scope(tenant.id):
-        tenant_defaults_install(tenant=tenant)
+    tenant_defaults_install(tenant=tenant)
     api_key = api_key_create(tenant=tenant, name="default", created_by=user) if with_api_key else None
     return CreatedTenant(tenant=tenant, owner=owner, api_key=api_key)
 

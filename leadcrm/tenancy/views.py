@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from leadcrm.api.views import SESSION_TENANT_KEY
 from leadcrm.tenancy.models import Membership
 from leadcrm.tenancy.selectors import membership_list_for_user
+from leadcrm.tenancy.sessions import SESSION_TENANT_KEY
 
 
 class EmailAuthenticationForm(AuthenticationForm):

@@ -10,10 +10,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from leadcrm.api.views import SESSION_TENANT_KEY
 from leadcrm.tenancy.models import Role
 from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.services import CreatedTenant
+from leadcrm.tenancy.sessions import SESSION_TENANT_KEY
 from leads.models import Lead, LeadSubmission
 from leads.selectors import lead_keyset_page
 from tests.conftest import PASSWORD, add_member, make_tenant

@@ -3,5 +3,5 @@ one DRF view doing one indexed SELECT, on the same database, role and server sha
 product. On the machine the figures were set on it answered ~870 req/s; running it beside the
 product in the same bench run tells how fast this machine is today.
 
-Served only by the bench (DJANGO_SETTINGS_MODULE=leadcrm.benchsite.settings), never deployed.
+Served only by the bench (DJANGO_SETTINGS_MODULE=tools.benchsite.settings), never deployed.
 """

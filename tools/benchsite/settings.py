@@ -4,7 +4,7 @@ from leadcrm.settings.base import DATABASES, DEFAULT_AUTO_FIELD, SECRET_KEY, TIM
 
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
-ROOT_URLCONF = "leadcrm.benchsite.urls"
+ROOT_URLCONF = "tools.benchsite.urls"
 INSTALLED_APPS = ["django.contrib.auth", "django.contrib.contenttypes", "django.contrib.sessions", "rest_framework"]
 MIDDLEWARE = [  # what `startproject` writes
     "django.middleware.security.SecurityMiddleware",

@@ -1,3 +1,5 @@
+"""The API's housekeeping tasks."""
+
 from celery import shared_task
 
 

@@ -13,9 +13,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from assignment.models import Pool
+from demo.seed import ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_SLUG, MANAGER_EMAIL, STAFF_PASSWORD, _Seeder, demo_seed
 from leadcrm.tenancy.models import ApiKey, AuditLog, Membership, Role, Tenant
 from leadcrm.tenancy.scoping import tenant_scope
-from leads.demo import ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_SLUG, MANAGER_EMAIL, STAFF_PASSWORD, _Seeder, demo_seed
 from leads.models import IntakeRecord, Lead, LeadStatus, LeadSubmission
 from leads.normalization import company_key, normalise_lead, search_text
 

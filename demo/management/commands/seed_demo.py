@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from leads.demo import DEFAULT_LEADS, DEFAULT_SEED, DemoResult, demo_seed
+from demo.seed import DEFAULT_LEADS, DEFAULT_SEED, DemoResult, demo_seed
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""Developer tooling: the make launcher, the benchmark and its bare-DRF baseline. Never deployed."""
