@@ -1,16 +1,14 @@
-"""Demo data (SPEC §0): a seeded tenant with realistic Chinese-market leads.
+"""Demo data (SPEC §0): a seeded tenant with realistic Chinese-market leads and their history.
 
 `demo_seed()` creates the tenant `demo` once — owner, manager, reps in teams, pools, a few
-thousand leads, a quarantine with rejected submissions — and on later runs changes nothing
-and only returns the log-ins again. `python manage.py seed_demo` is a thin wrapper.
+thousand leads with their history, a quarantine — and on later runs changes nothing and only
+returns the log-ins again. `python manage.py seed_demo` is a thin wrapper. The browser tests
+build their (smaller) book with the same `demo_book_build()`.
 
-Speed matters (it runs on the first `make demo` start; ~2 s for 3000 leads): a few hundred
-leads go through the real intake pipeline (`lead_intake_many`), then get their lifecycle
-(created_at — `auto_now_add` ignores given values —, owner, status, pool, score) from one
-set-based UPDATE. The rest are built with the same normalisation (`normalise_lead`,
-`search_text`) and inserted, lifecycle included, by one INSERT … SELECT over a JSON parameter.
-The ownership audit trail is one INSERT … SELECT too. Scores are plausible placeholders
-consistent with the default thresholds (API.md); the scoring engine recomputes them.
+Nothing here writes a lead, a history row or a timestamp by itself: every submission goes
+through the intake pipeline (`lead_intake_many`, with the time it arrived), every pool entry,
+assignment and status change through the services that audit them, each at a time in the past.
+Scores are left to the scoring engine: until it scores a lead, the lead is unscored.
 
 Content is deterministic for a given seed (`random.Random(seed)`, `Faker.seed_instance`);
 timestamps are relative to the time of the run.
@@ -18,7 +16,6 @@ timestamps are relative to the time of the run.
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from dataclasses import dataclass, field
@@ -30,31 +27,46 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from faker import Faker
 
 from assignment.models import Pool
-from leadcrm.db import insert_many
-from leadcrm.tenancy.models import AuditLog, Membership, Role, Tenant
+from assignment.selectors import pool_default
+from assignment.services import pool_create
+from leadcrm.tenancy.models import Membership, Role, Tenant
 from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.services import membership_create, tenant_create, user_get_or_create
-from leads.models import IntakeRecord, Lead, LeadStatus, LeadSubmission
-from leads.normalization import is_fake_mobile, normalise_lead, parse_phone, search_columns, split_region
-from leads.services import lead_intake_many
+from leads.models import LeadStatus, OwnerChangeReason
+from leads.normalization import is_fake_mobile, parse_phone, split_region
+from leads.services import (
+    OwnerChange,
+    PoolPlacement,
+    StatusChange,
+    lead_intake_many,
+    lead_owner_change_many,
+    lead_pool_place_many,
+    lead_status_change_many,
+)
 
 DEMO_SLUG = "demo"
 DEMO_NAME = "演示科技有限公司"
-DEMO_DOMAIN = "demo.leadcrm.local"
-ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
 ADMIN_PASSWORD = "demo-admin-2026"
-MANAGER_EMAIL = f"manager@{DEMO_DOMAIN}"
 STAFF_PASSWORD = "demo-rep-2026"  # manager and every rep
 DEFAULT_LEADS = 3000
 DEFAULT_SEED = 2026
 HISTORY_DAYS = 180
-PIPELINE_LEADS_MAX = 300  # this many go through lead_intake_many; the rest are bulk-built
+INTAKE_BATCH = 1000  # the bulk API's limit: the demo arrives as integrations would send it
+
+
+def staff_domain(slug: str) -> str:
+    """The demo staff's e-mail domain for a tenant (users are global; the domain keeps books apart)."""
+    return f"{slug}.leadcrm.local"
+
+
+DEMO_DOMAIN = staff_domain(DEMO_SLUG)
+ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
+MANAGER_EMAIL = f"manager@{DEMO_DOMAIN}"
 
 MANAGER = ("周婷", "销售部")
 # (display name, team); rep1 … rep8 in this order
@@ -141,8 +153,6 @@ NOTES = (  # Chinese text takes full-width punctuation (RUF001)
     "需要API对接自有系统", "只是了解一下，暂无预算", "老板要求月底前选型", "对比了纷享销客和销售易",  # noqa: RUF001
     "需要移动端支持", "希望试用两周",
 )
-FOLLOW_TAGS = ("已加微信", "高意向", "需回访", "预算明确", "决策人", "竞品客户")
-INVALID_TAGS = ("空号", "无购买意向", "同行", "联系不上", "个人用户")
 MOBILE_PREFIXES = (  # real CN mobile prefixes; the 8 digits after them are random
     "130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "150", "151", "152", "153", "155", "156",
     "157", "158", "159", "166", "170", "171", "172", "173", "175", "176", "177", "178", "180", "181", "182", "183",
@@ -154,6 +164,7 @@ FREE_MAIL = ("163.com", "126.com", "sina.com", "foxmail.com", "139.com", "sohu.c
 def _weighted(rng: random.Random, pairs: Any) -> Any:
     items = list(pairs)
     return rng.choices([p[0] for p in items], weights=[p[1] for p in items])[0]
+
 
 
 @dataclass(frozen=True)
@@ -173,6 +184,17 @@ class DemoResult:
     api_key: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+
+
+@dataclass
+class DemoBook:
+    """What `demo_book_build` made: the staff, and the leads a visitor (or a test) looks for."""
+
+    manager: Membership
+    reps: list[Membership]
+    showcase_id: int  # the newest lead: owned, followed up, re-submitted once, with a duplicate
+    duplicate_id: int  # same person and company as the showcase, other contacts: tagged
+    counts: dict[str, int]
 
 
 def demo_logins(tenant: Tenant) -> list[DemoLogin]:
@@ -204,8 +226,7 @@ def demo_seed(*, leads: int = DEFAULT_LEADS, seed: int = DEFAULT_SEED, now: date
                 with_api_key=True,
             )
             tenant = created.tenant
-            with tenant_scope(tenant.id):
-                counts = _Seeder(tenant=tenant, owner=created.owner.user, leads=leads, seed=seed, now=now).run()
+            book = demo_book_build(tenant=tenant, admin=created.owner.user, leads=leads, seed=seed, now=now)
     except (ValidationError, IntegrityError):
         # another process seeded it meanwhile (two starts at once): theirs stands
         existing = Tenant.objects.filter(slug=DEMO_SLUG).first()
@@ -215,38 +236,49 @@ def demo_seed(*, leads: int = DEFAULT_LEADS, seed: int = DEFAULT_SEED, now: date
                           seconds=time.perf_counter() - started)
     return DemoResult(
         tenant=tenant, created=True, logins=demo_logins(tenant),
-        api_key=created.api_key.raw_key if created.api_key else None, counts=counts,
+        api_key=created.api_key.raw_key if created.api_key else None, counts=book.counts,
         seconds=time.perf_counter() - started,
     )
 
 
+def demo_book_build(
+    *, tenant: Tenant, admin: User | None, leads: int = DEFAULT_LEADS, seed: int = DEFAULT_SEED,
+    now: datetime | None = None,
+) -> DemoBook:
+    """Staff, pools and `leads` leads with their history for an existing tenant, all through the
+    services the product itself uses. `admin` is who configured it (the audit's actor)."""
+    with tenant_scope(tenant.id):
+        return _Book(tenant=tenant, admin=admin, leads=leads, seed=seed, now=now).run()
+
+
 @dataclass
 class _Plan:
-    """One lead: what arrives (payload) and what happened to it since (lifecycle, score)."""
+    """One lead: what arrives, when, and what happens to it afterwards."""
 
     payload: dict[str, Any]
-    created_at: datetime
-    status: str
-    owner_id: int | None
-    pool_id: int
-    owner_assigned_at: datetime | None
-    last_activity_at: datetime | None
-    static: float
-    dynamic: float
-    tags: list[str]
+    channel: str
+    at: datetime
+    pool: Pool
+    owner: User | None = None
+    assigned_at: datetime | None = None
+    returned_at: datetime | None = None
+    # (status, when, reason), in order; applied after the lead exists
+    statuses: list[tuple[str, datetime, str]] = field(default_factory=list)
     lead_id: int | None = None
 
 
-class _Seeder:
-    def __init__(self, *, tenant: Tenant, owner: User, leads: int, seed: int, now: datetime | None) -> None:
+class _Book:
+    def __init__(self, *, tenant: Tenant, admin: User | None, leads: int, seed: int, now: datetime | None) -> None:
         self.tenant = tenant
-        self.owner = owner
+        self.admin = admin
         self.n = max(0, leads)
         self.rng = random.Random(seed)
         self.faker = Faker("zh_CN")
         self.faker.seed_instance(seed)
-        self.now = now or timezone.now()
+        # A minute back: everything the demo says happened lies in the past, also on a fast start.
+        self.now = (now or timezone.now()) - timedelta(minutes=1)
         self.tz = ZoneInfo(tenant.timezone or "Asia/Shanghai")
+        self.domain = staff_domain(tenant.slug)
         self.used_mobiles: set[str] = set()
         self.used_emails: set[str] = set()
         self.external_ids = 0
@@ -254,10 +286,11 @@ class _Seeder:
     # --- people and pools --------------------------------------------------------------------
     def _staff(self) -> None:
         hashed = make_password(STAFF_PASSWORD)  # hashed once, not once per user: Argon2 is slow on purpose
-        staff = [(MANAGER_EMAIL, *MANAGER, Role.MANAGER)] + [
-            (f"rep{i}@{DEMO_DOMAIN}", name, team, Role.REP) for i, (name, team) in enumerate(REPS, start=1)
+        staff = [(f"manager@{self.domain}", *MANAGER, Role.MANAGER)] + [
+            (f"rep{i}@{self.domain}", name, team, Role.REP) for i, (name, team) in enumerate(REPS, start=1)
         ]
         self.reps: list[User] = []
+        self.rep_memberships: list[Membership] = []
         self.rep_team: dict[int, str] = {}
         new_users: list[int] = []
         for email, name, team, role in staff:
@@ -265,11 +298,15 @@ class _Seeder:
             if user is None:
                 user = user_get_or_create(email=email, password=None, name=name)
                 new_users.append(user.id)
-            membership_create(tenant=self.tenant, user=user, role=role, display_name=name, team=team,
-                              created_by=self.owner)
+            membership = membership_create(
+                tenant=self.tenant, user=user, role=role, display_name=name, team=team, created_by=self.admin
+            )
             if role == Role.REP:
                 self.reps.append(user)
+                self.rep_memberships.append(membership)
                 self.rep_team[user.id] = team
+            else:
+                self.manager = membership
         User.objects.filter(id__in=new_users).update(password=hashed)
         self.team_reps: dict[str, list[User]] = {}
         for rep in self.reps:
@@ -277,9 +314,11 @@ class _Seeder:
         self.regional_reps = [rep for rep in self.reps if self.rep_team[rep.id] != "大客户组"]
 
     def _pools(self) -> None:
-        self.default_pool = Pool.objects.get(is_default=True)
-        self.pools = {name: Pool.objects.create(tenant=self.tenant, name=name, description=description)
-                      for name, description in EXTRA_POOLS}
+        self.default_pool = pool_default()
+        self.pools = {
+            name: pool_create(tenant=self.tenant, name=name, description=description, created_by=self.admin)
+            for name, description in EXTRA_POOLS
+        }
 
     # --- one lead --------------------------------------------------------------------------------
     def _mobile(self) -> tuple[str, str, str]:
@@ -432,67 +471,55 @@ class _Seeder:
             payload["notes"] = rng.choice(NOTES)
         return {key: value for key, value in payload.items() if value not in ("", None)}, province
 
-    def _score(self, payload: dict[str, Any]) -> tuple[float, float]:
-        """Plausible static (profile fit) and dynamic (behaviour) scores; the engine recomputes."""
-        rng = self.rng
-        intent = rng.gauss(0, 1)  # fit and engagement go together: hot leads exist
-        decision = {t for t, _, d in TITLES if d}
-        static = 35.0 + 13 * intent
-        static += 10 if payload.get("title") in decision else 0
-        static -= 20 if payload.get("title") == "学生" else 0
-        static -= 5 if not payload.get("company") else 0
-        static += {"1-49": 0, "50-199": 6, "200-999": 12, "1000+": 18}.get(payload.get("company_size", ""), 0)
-        static += 8 if payload.get("industry") in ("制造业", "软件/互联网", "金融") else 0
-        static += 4 if payload.get("email") else 0
-        static += rng.gauss(6, 10)
-        source_pull = {
-            "展会": 22, "线下活动": 25, "官网": 20, "客户转介绍": 28,
-            "百度推广": 14, "公众号": 16, "知乎": 12, "抖音": 8,
-        }
-        dynamic = 10 + source_pull.get(payload["source"], 10) + rng.expovariate(1 / 25) + 22 * intent
-        if "试用" in payload.get("campaign", "") or "演示" in payload.get("campaign", ""):
-            dynamic += 15
-        return max(0.0, min(100.0, round(static, 1))), max(0.0, min(100.0, round(dynamic, 1)))
 
-    def _plan(self, payload: dict[str, Any], province: str, at: datetime) -> _Plan:
+    def _plan(self, payload: dict[str, Any], province: str, at: datetime, channel: str) -> _Plan:
+        """What happens to a lead after it arrives: the pool it enters, whether a rep gets it and
+        when, and how far they take it. Interest (`intent`) drives it; it is the demo's story,
+        not a score: scoring is the engine's job."""
         rng = self.rng
-        static, dynamic = self._score(payload)
-        total = _total(static, dynamic)
-        tier = _tier(total)
-        age_days = (self.now - at).total_seconds() / 86400
-        assign_p = {"hot": 0.95, "warm": 0.85, "cold": 0.3}[tier]
-        if age_days < 0.5:
-            assign_p *= 0.5  # the newest leads are still waiting in the pools
         pool = self.pools["展会线索池"] if payload["source"] in ("展会", "线下活动") else (
             self.pools["华东线索池"] if province in EAST_CHINA else self.default_pool
         )
-        tags: list[str] = []
-        owner_id = owner_assigned_at = last_activity_at = None
-        if rng.random() < assign_p:
-            rep = self._rep_for(province, payload, tier)
-            owner_id = rep.id
-            owner_assigned_at = min(at + timedelta(minutes=rng.randint(3, 60 * 30)), self.now)
-            # weights of following, converted, pending, transferred, invalid: better leads convert more
-            weights = {"hot": (48, 30, 16, 3, 3), "warm": (50, 11, 25, 4, 10), "cold": (40, 3, 32, 3, 22)}[tier]
-            if age_days < 3:
-                weights = (weights[0], 0, *weights[2:])  # too young to have converted
-            status = _weighted(rng, zip(_OWNED_STATUSES, weights, strict=True))
-            if status != LeadStatus.PENDING:
-                span = max(60.0, (self.now - owner_assigned_at).total_seconds() * 0.8)
-                last_activity_at = owner_assigned_at + timedelta(seconds=rng.uniform(600, span))
-            if status in (LeadStatus.FOLLOWING, LeadStatus.CONVERTED) and rng.random() < 0.4:
-                tags = rng.sample(FOLLOW_TAGS, k=rng.randint(1, 2))
+        plan = _Plan(payload=payload, channel=channel, at=at, pool=pool)
+        intent = rng.gauss(0, 1) + (0.6 if payload.get("title") in DECISION_MAKERS else 0)
+        room = (self.now - at).total_seconds()
+        if room < 1800 or rng.random() > (0.95 if intent > 0.8 else 0.8 if intent > -0.3 else 0.35):
+            if room > 3 * 86400 and rng.random() < 0.06:  # judged worthless straight from the pool
+                when = at + timedelta(seconds=rng.uniform(600, room * 0.5))
+                plan.statuses.append((LeadStatus.INVALID, when, rng.choice(INVALID_REASONS)))
+            return plan  # waits in its pool
+        plan.owner = self._rep_for(province, payload, intent)
+        plan.assigned_at = at + timedelta(seconds=rng.uniform(180, min(room * 0.3, 30 * 3600)))
+        left = (self.now - plan.assigned_at).total_seconds()
+        if rng.random() < 0.18 and left > 3600:
+            outcome = _weighted(rng, (("wait", 55), ("returned", 25), ("transferred", 20)))
         else:
-            status = _weighted(rng, ((LeadStatus.PENDING, 76), (LeadStatus.RETURNED, 19), (LeadStatus.INVALID, 5)))
-        if status == LeadStatus.INVALID:
-            tags = [rng.choice(INVALID_TAGS)]
-        return _Plan(payload=payload, created_at=at, status=status, owner_id=owner_id, pool_id=pool.id,
-                     owner_assigned_at=owner_assigned_at, last_activity_at=last_activity_at, static=static,
-                     dynamic=dynamic, tags=tags)
+            outcome = "follow"
+        if outcome == "returned":
+            plan.returned_at = plan.assigned_at + timedelta(seconds=rng.uniform(600, left * 0.5))
+            plan.statuses.append((LeadStatus.RETURNED, plan.returned_at, rng.choice(RETURN_REASONS)))
+        elif outcome == "transferred":
+            when = plan.assigned_at + timedelta(seconds=rng.uniform(600, left * 0.5))
+            plan.statuses.append((LeadStatus.TRANSFERRED, when, "客户所在区域调整"))
+        elif outcome == "follow":
+            followed = plan.assigned_at + timedelta(seconds=rng.uniform(300, max(600.0, min(left * 0.3, 2 * 86400))))
+            if followed >= self.now:
+                return plan
+            plan.statuses.append((LeadStatus.FOLLOWING, followed, ""))
+            later = (self.now - followed).total_seconds()
+            if later > 3 * 86400:
+                end = _weighted(rng, (("convert", 30 if intent > 0.8 else 8), ("invalid", 10 if intent > -0.3 else 25),
+                                      ("keep", 60)))
+                when = followed + timedelta(seconds=rng.uniform(86400, later * 0.9))
+                if end == "convert":
+                    plan.statuses.append((LeadStatus.CONVERTED, when, "已签约"))
+                elif end == "invalid":
+                    plan.statuses.append((LeadStatus.INVALID, when, rng.choice(INVALID_REASONS)))
+        return plan
 
-    def _rep_for(self, province: str, payload: dict[str, Any], tier: str) -> User:
+    def _rep_for(self, province: str, payload: dict[str, Any], intent: float) -> User:
         rng = self.rng
-        if tier == "hot" and payload.get("company_size") == "1000+" and rng.random() < 0.7:
+        if intent > 1 and payload.get("company_size") == "1000+" and rng.random() < 0.7:
             return rng.choice(self.team_reps["大客户组"])
         for team, provinces in REGION_TEAMS.items():
             if province in provinces and rng.random() < 0.9:
@@ -500,69 +527,129 @@ class _Seeder:
         return rng.choice(self.regional_reps)
 
     # --- the run ---------------------------------------------------------------------------------
-    def run(self) -> dict[str, int]:
+    def run(self) -> DemoBook:
         self._staff()
         self._pools()
         events = self._events()
         plans: list[_Plan] = []
-        for _ in range(self.n):
+        for _ in range(max(0, self.n - 2)):  # the showcase and its duplicate make up the rest
             event = None
             source = _weighted(self.rng, SOURCES)
             if source in ("展会", "线下活动") and self.rng.random() < 0.85:
                 # cards collected at an event arrive in a burst after it
                 event = self.rng.choice([e for e in events if e[0] == source])
-                at = min(event[2] + timedelta(hours=self.rng.uniform(2, 96)), self.now - timedelta(minutes=5))
+                at = min(event[2] + timedelta(hours=self.rng.uniform(2, 96)), self.now - timedelta(hours=1))
             else:
                 at = self._created_at()
             payload, province = self._payload(at, source, event)
-            plans.append(self._plan(payload, province, at))
-
-        # 1. a few hundred through the real pipeline, by the channel they would arrive on
-        pipeline = plans[: min(PIPELINE_LEADS_MAX, self.n // 5)]
-        by_channel: dict[str, list[_Plan]] = {}
-        for plan in pipeline:
-            by_channel.setdefault(_channel(plan.payload["source"]), []).append(plan)
-        for channel, group in by_channel.items():
-            outcomes = lead_intake_many(tenant=self.tenant, payloads=[p.payload for p in group], channel=channel)
-            for plan, outcome in zip(group, outcomes, strict=True):
-                if outcome.outcome == "created" and outcome.lead is not None:
-                    plan.lead_id = outcome.lead.id
-
-        # 2. the rest built with the same normalisation, lifecycle included, in one statement
-        rest = plans[len(pipeline):]
-        built = [self._lead(plan) for plan in rest]
-        insert_many(built)
-        for plan, lead in zip(rest, built, strict=True):
-            plan.lead_id = lead.id
-
-        # 3. a few duplicates collected (归集) into existing leads, and the quarantine
-        merged = self._duplicates(pipeline)
+            plans.append(self._plan(payload, province, at, _channel(source)))
+        showcase = self._showcase(plans)
+        created = self._intake(plans)
+        self._history(plans)
+        merged = self._resubmissions([p for p in plans if p.lead_id and p is not showcase][:15], showcase)
+        duplicate_id = self._duplicate_of(showcase)
         quarantined = self._quarantine()
+        assert showcase.lead_id is not None
+        return DemoBook(
+            manager=self.manager, reps=self.rep_memberships, showcase_id=showcase.lead_id, duplicate_id=duplicate_id,
+            counts={
+                "leads": created + 1,  # + the duplicate
+                "assigned": sum(1 for p in plans if p.owner and not p.returned_at),
+                "merged": merged, "quarantined": quarantined, "reps": len(self.reps),
+            },
+        )
 
-        # 4. lifecycle, scores and timestamps of the pipeline's leads in one statement (created_at is
-        # auto_now_add: only an UPDATE can back-date it); the ownership audit trail in another
-        self._apply(pipeline)
-        self._backdate_submissions()
-        self._audit_ownership()
-        leads = [p for p in plans if p.lead_id]
-        return {
-            "leads": len(leads), "via_pipeline": sum(1 for p in pipeline if p.lead_id),
-            "assigned": sum(1 for p in leads if p.owner_id), "merged": merged, "quarantined": quarantined,
-            "reps": len(self.reps),
+    def _showcase(self, plans: list[_Plan]) -> _Plan:
+        """The newest lead, at the top of the list: a decision maker from a company the specs
+        use as their example, taken by the first rep within minutes and already followed up."""
+        at = self.now - timedelta(hours=3)
+        mobile = self._mobile()[0]
+        payload = {
+            "name": "林晓峰", "mobile": mobile, "email": "lin.xiaofeng@fenyang.com.cn", "company": "北京纷扬科技有限公司",
+            "title": "市场总监", "industry": "软件/互联网", "company_size": "200-999", "annual_revenue": "86000000",
+            "province": "北京市", "city": "北京市", "source": "官网", "campaign": "官网-预约演示", "utm_source": "baidu",
+            "utm_medium": "organic", "utm_campaign": "site_demo", "notes": "希望下周安排线上演示，关注私有化部署。",
         }
+        plan = _Plan(payload=payload, channel="form", at=at, pool=self.default_pool, owner=self.reps[0],
+                     assigned_at=at + timedelta(minutes=6),
+                     statuses=[(LeadStatus.FOLLOWING, at + timedelta(minutes=25), "")])
+        plans.append(plan)
+        return plan
 
-    def _duplicates(self, pipeline: list[_Plan]) -> int:
-        """Re-submissions of known contacts (a second form fill, a scanned card): collected."""
-        sources = [p for p in pipeline if p.lead_id][: max(0, min(15, len(pipeline) // 10))]
+    def _intake(self, plans: list[_Plan]) -> int:
+        """Every submission through the intake pipeline, on its channel, in the order it came."""
+        created = 0
+        by_channel: dict[str, list[_Plan]] = {}
+        for plan in sorted(plans, key=lambda p: p.at):
+            by_channel.setdefault(plan.channel, []).append(plan)
+        for channel, group in by_channel.items():
+            for start in range(0, len(group), INTAKE_BATCH):
+                batch = group[start : start + INTAKE_BATCH]
+                outcomes = lead_intake_many(
+                    tenant=self.tenant, payloads=[p.payload for p in batch], channel=channel,
+                    received_at=[p.at for p in batch],
+                )
+                for plan, outcome in zip(batch, outcomes, strict=True):
+                    if outcome.outcome == "created" and outcome.lead is not None:
+                        plan.lead_id = outcome.lead.id
+                        created += 1
+        return created
+
+    def _history(self, plans: list[_Plan]) -> None:
+        """Pool entry, assignment, return and status changes, through the auditing services."""
+        live = [p for p in plans if p.lead_id]
+        lead_pool_place_many(
+            tenant=self.tenant,
+            placements=[PoolPlacement(lead_id=p.lead_id, pool_id=p.pool.id, at=p.at) for p in live if p.lead_id],
+        )
+        self._owner_changes(
+            [OwnerChange(lead_id=p.lead_id, owner_id=p.owner.id, at=p.assigned_at)
+             for p in live if p.lead_id and p.owner and p.assigned_at],
+            OwnerChangeReason.ASSIGNMENT_RULE,
+        )
+        returned = [p for p in live if p.returned_at]
+        self._owner_changes(
+            [OwnerChange(lead_id=p.lead_id, owner_id=None, at=p.returned_at) for p in returned if p.lead_id],
+            OwnerChangeReason.RETURN,
+        )
+        # One step per call, oldest first: each lead's second change starts from its first.
+        depth = max((len(p.statuses) for p in live), default=0)
+        for step in range(depth):
+            lead_status_change_many(
+                tenant=self.tenant, actor=None,
+                changes=[
+                    StatusChange(lead_id=p.lead_id, status=p.statuses[step][0], at=p.statuses[step][1],
+                                 reason=p.statuses[step][2])
+                    for p in live if p.lead_id and len(p.statuses) > step
+                ],
+            )
+
+    def _owner_changes(self, changes: list[OwnerChange], reason: str) -> None:
+        lead_owner_change_many(tenant=self.tenant, changes=changes, reason=reason, actor=None)
+
+    def _resubmissions(self, sources: list[_Plan], showcase: _Plan) -> int:
+        """Known contacts filling in a form again or leaving a card: collected (归集), not duplicated."""
+        resubmitted = [*sources, showcase]
         payloads = [
             {"name": p.payload["name"], "mobile": p.payload["mobile"], "company": p.payload.get("company", ""),
              "source": self.rng.choice(("官网", "公众号", "展会")), "notes": "再次提交表单"}
-            for p in sources
+            for p in resubmitted
         ]
-        if not payloads:
-            return 0
-        outcomes = lead_intake_many(tenant=self.tenant, payloads=payloads, channel="form")
+        times = [p.at + (self.now - p.at) * self.rng.uniform(0.3, 0.9) for p in resubmitted]
+        outcomes = lead_intake_many(tenant=self.tenant, payloads=payloads, channel="form", received_at=times)
         return sum(1 for outcome in outcomes if outcome.outcome == "merged")
+
+    def _duplicate_of(self, showcase: _Plan) -> int:
+        """The same person and company from another channel with other contacts: a new lead,
+        tagged as a likely duplicate and routed to the showcase's owner by the intake pipeline."""
+        payload = {"name": "林晓峰", "company": "北京纷扬科技有限公司", "email": "xiaofeng.lin@163.com",
+                   "source": "抖音", "title": "市场总监", "province": "北京市", "city": "北京市"}
+        at = showcase.at + timedelta(hours=1)
+        (outcome,) = lead_intake_many(tenant=self.tenant, payloads=[payload], channel="api", received_at=[at])
+        assert outcome.lead is not None
+        lead_pool_place_many(tenant=self.tenant, placements=[PoolPlacement(lead_id=outcome.lead.id,
+                                                                           pool_id=showcase.pool.id, at=at)])
+        return outcome.lead.id
 
     def _quarantine(self) -> int:
         faker = self.faker
@@ -593,126 +680,18 @@ class _Seeder:
         count = 0
         for channel in ("form", "api", "import"):
             group = [payload for c, payload in bad if c == channel]
-            outcomes = lead_intake_many(tenant=self.tenant, payloads=group, channel=channel)
+            # spread over the last month
+            times = sorted(self.now - timedelta(days=self.rng.uniform(0.1, 30)) for _ in group)
+            outcomes = lead_intake_many(tenant=self.tenant, payloads=group, channel=channel, received_at=times)
             count += sum(1 for outcome in outcomes if outcome.outcome == "quarantined")
-        # spread the quarantine over the last month, oldest first
-        records = list(IntakeRecord.objects.order_by("id").values_list("id", flat=True))
-        rows = [{"id": rid, "at": self.now - timedelta(days=self.rng.uniform(0.1, 30))} for rid in records]
-        _update_timestamps(IntakeRecord._meta.db_table, self.tenant.id, rows)
         return count
 
-    def _lead(self, plan: _Plan) -> Lead:
-        """The row the intake pipeline would have written for this payload, plus its lifecycle."""
-        fields = normalise_lead(plan.payload).fields
-        values = {name: fields[name] for name in _BULK_FIELDS}
-        values["annual_revenue"] = Decimal(fields["annual_revenue"]) if fields.get("annual_revenue") else None
-        return Lead(tenant=self.tenant, **search_columns(fields), **values, **_lifecycle(plan))
 
-    def _apply(self, plans: list[_Plan]) -> None:
-        rows = [{"id": plan.lead_id, **_lifecycle(plan)} for plan in plans if plan.lead_id]
-        table = connection.ops.quote_name(Lead._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                UPDATE {table} AS l SET
-                    created_at = v.created_at, updated_at = v.updated_at,
-                    status = v.status, owner_id = v.owner_id, pool_id = v.pool_id,
-                    owner_assigned_at = v.owner_assigned_at, last_activity_at = v.last_activity_at,
-                    score_total = v.score_total, score_static = v.score_static, score_dynamic = v.score_dynamic,
-                    grade = v.grade, level = v.level, tier = v.tier, is_mature = v.is_mature,
-                    tags = ARRAY(SELECT jsonb_array_elements_text(v.tags))::varchar(50)[]
-                FROM jsonb_to_recordset(%s::jsonb) AS v(
-                    id bigint, created_at timestamptz, updated_at timestamptz, status text, owner_id integer,
-                    pool_id bigint, owner_assigned_at timestamptz, last_activity_at timestamptz, score_total numeric,
-                    score_static numeric, score_dynamic numeric, grade text, level smallint, tier text,
-                    is_mature boolean, tags jsonb)
-                WHERE l.tenant_id = %s AND l.id = v.id
-                """,  # noqa: S608 - identifiers from model meta; values are parameters
-                [json.dumps(rows, cls=DjangoJSONEncoder), self.tenant.id],
-            )
-
-    def _backdate_submissions(self) -> None:
-        """A collected submission arrived after the lead it was collected into."""
-        sub, lead = (connection.ops.quote_name(m._meta.db_table) for m in (LeadSubmission, Lead))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""UPDATE {sub} AS s SET
-                        created_at = LEAST(l.created_at + (%s - l.created_at) * ((s.id %% 7 + 1) / 8.0), %s),
-                        updated_at = LEAST(l.created_at + (%s - l.created_at) * ((s.id %% 7 + 1) / 8.0), %s)
-                    FROM {lead} AS l WHERE s.tenant_id = %s AND l.tenant_id = s.tenant_id AND l.id = s.lead_id""",  # noqa: S608 - identifiers from model meta; values are parameters
-                [self.now, self.now, self.now, self.now, self.tenant.id],
-            )
-
-    def _audit_ownership(self) -> None:
-        """Every ownership change is audited (SPEC §1): one entry per assigned lead."""
-        audit, lead = (connection.ops.quote_name(m._meta.db_table) for m in (AuditLog, Lead))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""INSERT INTO {audit} (tenant_id, actor_id, actor_api_key_id, action, object_type, object_id, changes,
-                                         created_at, updated_at)
-                    SELECT tenant_id, NULL, NULL, 'lead.owner_change', 'lead', id::text,
-                           jsonb_build_object('from', NULL, 'to', owner_id, 'reason', 'assignment_rule'),
-                           owner_assigned_at, owner_assigned_at
-                    FROM {lead} WHERE tenant_id = %s AND owner_id IS NOT NULL AND owner_assigned_at IS NOT NULL""",  # noqa: S608 - identifiers from model meta; values are parameters
-                [self.tenant.id],
-            )
-
-
-_BULK_FIELDS = (
-    "name", "mobile", "phone", "email", "wechat", "company", "company_key", "title", "industry", "company_size",
-    "province", "city", "source", "campaign", "utm_source", "utm_medium", "utm_campaign", "external_id", "notes",
-    "custom",
-)
-_OWNED_STATUSES = (
-    LeadStatus.FOLLOWING, LeadStatus.CONVERTED, LeadStatus.PENDING, LeadStatus.TRANSFERRED, LeadStatus.INVALID,
-)
-
-# Score defaults of a new tenant (API.md); the scoring engine recomputes them later.
-MATURITY = 50
-
-
-def _total(static: float, dynamic: float) -> float:
-    return round(min(100.0, 0.55 * static + 0.45 * dynamic), 2)
-
-
-def _tier(total: float) -> str:
-    return "hot" if total >= 80 else "warm" if total >= 50 else "cold"
-
-
-def _grade(static: float) -> str:
-    return "A" if static >= 75 else "B" if static >= 50 else "C" if static >= 25 else "D"
-
-
-def _level(dynamic: float) -> int:
-    return 1 if dynamic >= 60 else 2 if dynamic >= 30 else 3
-
-
-def _lifecycle(plan: _Plan) -> dict[str, Any]:
-    total = _total(plan.static, plan.dynamic)
-    return {
-        "created_at": plan.created_at,
-        "updated_at": max(filter(None, (plan.created_at, plan.owner_assigned_at, plan.last_activity_at))),
-        "status": plan.status, "owner_id": plan.owner_id, "pool_id": plan.pool_id,
-        "owner_assigned_at": plan.owner_assigned_at, "last_activity_at": plan.last_activity_at,
-        "score_total": Decimal(str(total)), "score_static": Decimal(str(plan.static)),
-        "score_dynamic": Decimal(str(plan.dynamic)), "grade": _grade(plan.static), "level": _level(plan.dynamic),
-        "tier": _tier(total), "is_mature": total >= MATURITY, "tags": list(plan.tags),
-    }
+DECISION_MAKERS = frozenset(title for title, _, is_decision_maker in TITLES if is_decision_maker)
+INVALID_REASONS = ("空号", "无购买意向", "同行咨询", "联系不上", "个人用户，非企业客户")
+RETURN_REASONS = ("不在负责区域", "客户要求换对接人", "暂无精力跟进")
 
 
 def _channel(source: str) -> str:
     channels = {"官网": "form", "抖音": "api", "百度推广": "api", "展会": "import", "线下活动": "import"}
     return channels.get(source, "manual")
-
-
-def _update_timestamps(db_table: str, tenant_id: int, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    table = connection.ops.quote_name(db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""UPDATE {table} AS t SET created_at = v.at, updated_at = v.at
-                FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, at timestamptz)
-                WHERE t.tenant_id = %s AND t.id = v.id""",  # noqa: S608 - identifiers from model meta; values are parameters
-            [json.dumps(rows, cls=DjangoJSONEncoder), tenant_id],
-        )

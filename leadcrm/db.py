@@ -36,6 +36,11 @@ class _RowEncoder(DjangoJSONEncoder):
         return super().default(o)
 
 
+def json_param(value: Any) -> str:
+    """`value` as JSON for a `%s::jsonb` parameter, datetimes with their microseconds."""
+    return json.dumps(value, cls=_RowEncoder, ensure_ascii=False)
+
+
 @dataclass(frozen=True)
 class _InsertPlan:
     fields: tuple[Field[Any, Any], ...]

@@ -21,6 +21,38 @@ class LeadStatus(models.TextChoices):
     VOIDED = "voided", _("已作废")
 
 
+# Which status may follow which (SPEC §5): a lead is worked (pending → following → converted),
+# handed on (returned to its pool, transferred to another rep) or closed (invalid, voided).
+# Invalid and returned leads can be picked up again; voided is final.
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    LeadStatus.PENDING: frozenset({"following", "converted", "invalid", "returned", "transferred", "voided"}),
+    LeadStatus.FOLLOWING: frozenset({"converted", "invalid", "returned", "transferred", "voided"}),
+    LeadStatus.TRANSFERRED: frozenset({"pending", "following", "converted", "invalid", "returned", "voided"}),
+    LeadStatus.RETURNED: frozenset({"pending", "following", "invalid", "voided"}),
+    LeadStatus.INVALID: frozenset({"pending", "voided"}),
+    LeadStatus.CONVERTED: frozenset({"voided"}),
+    LeadStatus.VOIDED: frozenset(),
+}
+STATUSES_NEEDING_REASON = frozenset({LeadStatus.INVALID, LeadStatus.VOIDED})
+
+
+class OwnerChangeReason(models.TextChoices):
+    """Why a lead changed hands: stored in the audit log, worded on the lead's timeline."""
+
+    DUPLICATE_OF = "duplicate_of", _("疑似重复，沿用原线索负责人")
+    ASSIGNMENT_RULE = "assignment_rule", _("按分配规则分配")
+    MANUAL = "manual", _("手动分配")
+    CLAIM = "claim", _("从线索池领取")
+    TRANSFER = "transfer", _("转交他人")
+    RECYCLE = "recycle", _("超时未跟进，回收到线索池")
+    RETURN = "return", _("退回线索池")
+
+
+OWNER_CHANGE_ACTION = "lead.owner_change"
+STATUS_CHANGE_ACTION = "lead.status_change"
+POOL_CHANGE_ACTION = "lead.pool_change"
+
+
 class Tier(models.TextChoices):
     HOT = "hot", _("热")
     WARM = "warm", _("温")

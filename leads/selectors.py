@@ -16,7 +16,7 @@ from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, Tuple
 from leadcrm.db import joined_ints
 from leadcrm.tenancy.models import AuditLog, Membership, Role
 from leadcrm.tenancy.scoping import current_tenant_id
-from leads.models import Lead, LeadSubmission
+from leads.models import OWNER_CHANGE_ACTION, POOL_CHANGE_ACTION, STATUS_CHANGE_ACTION, Lead, LeadSubmission
 
 
 def lead_visible_to(*, membership: Membership | None) -> QuerySet[Lead]:
@@ -211,9 +211,12 @@ def lead_duplicate_list(*, lead_id: int, membership: Membership | None, limit: i
     )
 
 
-def lead_owner_change_list(*, lead_id: int, limit: int = 50) -> list[AuditLog]:
+def lead_history_list(*, lead_id: int, limit: int = 100) -> list[AuditLog]:
+    """The lead's audited pool, owner and status changes, newest first."""
     return list(
-        AuditLog.objects.filter(object_type="lead", object_id=str(lead_id), action="lead.owner_change")
+        AuditLog.objects.filter(
+            object_type="lead", object_id=str(lead_id), action__in=[POOL_CHANGE_ACTION, OWNER_CHANGE_ACTION, STATUS_CHANGE_ACTION]
+        )
         .select_related("actor")
         .order_by("-created_at", "-id")[:limit]
     )

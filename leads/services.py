@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -18,10 +18,22 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from leadcrm.db import insert_many, joined_ints, model_build
+from leadcrm.db import insert_many, joined_ints, json_param, model_build
 from leadcrm.tenancy.models import ApiKey, AuditLog, Tenant
 from leads.cleansing import BUILTIN_SENSITIVE_WORDS, has_contact, sensitive_words_found
-from leads.models import CustomField, CustomFieldType, IntakeRecord, Lead, LeadSubmission
+from leads.models import (
+    OWNER_CHANGE_ACTION,
+    POOL_CHANGE_ACTION,
+    STATUS_CHANGE_ACTION,
+    STATUS_TRANSITIONS,
+    STATUSES_NEEDING_REASON,
+    CustomField,
+    CustomFieldType,
+    IntakeRecord,
+    Lead,
+    LeadSubmission,
+    OwnerChangeReason,
+)
 from leads.normalization import NormalisedLead, normalise_lead, search_columns
 from leads.selectors import lead_match_candidates
 
@@ -47,6 +59,7 @@ class _Item:
     index: int
     raw: dict[str, Any]
     normalised: NormalisedLead
+    at: datetime
     reasons: list[str] = field(default_factory=list)
     outcome: IntakeOutcome | None = None
 
@@ -158,11 +171,21 @@ def lead_intake_many(
     submitted_by: User | None = None,
     api_key: ApiKey | None = None,
     waived_reasons: frozenset[str] = frozenset(),
+    received_at: list[datetime] | None = None,
 ) -> list[IntakeOutcome]:
     """Run the intake pipeline over validated payloads; one outcome per payload, same order.
-    Must run inside `tenant_scope(tenant.id)`."""
+    Must run inside `tenant_scope(tenant.id)`.
+
+    `received_at`: when each payload arrived, for submissions taken in after the fact (a file
+    of past leads, the demo's history); the leads, collected submissions and quarantine records
+    carry it as their creation time. Never from a client's request body."""
     now = timezone.now()
-    items = [_Item(index=i, raw=raw, normalised=normalise_lead(raw)) for i, raw in enumerate(payloads)]
+    if received_at is not None and len(received_at) != len(payloads):
+        raise ValueError("received_at needs one time per payload")
+    items = [
+        _Item(index=i, raw=raw, normalised=normalise_lead(raw), at=received_at[i] if received_at else now)
+        for i, raw in enumerate(payloads)
+    ]
 
     # validate + cleanse
     for item in items:
@@ -243,14 +266,14 @@ def lead_intake_many(
         if source:
             submissions.append(
                 LeadSubmission(
-                    tenant=tenant, lead=source, channel=channel, payload=item.raw,
+                    tenant=tenant, lead=source, channel=channel, payload=item.raw, created_at=item.at, updated_at=item.at,
                     rule="same_mobile" if fields["mobile"] and by_mobile.get(fields["mobile"]) is source else "same_email",
                 )
             )
             item.outcome = IntakeOutcome(outcome="merged", lead=source)
             continue
         values.update(tenant_id=tenant.id, created_by_id=submitted_by.id if submitted_by else None,
-                      **search_columns(fields))
+                      created_at=item.at, updated_at=item.at, **search_columns(fields))
         lead = model_build(Lead, values)
         if fields["company_key"] and fields["name"] and (match := by_company_name.get((fields["company_key"], fields["name"]))):
             # tag and route to the existing owner
@@ -258,12 +281,13 @@ def lead_intake_many(
             lead.tags = ["疑似重复"]
             if match.owner_id:
                 lead.owner_id = match.owner_id
-                lead.owner_assigned_at = now
+                lead.owner_assigned_at = item.at
                 audits.append(
                     model_build(AuditLog, {
                         "tenant_id": tenant.id, "actor_id": submitted_by.id if submitted_by else None,
-                        "actor_api_key_id": api_key.id if api_key else None, "action": "lead.owner_change",
-                        "object_type": "lead", "object_id": "", "changes": {"to": match.owner_id, "reason": "duplicate_of"},
+                        "actor_api_key_id": api_key.id if api_key else None, "action": OWNER_CHANGE_ACTION,
+                        "object_type": "lead", "object_id": "", "created_at": item.at, "updated_at": item.at,
+                        "changes": {"from": None, "to": match.owner_id, "reason": OwnerChangeReason.DUPLICATE_OF},
                     })
                 )
         # later items of the same batch collect into this one
@@ -299,15 +323,14 @@ def lead_intake_many(
 
     quarantined = [item for item in items if item.reasons]
     if quarantined:
-        records = IntakeRecord.objects.bulk_create(
-            [
-                IntakeRecord(
-                    tenant=tenant, channel=channel, payload=item.raw, reasons=item.reasons,
-                    submitted_by=submitted_by, api_key=api_key,
-                )
-                for item in quarantined
-            ]
-        )
+        records = [
+            IntakeRecord(
+                tenant=tenant, channel=channel, payload=item.raw, reasons=item.reasons,
+                submitted_by=submitted_by, api_key=api_key, created_at=item.at, updated_at=item.at,
+            )
+            for item in quarantined
+        ]
+        insert_many(records)
         for item, record in zip(quarantined, records, strict=True):
             item.outcome = IntakeOutcome(outcome="quarantined", intake_record=record, reasons=item.reasons)
     merged_into = {item.outcome.lead.id for item in accepted if item.outcome and item.outcome.outcome == "merged"}
@@ -326,3 +349,160 @@ def lead_intake(
     return lead_intake_many(
         tenant=tenant, payloads=[payload], channel=channel, submitted_by=submitted_by, api_key=api_key
     )[0]
+
+
+# --- lifecycle: owner and status changes, each audited (SPEC §1, §5) ----------------------------
+
+
+class InvalidTransition(Exception):
+    """A status change the lead's current status does not allow (the API answers 409)."""
+
+    def __init__(self, *, lead_id: int, current: str, requested: str) -> None:
+        self.lead_id, self.current, self.requested = lead_id, current, requested
+        super().__init__(f"Lead {lead_id} is '{current}'; it cannot become '{requested}'.")
+
+
+@dataclass(frozen=True)
+class OwnerChange:
+    lead_id: int
+    owner_id: int | None  # None: back to its pool, unowned
+    pool_id: int | None = None  # None: stays in its pool
+    at: datetime | None = None  # when it happened (None: now); only imports and the demo pass the past
+
+
+@dataclass(frozen=True)
+class PoolPlacement:
+    lead_id: int
+    pool_id: int
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    lead_id: int
+    status: str
+    reason: str = ""
+    at: datetime | None = None
+
+
+_OWNER_UPDATE_SQL = """
+    UPDATE leads_lead AS l SET
+        owner_id = v.owner_id, pool_id = COALESCE(v.pool_id, l.pool_id),
+        owner_assigned_at = CASE WHEN v.owner_id IS NULL THEN NULL ELSE v.at END,
+        updated_at = GREATEST(l.updated_at, v.at)
+    FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, owner_id integer, pool_id bigint, at timestamptz)
+    WHERE l.tenant_id = %s AND l.id = v.id
+"""
+_POOL_UPDATE_SQL = """
+    UPDATE leads_lead AS l SET pool_id = v.pool_id, updated_at = GREATEST(l.updated_at, v.at)
+    FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, pool_id bigint, at timestamptz)
+    WHERE l.tenant_id = %s AND l.id = v.id
+"""
+_STATUS_UPDATE_SQL = """
+    UPDATE leads_lead AS l SET status = v.status, updated_at = GREATEST(l.updated_at, v.at)
+    FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, status text, at timestamptz)
+    WHERE l.tenant_id = %s AND l.id = v.id
+"""
+
+
+def _locked_leads(lead_ids: list[int], *columns: str) -> dict[int, tuple[Any, ...]]:
+    """The leads' current `columns`, locked until the transaction ends (so two changes of one
+    lead queue up instead of both reading the same 'before')."""
+    rows = Lead.objects.select_for_update().filter(id__in=lead_ids).order_by("id").values_list("id", *columns)
+    return {row[0]: row[1:] for row in rows}
+
+
+def _audit_rows(
+    *, tenant: Tenant, action: str, entries: list[tuple[int, dict[str, Any], datetime]], actor: User | None,
+    api_key: ApiKey | None,
+) -> list[AuditLog]:
+    return [
+        model_build(AuditLog, {
+            "tenant_id": tenant.id, "actor_id": actor.id if actor else None,
+            "actor_api_key_id": api_key.id if api_key else None, "action": action, "object_type": "lead",
+            "object_id": str(lead_id), "changes": changes, "created_at": at, "updated_at": at,
+        })
+        for lead_id, changes, at in entries
+    ]
+
+
+def lead_owner_change_many(
+    *, tenant: Tenant, changes: list[OwnerChange], reason: str, actor: User | None = None,
+    api_key: ApiKey | None = None,
+) -> int:
+    """Give leads a new owner (or none) and maybe a new pool, each change audited with its
+    reason; set-based (three statements for any number of leads). Returns how many changed.
+    Leads that are gone (or not the tenant's) are skipped."""
+    if reason not in OwnerChangeReason.values:
+        raise ValidationError({"reason": [f"Unknown reason '{reason}'. Use one of: {', '.join(OwnerChangeReason.values)}."]})
+    now = timezone.now()
+    current = _locked_leads([change.lead_id for change in changes], "owner_id")
+    # One UPDATE row per lead (its last change: an UPDATE … FROM with two rows for one lead
+    # would apply either); the audit keeps every step, each starting where the last ended.
+    rows: dict[int, dict[str, Any]] = {}
+    entries = []
+    for change in changes:
+        if change.lead_id not in current:
+            continue
+        at = change.at or now
+        rows[change.lead_id] = {"id": change.lead_id, "owner_id": change.owner_id, "pool_id": change.pool_id, "at": at}
+        audit = {"from": current[change.lead_id][0], "to": change.owner_id, "reason": reason}
+        if change.pool_id is not None:
+            audit["pool"] = change.pool_id
+        entries.append((change.lead_id, audit, at))
+        current[change.lead_id] = (change.owner_id,)
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.execute(_OWNER_UPDATE_SQL, [json_param(list(rows.values())), tenant.id])
+        insert_many(_audit_rows(tenant=tenant, action=OWNER_CHANGE_ACTION, entries=entries, actor=actor, api_key=api_key))
+    return len(rows)
+
+
+def lead_status_change_many(
+    *, tenant: Tenant, changes: list[StatusChange], actor: User | None = None, api_key: ApiKey | None = None
+) -> int:
+    """Move leads to new statuses along the allowed transitions, each change audited. All or
+    nothing: one wrong transition (InvalidTransition) or a missing reason changes no lead."""
+    now = timezone.now()
+    current = _locked_leads([change.lead_id for change in changes], "status")
+    rows: dict[int, dict[str, Any]] = {}
+    entries = []
+    for change in changes:
+        if change.lead_id not in current:
+            continue
+        status = current[change.lead_id][0]
+        if change.status not in STATUS_TRANSITIONS.get(status, frozenset()):
+            raise InvalidTransition(lead_id=change.lead_id, current=status, requested=change.status)
+        if change.status in STATUSES_NEEDING_REASON and not change.reason.strip():
+            raise ValidationError({"reason": [f"Say why the lead is {change.status}: a reason is required."]})
+        at = change.at or now
+        rows[change.lead_id] = {"id": change.lead_id, "status": change.status, "at": at}
+        entries.append((change.lead_id, {"from": status, "to": change.status, "reason": change.reason.strip()}, at))
+        current[change.lead_id] = (change.status,)  # a second change of the same lead starts from here
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.execute(_STATUS_UPDATE_SQL, [json_param(list(rows.values())), tenant.id])
+        insert_many(_audit_rows(tenant=tenant, action=STATUS_CHANGE_ACTION, entries=entries, actor=actor, api_key=api_key))
+    return len(rows)
+
+
+def lead_pool_place_many(
+    *, tenant: Tenant, placements: list[PoolPlacement], actor: User | None = None, api_key: ApiKey | None = None
+) -> int:
+    """Put leads into pools (their owners stay), each move audited. Returns how many moved."""
+    now = timezone.now()
+    current = _locked_leads([placement.lead_id for placement in placements], "pool_id")
+    rows: dict[int, dict[str, Any]] = {}
+    entries = []
+    for placement in placements:
+        if placement.lead_id not in current:
+            continue
+        at = placement.at or now
+        rows[placement.lead_id] = {"id": placement.lead_id, "pool_id": placement.pool_id, "at": at}
+        entries.append((placement.lead_id, {"from": current[placement.lead_id][0], "to": placement.pool_id}, at))
+        current[placement.lead_id] = (placement.pool_id,)
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.execute(_POOL_UPDATE_SQL, [json_param(list(rows.values())), tenant.id])
+        insert_many(_audit_rows(tenant=tenant, action=POOL_CHANGE_ACTION, entries=entries, actor=actor, api_key=api_key))
+    return len(rows)

@@ -18,14 +18,14 @@ from leadcrm.tenancy.decorators import TenantHttpRequest, tenant_member_required
 from leadcrm.tenancy.models import Role
 from leadcrm.tenancy.selectors import member_list
 from leads.filters import LeadFilter, ordering_for
-from leads.models import Grade, Lead, LeadStatus, Tier
+from leads.models import OWNER_CHANGE_ACTION, POOL_CHANGE_ACTION, Grade, Lead, LeadStatus, OwnerChangeReason, Tier
 from leads.selectors import (
     InvalidLeadCursor,
     LeadKeysetPage,
     lead_duplicate_list,
     lead_get,
+    lead_history_list,
     lead_keyset_page,
-    lead_owner_change_list,
     lead_pool_names,
     lead_submission_list,
     lead_visible_to,
@@ -207,12 +207,35 @@ def lead_list_page(request: TenantHttpRequest, tenant_slug: str) -> HttpResponse
 @dataclass(frozen=True)
 class TimelineEntry:
     at: dt.datetime
-    kind: str  # created | assigned | submission | owner_change | activity
+    kind: str  # created | submission | pool_change | owner_change | status_change | activity
     title: str
     detail: str = ""
 
 
-def _lead_timeline(lead: Lead, *, submissions: list[Any], owner_changes: list[Any], names: dict[int, str]) -> list[TimelineEntry]:
+def _history_entry(change: Any, names: dict[int, str], pools: dict[int, str]) -> TimelineEntry:
+    """One audited pool, owner or status change, worded for people (never a raw code)."""
+    reason = change.changes.get("reason") or ""
+    if change.action == POOL_CHANGE_ACTION:
+        pool = pools.get(change.changes.get("to") or 0, "—")
+        return TimelineEntry(at=change.created_at, kind="pool_change", title=str(_("进入线索池「%(pool)s」") % {"pool": pool}))
+    if change.action == OWNER_CHANGE_ACTION:
+        new_owner = change.changes.get("to")
+        title = (
+            _("分配给 %(name)s") % {"name": names.get(new_owner, "—")} if new_owner else _("退回线索池，暂无负责人")
+        )
+        detail = OwnerChangeReason(reason).label if reason in OwnerChangeReason.values else reason
+        return TimelineEntry(at=change.created_at, kind="owner_change", title=str(title), detail=str(detail))
+    new_status = change.changes.get("to", "")
+    label = LeadStatus(new_status).label if new_status in LeadStatus.values else new_status
+    return TimelineEntry(
+        at=change.created_at, kind="status_change", title=str(_("状态变为「%(status)s」") % {"status": label}),
+        detail=str(reason),
+    )
+
+
+def _lead_timeline(
+    lead: Lead, *, submissions: list[Any], history: list[Any], names: dict[int, str], pools: dict[int, str]
+) -> list[TimelineEntry]:
     """What actually happened to the lead, newest first. Follow-ups and score changes join
     when those features land."""
     entries = [
@@ -226,19 +249,7 @@ def _lead_timeline(lead: Lead, *, submissions: list[Any], owner_changes: list[An
             ),
         )
     ]
-    if lead.owner_assigned_at and lead.owner_id:
-        entries.append(
-            TimelineEntry(at=lead.owner_assigned_at, kind="assigned", title=str(_("分配给 %(name)s") % {"name": names.get(lead.owner_id, "—")}))
-        )
-    for change in owner_changes:
-        new_owner = names.get(change.changes.get("to") or 0, "—")
-        reason = change.changes.get("reason", "")
-        entries.append(
-            TimelineEntry(
-                at=change.created_at, kind="owner_change", title=str(_("负责人变更为 %(name)s") % {"name": new_owner}),
-                detail=str(_("疑似重复，沿用原线索负责人")) if reason == "duplicate_of" else reason,
-            )
-        )
+    entries += [_history_entry(change, names, pools) for change in history]
     for submission in submissions:
         entries.append(
             TimelineEntry(
@@ -253,7 +264,8 @@ def _lead_timeline(lead: Lead, *, submissions: list[Any], owner_changes: list[An
         )
     if lead.last_activity_at:
         entries.append(TimelineEntry(at=lead.last_activity_at, kind="activity", title=str(_("最近一次互动"))))
-    return sorted(entries, key=lambda entry: entry.at, reverse=True)
+    # Newest first; what happened at the lead's creation time itself comes after its creation.
+    return sorted(entries, key=lambda entry: (entry.at, entry.kind != "created"), reverse=True)
 
 
 def _phone_display(number: str) -> str:
@@ -295,13 +307,14 @@ def lead_detail_page(request: TenantHttpRequest, tenant_slug: str, lead_id: int)
     if lead is None:  # another tenant's, another rep's, or no such lead: all look the same
         raise Http404("No such lead.")
     submissions = lead_submission_list(lead_id=lead.id)
-    owner_changes = lead_owner_change_list(lead_id=lead.id)
+    history = lead_history_list(lead_id=lead.id)
+    pools = lead_pool_names()
     duplicates = lead_duplicate_list(lead_id=lead.id, membership=request.membership)
     duplicate_of = (
         lead_get(lead_id=lead.duplicate_of_id, membership=request.membership) if lead.duplicate_of_id else None
     )
     user_ids = {lead.owner_id, lead.created_by_id, *(d.owner_id for d in duplicates)}
-    user_ids |= {c.changes.get("to") for c in owner_changes if isinstance(c.changes.get("to"), int)}
+    user_ids |= {c.changes.get("to") for c in history if isinstance(c.changes.get("to"), int)}
     names = owner_display_names(user_ids={uid for uid in user_ids if uid})
     context = {
         "lead": lead,
@@ -311,8 +324,8 @@ def lead_detail_page(request: TenantHttpRequest, tenant_slug: str, lead_id: int)
         "duplicate_of": duplicate_of,
         "owner_name": names.get(lead.owner_id or 0, ""),
         "owner_names": names,
-        "pool_name": lead_pool_names().get(lead.pool_id or 0, "") if lead.pool_id else "",
-        "timeline": _lead_timeline(lead, submissions=submissions, owner_changes=owner_changes, names=names),
+        "pool_name": pools.get(lead.pool_id or 0, ""),
+        "timeline": _lead_timeline(lead, submissions=submissions, history=history, names=names, pools=pools),
         "nav_active": "leads",
     }
     return render(request, "leads/lead_detail.html", context)

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.demo_data import demo_lead_book
-from tests.conftest import PASSWORD, make_tenant
+from tests.browser.demo_data import STAFF_PASSWORD, demo_lead_book, staff_email
+from tests.conftest import make_tenant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,34 +36,34 @@ def test_manager_logs_in_filters_searches_and_opens_a_lead_in_both_languages(
 ) -> None:
     created = make_tenant("yunfan")
     book = demo_lead_book(created)
-    manager_email = "zhao.min@demo.test"
+    manager_email = staff_email(created, "manager")
 
     # log in (Chinese)
     page.goto(f"{live_server.url}/login")
     assert page.locator("h1").inner_text() == "登录 LeadCRM"
     page.screenshot(path=str(screenshot_dir / "login-zh.png"))
-    page.fill("input[name=username]", "zhao.min@demo.test")
+    page.fill("input[name=username]", manager_email)
     page.fill("input[name=password]", "wrong password")
     page.click("button[type=submit].btn-primary")
     assert "邮箱或密码不正确" in page.locator(".alert-error").inner_text()
     page.screenshot(path=str(screenshot_dir / "login-error-zh.png"))
     page.fill("input[name=username]", manager_email)
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password]", STAFF_PASSWORD)
     page.click("button[type=submit].btn-primary")
     page.wait_for_url(f"{live_server.url}/yunfan/leads")
     assert page.locator("#lead-table tbody tr").count() == 50
     assert page.locator(".pager a[rel=next]").count() == 1
     page.screenshot(path=str(screenshot_dir / "lead-list-zh.png"))
 
-    # filter by tier: htmx swaps only the table
-    _wait_for_table_swap(page, lambda: page.select_option("select[name=tier]", "hot"))
-    tiers = page.locator("#lead-table tbody .tier").all_inner_texts()
-    assert tiers and set(tiers) == {"热"}
-    assert "tier=hot" in page.url  # the filter is in the address bar (shareable, back button)
+    # filter by status: htmx swaps only the table
+    _wait_for_table_swap(page, lambda: page.select_option("select[name=status]", "following"))
+    statuses = page.locator("#lead-table tbody .status").all_inner_texts()
+    assert statuses and set(statuses) == {"跟进中"}
+    assert "status=following" in page.url  # the filter is in the address bar (shareable, back button)
     page.screenshot(path=str(screenshot_dir / "lead-list-filtered-zh.png"))
 
     # next page and back, by cursor
-    _wait_for_table_swap(page, lambda: page.select_option("select[name=tier]", ""))
+    _wait_for_table_swap(page, lambda: page.select_option("select[name=status]", ""))
     first_row = page.locator("#lead-table tbody tr").first.inner_text()
     _wait_for_table_swap(page, lambda: page.click(".pager a[rel=next]"))
     assert page.locator("#lead-table tbody tr").count() == book["lead_count"] - 50
@@ -78,9 +78,11 @@ def test_manager_logs_in_filters_searches_and_opens_a_lead_in_both_languages(
     # open the showcase lead
     page.click(f"a[href='/yunfan/leads/{book['showcase'].id}']")
     page.wait_for_url(f"**/yunfan/leads/{book['showcase'].id}")
-    assert "张伟" in page.locator("h1").inner_text()
+    assert "林晓峰" in page.locator("h1").inner_text()
     body = page.locator("main").inner_text()
-    assert "线索评分" in body and "A1" in body and "归集的提交" in body and "王芳" in body
+    # owner, collected re-submission and the history written by the services, in words
+    assert "线索评分" in body and "归集的提交" in body and "张伟" in body
+    assert "分配给 张伟" in body and "按分配规则分配" in body and "状态变为「跟进中」" in body
     page.screenshot(path=str(screenshot_dir / "lead-detail-zh.png"), full_page=True)
 
     # switch to English
@@ -117,8 +119,8 @@ def test_rep_sees_only_own_leads_in_the_browser(live_server: Any, page: Any, scr
     created = make_tenant("yunfan")
     demo_lead_book(created, count=16)
     page.goto(f"{live_server.url}/login")
-    page.fill("input[name=username]", "li.qiang@demo.test")
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=username]", staff_email(created, "rep1"))
+    page.fill("input[name=password]", STAFF_PASSWORD)
     page.click("button[type=submit].btn-primary")
     page.wait_for_url(f"{live_server.url}/yunfan/leads")
     rows = page.locator("#lead-table tbody tr")

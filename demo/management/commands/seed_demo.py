@@ -22,9 +22,9 @@ class Command(BaseCommand):
         if result.created:
             counts = result.counts
             self.stdout.write(
-                f"Seeded demo data in {result.seconds:.1f}s: {counts['leads']} leads "
-                f"({counts['via_pipeline']} through the intake pipeline, {counts['assigned']} assigned to "
-                f"{counts['reps']} reps), {counts['merged']} collected duplicates, {counts['quarantined']} quarantined."
+                f"Seeded demo data in {result.seconds:.1f}s, all through the intake pipeline: {counts['leads']} leads "
+                f"({counts['assigned']} assigned to {counts['reps']} reps), {counts['merged']} re-submissions "
+                f"collected into their leads, {counts['quarantined']} submissions quarantined."
             )
         else:
             self.stdout.write("Demo tenant already exists; nothing changed. 演示租户已存在, 未做任何修改。")
