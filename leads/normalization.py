@@ -16,11 +16,10 @@ from typing import Any
 import phonenumbers
 from phonenumbers import PhoneNumberType, geocoder
 
+from leads.fields import SEARCH_TEXT_FIELD_NAMES, TEXT_FIELD_NAMES
+
 DEFAULT_REGION = "CN"
-TEXT_FIELDS = (
-    "name", "mobile", "phone", "email", "wechat", "company", "title", "industry", "company_size",
-    "province", "city", "source", "campaign", "utm_source", "utm_medium", "utm_campaign", "external_id", "notes",
-)
+TEXT_FIELDS = TEXT_FIELD_NAMES
 _MUNICIPALITIES = ("北京市", "上海市", "天津市", "重庆市")
 _PROVINCE_SUFFIX = re.compile(r"^(.+?(?:省|自治区|特别行政区))(.*)$")
 
@@ -199,8 +198,7 @@ def search_text(fields: dict[str, Any]) -> str:
     number is a substring of its E.164 form, so "139…" finds "+86139…" without storing it
     twice.) E-mail is left out: its local part is a run of rare trigrams, which made the search
     index cost twice as much per insert; `q` finds e-mails by prefix through their own index."""
-    parts = [fields.get("name", ""), fields.get("company", ""), fields.get("mobile", ""),
-             fields.get("wechat", ""), fields.get("phone", "")]
+    parts = [fields.get(name, "") for name in SEARCH_TEXT_FIELD_NAMES]
     return " ".join(part for part in parts if part).lower()
 
 

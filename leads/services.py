@@ -21,6 +21,7 @@ from django.utils import timezone
 from leadcrm.db import insert_many, joined_ints, json_param, model_build
 from leadcrm.tenancy.models import ApiKey, AuditLog, Tenant
 from leads.cleansing import BUILTIN_SENSITIVE_WORDS, has_contact, sensitive_words_found
+from leads.fields import WRITABLE_FIELD_NAMES
 from leads.models import (
     OWNER_CHANGE_ACTION,
     POOL_CHANGE_ACTION,
@@ -39,11 +40,7 @@ from leads.selectors import lead_match_candidates
 
 # Default duplicate rules of a new tenant (API.md); configurable rules arrive with cleansing.
 DEDUP_WINDOW = timedelta(days=180)
-LEAD_WRITABLE_FIELDS = (
-    "name", "mobile", "phone", "email", "wechat", "company", "company_key", "title", "industry", "company_size",
-    "annual_revenue", "province", "city", "source", "campaign", "utm_source", "utm_medium", "utm_campaign",
-    "external_id", "notes", "custom",
-)
+LEAD_WRITABLE_FIELDS = WRITABLE_FIELD_NAMES
 
 
 @dataclass

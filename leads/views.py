@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from leadcrm.tenancy.decorators import TenantHttpRequest, tenant_member_required
 from leadcrm.tenancy.models import Role
 from leadcrm.tenancy.selectors import member_list
+from leads.fields import LEAD_FIELDS
 from leads.filters import LeadFilter, ordering_for
 from leads.models import OWNER_CHANGE_ACTION, POOL_CHANGE_ACTION, Grade, Lead, LeadStatus, OwnerChangeReason, Tier
 from leads.selectors import (
@@ -44,11 +45,7 @@ OWNER_UNASSIGNED = "unassigned"
 # scan every lead.
 COMMON_SOURCES = ["官网", "抖音", "展会", "公众号", "百度推广", "小红书", "转介绍", "电话营销"]
 SUBMISSION_RULE_LABELS = {"same_mobile": _("手机号相同"), "same_email": _("邮箱相同")}
-PAYLOAD_FIELD_LABELS = {
-    "name": _("姓名"), "mobile": _("手机"), "phone": _("座机"), "email": _("邮箱"), "wechat": _("微信"),
-    "company": _("公司"), "title": _("职位"), "industry": _("行业"), "province": _("省份"), "city": _("城市"),
-    "source": _("来源"), "campaign": _("营销活动"), "notes": _("备注"),
-}
+PAYLOAD_FIELD_LABELS = {field.name: field.label for field in LEAD_FIELDS}
 CHANNEL_LABELS = {
     "api": "API",
     "bulk": _("批量 API"),
