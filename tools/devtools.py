@@ -329,7 +329,7 @@ def cmd_demo(argv: list[str]) -> int:
             log("broker: kombu filesystem transport under .data/broker (set REDIS_URL to use Redis)")
 
         step = time.monotonic()
-        if _manage(["migrate", "--noinput", "-v", "0"], {**env, "DB_RUN_AS_OWNER": "1"}).returncode != 0:
+        if _manage(["migrate", "--noinput", "-v", "0"], env).returncode != 0:
             log("migrate failed; see above")
             return 1
         log(f"migrations applied ({time.monotonic() - step:.1f} s)")

@@ -17,7 +17,8 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connection
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection
 from django.db.models.signals import post_migrate
 
 POLICY_NAME = "tenant_isolation"
@@ -81,9 +82,25 @@ def apply_row_level_security(**kwargs: Any) -> None:
         statements += ensure_app_role_sql(role)
     for model in tenant_owned_models():
         statements += policy_sql(model)
+    role_statements = len(ensure_app_role_sql(role)) if role else 0
     with connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
+        for number, statement in enumerate(statements):
+            try:
+                cursor.execute(statement)
+            except DatabaseError as error:
+                if number >= role_statements:
+                    raise
+                raise CommandError(_app_role_advice(role, connection.settings_dict.get("USER") or "", error)) from error
+
+
+def _app_role_advice(role: str, owner: str, error: Exception) -> str:
+    return (
+        f"Could not create or grant the application role '{role}' as the database user '{owner}': "
+        f"{str(error).strip()}\n"
+        f"Either let '{owner}' create roles (ALTER ROLE \"{owner}\" CREATEROLE), or create the role once as a "
+        f"superuser:\n    CREATE ROLE \"{role}\" NOLOGIN NOSUPERUSER NOBYPASSRLS;\n    GRANT \"{role}\" TO \"{owner}\";\n"
+        f"then run migrate again. When DATABASE_URL already logs in as a non-owner role, set DB_APP_ROLE=\"\" instead."
+    )
 
 
 def connect_signals() -> None:
