@@ -199,7 +199,7 @@ class DemoBook:
 
 def demo_logins(tenant: Tenant) -> list[DemoLogin]:
     """Who can log in to the demo tenant (passwords are the fixed demo ones)."""
-    order = {Role.OWNER: 0, Role.ADMIN: 1, Role.MANAGER: 2, Role.REP: 3, Role.READ_ONLY: 4}
+    order: dict[str, int] = {Role.OWNER: 0, Role.ADMIN: 1, Role.MANAGER: 2, Role.REP: 3, Role.READ_ONLY: 4}
     with tenant_scope(tenant.id):
         memberships = list(Membership.objects.select_related("user").filter(is_active=True))
     memberships.sort(key=lambda m: (order.get(m.role, 9), len(m.user.email), m.user.email))

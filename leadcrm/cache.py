@@ -7,13 +7,23 @@ the rate-limit counter). A client is a thin, thread-safe handle on its pool, so 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
 
+if TYPE_CHECKING:
+    from django.core.cache.backends.redis import RedisSerializer
+    from redis import ConnectionPool, Redis
+
 
 class RedisCacheClient(DjangoRedisCacheClient):
+    # Django's private attributes used here (django-stubs types only the public API).
+    _client: type[Redis]
+    _serializer: RedisSerializer
+    _get_connection_pool: Callable[[bool], ConnectionPool]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._clients: dict[int, Any] = {}
@@ -27,6 +37,8 @@ class RedisCacheClient(DjangoRedisCacheClient):
 
 
 class RedisCache(DjangoRedisCache):
+    _cache: RedisCacheClient  # a private cached_property of Django's, absent from django-stubs
+
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -114,7 +115,7 @@ def model_build(model: type[M], values: dict[str, Any]) -> M:
     return instance
 
 
-def insert_many(instances: list[Model]) -> None:
+def insert_many(instances: Sequence[Model]) -> None:
     """INSERT unsaved instances of one model and set their primary keys.
 
     `bulk_create` sends ~40 placeholders a row, and psycopg's client-side binding splits and
@@ -161,7 +162,7 @@ def insert_many(instances: list[Model]) -> None:
 
 
 def _split_columns(
-    fields: tuple[Field[Any, Any], ...], instances: list[Model]
+    fields: tuple[Field[Any, Any], ...], instances: Sequence[Model]
 ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     """Column → the value every instance has, and column → each instance's value for the rest."""
     shared: dict[str, Any] = {}

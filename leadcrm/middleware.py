@@ -21,12 +21,12 @@ class BrowserOnlyMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.browser = import_string(self.wrapped)(get_response)
+        self.browser: Callable[[HttpRequest], HttpResponse] = import_string(self.wrapped)(get_response)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path_info.startswith(API_PREFIX) and not request.path_info.startswith("/api/v1/docs"):
             return self.get_response(request)
-        return self.browser(request)  # type: ignore[no-any-return]
+        return self.browser(request)
 
 
 class LocaleMiddleware(BrowserOnlyMiddleware):

@@ -1,10 +1,10 @@
 from csp.decorators import csp_update
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from leadcrm import views
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("", include("leads.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's init code as a file: the CSP allows no inline script.

@@ -20,7 +20,7 @@ FieldKind = Literal["text", "decimal", "object"]
 @dataclass(frozen=True)
 class LeadField:
     name: str
-    label: Promise  # what people read (the page, reports, error reports of imports)
+    label: Promise | str  # what people read (the page, reports, error reports of imports)
     kind: FieldKind = "text"
     max_length: int | None = None  # of a submitted text value
     stored_length: int | None = None  # of the column, when it differs (normalised, or unlimited text)

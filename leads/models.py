@@ -249,5 +249,5 @@ class ContactLock(TenantOwnedModel):
         "tenancy.Tenant", on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
     )
     key = models.BigIntegerField()
-    created_at = None  # type: ignore[assignment]
-    updated_at = None  # type: ignore[assignment]
+    created_at = None  # type: ignore[assignment]  # drops the inherited field (Django's idiom)
+    updated_at = None  # type: ignore[assignment]  # drops the inherited field

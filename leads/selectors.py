@@ -82,7 +82,7 @@ def lead_match_candidates(
         return []
     # Lists travel as one JSON (or comma-separated) string each: psycopg's client-side binding
     # quotes a Python list element by element, which cost more than the query for a batch.
-    params = {
+    params: dict[str, str | int | datetime] = {
         "lock_keys": joined_ints(after_locking or []), "tenant_id": tenant_id, "since": since,
         "mobiles": json.dumps(list(mobiles), ensure_ascii=False), "emails": json.dumps(list(emails), ensure_ascii=False),
         "company_keys": json.dumps([key for key, _ in company_names], ensure_ascii=False),

@@ -330,12 +330,12 @@ def lead_intake_many(
         insert_many(records)
         for item, record in zip(quarantined, records, strict=True):
             item.outcome = IntakeOutcome(outcome="quarantined", intake_record=record, reasons=item.reasons)
-    merged_into = {item.outcome.lead.id for item in accepted if item.outcome and item.outcome.outcome == "merged"}
-    if merged_into:
-        whole = Lead.objects.in_bulk(merged_into)
-        for item in accepted:
-            if item.outcome and item.outcome.outcome == "merged":
-                item.outcome.lead = whole[item.outcome.lead.id]
+    merged = [item.outcome for item in accepted if item.outcome and item.outcome.outcome == "merged"]
+    if merged:
+        whole = Lead.objects.in_bulk({outcome.lead.id for outcome in merged if outcome.lead is not None})
+        for outcome in merged:
+            if outcome.lead is not None:  # a merge always names its lead
+                outcome.lead = whole[outcome.lead.id]
     return [item.outcome for item in items if item.outcome is not None]
 
 

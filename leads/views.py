@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.http import Http404, HttpResponse, QueryDict
@@ -89,7 +89,8 @@ class LeadListForm(forms.Form):
     def __init__(self, *args: Any, owner_choices: list[tuple[str, str]], pool_choices: list[tuple[int, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.owner_choices = owner_choices
-        self.fields["pool"].choices = _with_blank(_("全部线索池"), [(str(i), n) for i, n in pool_choices])
+        pool_field = cast(forms.TypedChoiceField, self.fields["pool"])
+        pool_field.choices = _with_blank(_("全部线索池"), [(str(i), n) for i, n in pool_choices])
 
     def clean_owner(self) -> str:
         owner = self.cleaned_data["owner"]

@@ -71,7 +71,12 @@ def test_api_key_lookup_and_rate_count_share_one_redis_round_trip(settings):
     client = cache._cache.get_client(write=True)
     calls: list[tuple[object, ...]] = []
     original = client.execute_command
-    client.execute_command = lambda *args, **kwargs: calls.append(args) or original(*args, **kwargs)
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    client.execute_command = counting
     try:
         assert cache_get_and_incr(key="k", counter="n", counter_timeout=60) == ({"v": 1}, 1)
         assert cache_get_and_incr(key="k", counter="n", counter_timeout=60) == ({"v": 1}, 2)

@@ -43,7 +43,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 OUT_DIR = BASE_DIR / ".data" / "bench"
@@ -215,7 +218,8 @@ def make_pools(seed: int = 7) -> Pools:
     rnd = random.Random(seed)
     names = [rnd.choice(SURNAMES) + "".join(rnd.choices(GIVEN, k=rnd.choice((1, 2, 2)))) for _ in range(20_000)]
     suffixes, suffix_cum = _weighted(SUFFIXES)
-    companies, seen = [], set()
+    companies: list[tuple[str, str, str]] = []
+    seen: set[str] = set()
     while len(companies) < 30_000:
         brand = "".join(rnd.sample(BRAND_CHARS, 2))
         word, industry = rnd.choice(INDUSTRIES)
@@ -500,12 +504,20 @@ def extra_not_null_columns(conn: Any) -> list[tuple[str, str]]:
     return [(name, kind) for name, kind in rows if name not in LOAD_COLUMNS and name != "id"]
 
 
+def _one_row(cursor: psycopg.Cursor[Any]) -> tuple[Any, ...]:
+    """The row of a query that always returns one (an aggregate, SHOW)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("the query returned no row")
+    return row
+
+
 def load_leads(args: argparse.Namespace, info: dict[str, Any], pools: Pools) -> None:
     import psycopg
 
     with psycopg.connect(_admin_dsn(args, args.database), autocommit=True) as conn:
-        have = conn.execute(f"SELECT count(*) FROM {LEAD_TABLE} WHERE tenant_id = %s", [info["tenant_id"]]).fetchone()[0]
-        meta = dict(conn.execute("SELECT key, value FROM bench_meta").fetchall())
+        have = _one_row(conn.execute(f"SELECT count(*) FROM {LEAD_TABLE} WHERE tenant_id = %s", [info["tenant_id"]]))[0]
+        meta: dict[str, str] = dict(conn.execute("SELECT key, value FROM bench_meta").fetchall())
         if have >= args.leads and "loaded_max_id" in meta:
             log(f"reusing {have:,} leads already in {args.database}")
             return
@@ -534,7 +546,7 @@ def load_leads(args: argparse.Namespace, info: dict[str, Any], pools: Pools) -> 
             log(f"  rows in {time.perf_counter() - started:.0f} s; building {len(indexes)} indexes")
             for _, definition in indexes:
                 conn.execute(definition)
-            max_id = conn.execute(f"SELECT max(id) FROM {LEAD_TABLE}").fetchone()[0]
+            max_id = _one_row(conn.execute(f"SELECT max(id) FROM {LEAD_TABLE}"))[0]
             conn.execute(
                 "INSERT INTO bench_meta VALUES ('loaded_max_id', %s) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
                 [str(max_id)],
@@ -549,7 +561,7 @@ def cleanup(args: argparse.Namespace, *, vacuum: bool) -> int:
     import psycopg
 
     with psycopg.connect(_admin_dsn(args, args.database), autocommit=True) as conn:
-        meta = dict(conn.execute("SELECT key, value FROM bench_meta").fetchall())
+        meta: dict[str, str] = dict(conn.execute("SELECT key, value FROM bench_meta").fetchall())
         if "loaded_max_id" not in meta:
             return 0
         with conn.transaction():
@@ -571,8 +583,8 @@ def id_ranges(args: argparse.Namespace, tenant_id: int) -> tuple[tuple[int, int]
     import psycopg
 
     with psycopg.connect(_admin_dsn(args, args.database)) as conn:
-        low, high = conn.execute(f"SELECT min(id), max(id) FROM {LEAD_TABLE} WHERE tenant_id = %s", [tenant_id]).fetchone()
-        user_low, user_high = conn.execute("SELECT min(id), max(id) FROM auth_user").fetchone()
+        low, high = _one_row(conn.execute(f"SELECT min(id), max(id) FROM {LEAD_TABLE} WHERE tenant_id = %s", [tenant_id]))
+        user_low, user_high = _one_row(conn.execute("SELECT min(id), max(id) FROM auth_user"))
     return (int(low), int(high)), (int(user_low), int(user_high))
 
 
@@ -589,7 +601,7 @@ def prewarm(args: argparse.Namespace) -> None:
                 "SELECT c.oid::regclass::text FROM pg_class c WHERE c.oid = %s::regclass "
                 "OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = %s::regclass)", [LEAD_TABLE, LEAD_TABLE],
             ).fetchall()
-            blocks = sum(conn.execute("SELECT pg_prewarm(%s::regclass, 'read')", [name]).fetchone()[0]
+            blocks = sum(_one_row(conn.execute("SELECT pg_prewarm(%s::regclass, 'read')", [name]))[0]
                          for (name,) in relations)
         except psycopg.Error as error:  # pg_prewarm not installed: a sequential scan warms the table
             log(f"pg_prewarm unavailable ({error.__class__.__name__}); scanning {LEAD_TABLE} instead")
@@ -1194,9 +1206,9 @@ def machine_notes(args: argparse.Namespace, ctx: Context) -> str:
         cpu = next(x.split(":", 1)[1].strip() for x in Path("/proc/cpuinfo").read_text().splitlines()
                    if x.startswith("model name"))
     with psycopg.connect(ctx.dsn) as conn:
-        pg = conn.execute("SHOW server_version").fetchone()[0]
-        buffers = conn.execute("SHOW shared_buffers").fetchone()[0]
-        size = conn.execute(f"SELECT pg_size_pretty(pg_total_relation_size('{LEAD_TABLE}'))").fetchone()[0]
+        pg = _one_row(conn.execute("SHOW server_version"))[0]
+        buffers = _one_row(conn.execute("SHOW shared_buffers"))[0]
+        size = _one_row(conn.execute(f"SELECT pg_size_pretty(pg_total_relation_size('{LEAD_TABLE}'))"))[0]
     return (
         f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, PostgreSQL {pg} "
         f"(shared_buffers {buffers}), leads table {size} with {ctx.max_id - ctx.min_id + 1:,} ids; "

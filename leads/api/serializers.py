@@ -17,14 +17,14 @@ class StrictCharField(serializers.CharField):
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
-        return super().to_internal_value(data)  # type: ignore[no-any-return]
+        return super().to_internal_value(data)
 
 
 def _text(max_length: int) -> StrictCharField:
     return StrictCharField(max_length=max_length, required=False, allow_blank=True, allow_null=True)
 
 
-class LeadCreateInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class LeadCreateInputSerializer(serializers.Serializer):
     """One submitted lead. Every field is optional; unknown fields are rejected so a typo
     ("moblie") never drops data silently."""
 
@@ -42,7 +42,7 @@ class LeadCreateInputSerializer(serializers.Serializer):  # type: ignore[type-ar
     )
     province = _text(50)
     city = _text(50)
-    source = _text(50)
+    source = _text(50)  # type: ignore[assignment]  # a field: DRF pops it from the class
     campaign = _text(100)
     utm_source = _text(100)
     utm_medium = _text(100)
@@ -97,7 +97,7 @@ class LeadCreateInputSerializer(serializers.Serializer):  # type: ignore[type-ar
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
-def _text_limits(serializer: serializers.Serializer) -> dict[str, int]:  # type: ignore[type-arg]
+def _text_limits(serializer: serializers.Serializer) -> dict[str, int]:
     """Max length of each plain text field of the serializer class, computed once per class."""
     limits: dict[str, int] | None = type(serializer).__dict__.get("_text_limits_cache")
     if limits is None:
@@ -107,7 +107,7 @@ def _text_limits(serializer: serializers.Serializer) -> dict[str, int]:  # type:
             if type(field) is StrictCharField and field.trim_whitespace and field.allow_null and field.allow_blank
             and not field.read_only and field.max_length is not None and field.min_length is None
         }
-        type(serializer)._text_limits_cache = limits  # type: ignore[attr-defined]
+        type(serializer)._text_limits_cache = limits  # type: ignore[attr-defined]  # a cache on the class, set once
     return limits
 
 
@@ -115,7 +115,7 @@ def _text_limits(serializer: serializers.Serializer) -> dict[str, int]:  # type:
     "description": "One lead, with the fields of LeadCreateInput. Each item is checked on its own: "
     "one that is not valid gets the outcome 'invalid' with its errors, and the others go ahead."
 })
-class BulkItemField(serializers.Field):  # type: ignore[type-arg]
+class BulkItemField(serializers.Field):
     """One item of a bulk body, as parsed: each is validated on its own afterwards, so one bad
     item gets its own error. (DRF's JSONField would re-encode every item to check it is JSON,
     which the parser already guarantees.)"""
@@ -127,11 +127,11 @@ class BulkItemField(serializers.Field):  # type: ignore[type-arg]
         return value
 
 
-class LeadBulkInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class LeadBulkInputSerializer(serializers.Serializer):
     leads = serializers.ListField(child=BulkItemField(), min_length=1, max_length=1000, allow_empty=False)
 
 
-class ScoreOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class ScoreOutputSerializer(serializers.Serializer):
     total = serializers.FloatField()
     static = serializers.FloatField()
     dynamic = serializers.FloatField()
@@ -143,7 +143,7 @@ class ScoreOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     mature = serializers.BooleanField()
 
 
-class LeadOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class LeadOutputSerializer(serializers.Serializer):
     """LEAD of API.md. `to_representation` builds the dict directly: bulk responses carry up
     to 1000 of these and DRF's per-field machinery would dominate the request time."""
 
@@ -163,7 +163,7 @@ class LeadOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     annual_revenue = serializers.FloatField(allow_null=True)
     province = serializers.CharField()
     city = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field: DRF pops it from the class
     campaign = serializers.CharField()
     utm_source = serializers.CharField()
     utm_medium = serializers.CharField()
@@ -221,41 +221,41 @@ class LeadOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
         }
 
 
-class LeadIntakeOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class LeadIntakeOutputSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=["created", "merged", "updated", "quarantined"])
     lead = LeadOutputSerializer(required=False)
     intake_id = serializers.IntegerField(required=False)
     reasons = serializers.ListField(child=serializers.CharField(), required=False)
 
 
-class LeadBulkResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class LeadBulkResultSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     outcome = serializers.ChoiceField(choices=["created", "merged", "updated", "quarantined", "invalid"])
     lead = LeadOutputSerializer(required=False)
     intake_id = serializers.IntegerField(required=False)
     reasons = serializers.ListField(child=serializers.CharField(), required=False)
-    errors = serializers.DictField(required=False)
+    errors = serializers.DictField(required=False)  # type: ignore[assignment]  # a field: DRF pops it from the class
 
 
-class LeadBulkOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class LeadBulkOutputSerializer(serializers.Serializer):
     results = LeadBulkResultSerializer(many=True)
 
 
-class ScoreContributionSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class ScoreContributionSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["attribute", "event", "decay", "inactivity", "smart"])
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field: DRF pops it from the class
     points = serializers.FloatField()
     at = serializers.DateTimeField(allow_null=True)
 
 
-class LeadScoreOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class LeadScoreOutputSerializer(serializers.Serializer):
     total = serializers.FloatField()
     static = serializers.FloatField()
     dynamic = serializers.FloatField()
     contributions = ScoreContributionSerializer(many=True)
 
 
-class IntakeRecordOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class IntakeRecordOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = IntakeRecord
         fields = ["id", "channel", "status", "reasons", "payload", "lead", "created_at"]

@@ -51,9 +51,11 @@ class LeadCursorPagination(CursorPagination):
     scores (every lead before it is scored) deep pages would scan ever further.
     """
 
-    def paginate_queryset(self, queryset: QuerySet[Lead], request: Request, view: Any = None) -> list[Lead]:
+    def paginate_queryset(  # type: ignore[override]  # pages leads only, never other rows
+        self, queryset: QuerySet[Lead], request: Request, view: Any = None
+    ) -> list[Lead]:
         self.request = request
-        self.page_size = self.get_page_size(request)
+        self.page_size = self.get_page_size(request) or self.page_size  # None only when page_size is unset
         try:
             self.keyset_page = lead_keyset_page(
                 queryset=queryset, ordering=ordering_for(request.query_params.get("ordering")),
@@ -85,6 +87,7 @@ def outcome_body(outcome: IntakeOutcome) -> dict[str, Any]:
     if outcome.outcome == "quarantined":
         assert outcome.intake_record is not None
         return {"outcome": "quarantined", "intake_id": outcome.intake_record.id, "reasons": outcome.reasons}
+    assert outcome.lead is not None
     return {"outcome": outcome.outcome, "lead": _LEAD_OUTPUT.to_representation(outcome.lead)}
 
 
@@ -118,7 +121,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
         return lead_visible_to(membership=self.membership)
 
     @property
-    def max_body_bytes(self) -> int:  # type: ignore[override]
+    def max_body_bytes(self) -> int:  # type: ignore[override]  # a read-only property over the base's attribute
         if getattr(self, "action", None) == "bulk":
             return int(settings.API_MAX_BULK_BODY_BYTES)
         return int(settings.API_MAX_BODY_BYTES)
@@ -132,7 +135,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
             raise exceptions.ValidationError({"ordering": [f"Use one of: {', '.join(ORDERING_CHOICES)}."]})
         return super().list(request, *args, **kwargs)
 
-    def filter_queryset(self, queryset: QuerySet[Lead]) -> QuerySet[Lead]:
+    def filter_queryset(self, queryset: QuerySet[Lead]) -> QuerySet[Lead]:  # type: ignore[override]  # leads only
         if self.action != "list":
             return queryset  # filters belong to the list; building a FilterSet costs ~1 ms
         params = self.request.query_params

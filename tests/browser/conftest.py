@@ -43,10 +43,10 @@ def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
-    page.csp_violations = []  # type: ignore[attr-defined]
+    page.csp_violations = []
     page.on(
         "console",
-        lambda message: page.csp_violations.append(message.text)  # type: ignore[attr-defined]
+        lambda message: page.csp_violations.append(message.text)
         if "Content Security Policy" in message.text
         else None,
     )

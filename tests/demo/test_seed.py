@@ -168,7 +168,7 @@ def test_command_prints_the_log_ins_every_time():
 def test_same_seed_same_leads():
     now = timezone.now()
 
-    def book(seed: int, run: int) -> list[tuple[object, ...]]:
+    def book(seed: int, run: int) -> list[tuple[str, str, str, str]]:
         tenant = demo_seed(leads=30, seed=seed, now=now).tenant
         with tenant_scope(tenant.id):
             rows = list(Lead.objects.order_by("created_at", "mobile").values_list("name", "mobile", "company", "status"))

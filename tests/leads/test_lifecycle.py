@@ -128,6 +128,7 @@ def test_intake_keeps_the_time_a_submission_arrived_for_leads_collections_and_qu
             received_at=[then, then + timedelta(days=1), then + timedelta(days=2)],
         )
         assert [o.outcome for o in outcomes] == ["created", "merged", "quarantined"]
+        assert outcomes[0].lead is not None
         lead = Lead.objects.get(id=outcomes[0].lead.id)
         assert lead.created_at == then
         assert LeadSubmission.objects.get(lead=lead).created_at == then + timedelta(days=1)

@@ -251,7 +251,9 @@ def test_keyset_pages_walk_forward_and_back_without_offset(owner_client, tenant_
     with tenant_scope(tenant_a.tenant.id):
         ordering = ("-created_at", "-id")
         first = lead_keyset_page(queryset=Lead.objects.all(), ordering=ordering, page_size=2)
+        assert first.next_cursor is not None
         second = lead_keyset_page(queryset=Lead.objects.all(), ordering=ordering, cursor=first.next_cursor, page_size=2)
+        assert second.next_cursor is not None and second.previous_cursor is not None
         third = lead_keyset_page(queryset=Lead.objects.all(), ordering=ordering, cursor=second.next_cursor, page_size=2)
         back = lead_keyset_page(
             queryset=Lead.objects.all(), ordering=ordering, cursor=second.previous_cursor, page_size=2
