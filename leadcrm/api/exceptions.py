@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
@@ -53,6 +54,19 @@ def problem_response(
     if errors is not None:
         body["errors"] = errors
     response = Response(body, status=status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+    return response
+
+
+def problem_http_response(
+    *, status_code: int, detail: str, title: str | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    """`problem_response`, rendered: for answers given outside a DRF view (middleware, the
+    fallback for unknown API routes), where no view's finalize step renders it."""
+    response = problem_response(status_code=status_code, detail=detail, title=title, headers=headers)
+    response.accepted_renderer = JSONRenderer()
+    response.accepted_media_type = PROBLEM_CONTENT_TYPE
+    response.renderer_context = {}
+    response.render()
     return response
 
 

@@ -54,6 +54,8 @@ class TenantScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     permission_classes = [HasScope]
     throttle_classes = [ApiKeyRateThrottle]
     max_body_bytes: int = settings.API_MAX_BODY_BYTES
+    # Actions whose body is the request itself: an empty one is a client bug, not "no fields".
+    body_required_actions: frozenset[str] = frozenset()
     required_scopes: dict[str, str] = {}
     tenant: Tenant
     membership: Membership | None = None
@@ -82,6 +84,8 @@ class TenantScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
                 status_code=413,
                 detail=f"The body is {length} bytes; this endpoint takes at most {self.max_body_bytes} bytes.",
             )
+        if length == 0 and getattr(self, "action", None) in self.body_required_actions:
+            raise ApiProblem(status_code=400, detail="The request body is empty. Send a JSON object.")
 
     @property
     def principal_key(self) -> str:

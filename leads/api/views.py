@@ -109,6 +109,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
     filterset_class = LeadFilter
     pagination_class = LeadCursorPagination
     required_scopes = {"GET": "read", "HEAD": "read", "POST": "leads:write"}
+    body_required_actions = frozenset({"create", "bulk"})
     _custom_definitions: dict[str, Any] | None = None
     lookup_value_regex = r"[0-9]{1,18}"  # anything else is a 404, never a database error
 

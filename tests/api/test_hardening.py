@@ -1,0 +1,143 @@
+"""The API's transport edges: bodies however they are framed, nesting, unknown routes and
+methods, unavailable services, caching headers. Some run through a real gunicorn."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from leadcrm.tenancy.scoping import tenant_scope
+from leads.models import Lead
+from tests.conftest import make_tenant
+
+PROBLEM = "application/problem+json"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- a real WSGI server -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gunicorn_port(django_db_setup: None) -> Iterator[int]:
+    """gunicorn serving the app against the test database, as the app role (as in production)."""
+    db = connection.settings_dict
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "leadcrm.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DB_ASSUME_APP_ROLE": "1",
+    }
+    process = subprocess.Popen(  # noqa: S603 - fixed arguments
+        [sys.executable, "-m", "gunicorn", "leadcrm.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", "1", "--threads", "2", "--log-level", "warning"],
+        env=env, cwd=settings.BASE_DIR,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, "gunicorn exited"
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start in 30 s"
+                time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _chunks(body: bytes, size: int) -> Iterator[bytes]:
+    for start in range(0, len(body), size):
+        yield body[start:start + size]
+
+
+def gunicorn_request(
+    port: int, method: str, path: str, *, key: str, body: bytes | None = None, chunk_size: int = 0
+) -> tuple[int, dict[str, str], Any]:
+    """One request; with `chunk_size` the body goes as `Transfer-Encoding: chunked`, no Content-Length."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    try:
+        if chunk_size:
+            assert body is not None
+            conn.request(method, path, body=_chunks(body, chunk_size), headers=headers, encode_chunked=True)
+        else:
+            conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        raw = response.read()
+        return response.status, dict(response.getheaders()), json.loads(raw) if raw else None
+    finally:
+        conn.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chunked_bodies_are_read_and_limited_under_gunicorn(gunicorn_port):
+    created = make_tenant("chunked")
+    assert created.api_key is not None
+    key = created.api_key.raw_key
+
+    lead = json.dumps({"name": "分块", "mobile": "13912345678", "notes": "备注" * 2500}).encode()
+    status, _, body = gunicorn_request(gunicorn_port, "POST", "/api/v1/leads", key=key, body=lead, chunk_size=1000)
+    assert status == 201, body
+    assert body["outcome"] == "created" and body["lead"]["mobile"] == "+8613912345678"
+    status, _, fetched = gunicorn_request(gunicorn_port, "GET", f"/api/v1/leads/{body['lead']['id']}", key=key)
+    assert status == 200 and fetched["notes"] == "备注" * 2500
+    with tenant_scope(created.tenant.id):
+        assert Lead.objects.count() == 1
+
+    too_big = json.dumps({"name": "分块", "mobile": "13912345679", "notes": "y" * 2_000_000}).encode()
+    status, headers, body = gunicorn_request(gunicorn_port, "POST", "/api/v1/leads", key=key, body=too_big, chunk_size=65536)
+    assert status == 413 and headers["Content-Type"] == PROBLEM
+    assert "at most 1000000 bytes" in body["detail"]
+
+    bulk_too_big = json.dumps({"leads": [{"notes": "z" * 5000}] * 2300}).encode()  # > 11 MB
+    status, headers, body = gunicorn_request(
+        gunicorn_port, "POST", "/api/v1/leads/bulk", key=key, body=bulk_too_big, chunk_size=65536
+    )
+    assert status == 413 and headers["Content-Type"] == PROBLEM
+    with tenant_scope(created.tenant.id):
+        assert Lead.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_empty_body_is_400_under_gunicorn(gunicorn_port):
+    created = make_tenant("empty-body")
+    assert created.api_key is not None
+    for path in ("/api/v1/leads", "/api/v1/leads/bulk"):
+        status, headers, body = gunicorn_request(gunicorn_port, "POST", path, key=created.api_key.raw_key, body=b"")
+        assert status == 400 and headers["Content-Type"] == PROBLEM
+        assert "empty" in body["detail"]
+        status, headers, body = gunicorn_request(
+            gunicorn_port, "POST", path, key=created.api_key.raw_key, body=b"", chunk_size=1
+        )
+        assert status == 400 and "empty" in body["detail"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/leads", "/api/v1/leads/bulk"])
+def test_an_empty_body_is_400_and_writes_nothing(key_client, tenant_a, path):
+    response = key_client.post(path, data=b"", content_type="application/json")
+    assert response.status_code == 400
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["detail"].startswith("The request body is empty")
+    with tenant_scope(tenant_a.tenant.id):
+        assert Lead.objects.count() == 0
