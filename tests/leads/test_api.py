@@ -139,6 +139,30 @@ def test_bulk_reports_each_item_and_one_bad_item_fails_no_other(key_client, tena
     assert counts(tenant_a) == (2, 1)
 
 
+def test_bulk_items_with_the_same_new_external_id_update_the_lead_the_first_one_created(key_client, tenant_a):
+    leads = [
+        {"external_id": "crm-7", "source": "官网", "name": "旧名字", "mobile": "13700002222"},
+        {"external_id": "crm-7", "source": "官网", "name": "新名字", "title": "总经理", "mobile": "13700002222"},
+        {"external_id": "crm-7", "source": "抖音", "mobile": "13700003333"},  # another source: another lead
+        {"external_id": "crm-7", "source": "官网", "company": "合汇软件", "mobile": "13700005555"},
+    ]
+    response = post(key_client, "/api/v1/leads/bulk", {"leads": leads})
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["outcome"] for r in results] == ["created", "updated", "created", "updated"]
+    first_id = results[0]["lead"]["id"]
+    assert results[1]["lead"]["id"] == first_id and results[3]["lead"]["id"] == first_id
+    assert results[2]["lead"]["id"] != first_id
+    assert counts(tenant_a) == (2, 0)
+    # as if the items had come in separate calls: each later one changes only what it sends
+    lead = key_client.get(f"/api/v1/leads/{first_id}").json()
+    assert (lead["name"], lead["title"], lead["company"]) == ("新名字", "总经理", "合汇软件")
+    assert lead["mobile"] == "+8613700005555"
+    for query in ("新名字", "合汇软件", "13700005555"):
+        found = key_client.get("/api/v1/leads", {"q": query}).json()["results"]
+        assert [row["id"] for row in found] == [first_id], query
+
+
 def test_bulk_over_1000_is_refused_whole(key_client, tenant_a):
     leads = [{"mobile": f"1370000{i:04d}"} for i in range(1001)]
     response = post(key_client, "/api/v1/leads/bulk", {"leads": leads})
