@@ -128,7 +128,22 @@ class BulkItemField(serializers.Field):  # type: ignore[type-arg]
 
 
 class LeadBulkInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    leads = serializers.ListField(child=BulkItemField(), min_length=1, max_length=1000, allow_empty=False)
+    # null items pass here too: like any other item that is not an object, each gets its own error
+    leads = serializers.ListField(
+        child=BulkItemField(allow_null=True), min_length=1, max_length=1000, allow_empty=False
+    )
+
+
+_JSON_KINDS = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", str: "a string",
+               list: "an array"}
+
+
+def not_an_object_error(item: Any) -> dict[str, list[str]] | None:
+    """The error of a bulk item that is not a JSON object (null, a string, a number, an array)."""
+    if isinstance(item, dict):
+        return None
+    kind = _JSON_KINDS.get(type(item), type(item).__name__)
+    return {"non_field_errors": [f"Expected a JSON object with lead fields, got {kind}."]}
 
 
 class ScoreOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]

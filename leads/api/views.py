@@ -25,6 +25,7 @@ from leads.api.serializers import (
     LeadIntakeOutputSerializer,
     LeadOutputSerializer,
     LeadScoreOutputSerializer,
+    not_an_object_error,
 )
 from leads.filters import ORDERING_CHOICES, LeadFilter, ordering_for
 from leads.models import Lead
@@ -193,6 +194,9 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
         payloads: list[dict[str, Any]] = []
         positions: list[int] = []
         for index, item in enumerate(envelope.validated_data["leads"]):
+            if (not_an_object := not_an_object_error(item)) is not None:
+                results.append({"index": index, "outcome": "invalid", "errors": not_an_object})
+                continue
             try:
                 payload = self._validated_payload(item)
             except (exceptions.ValidationError, DjangoValidationError) as error:

@@ -163,6 +163,37 @@ def test_bulk_items_with_the_same_new_external_id_update_the_lead_the_first_one_
         assert [row["id"] for row in found] == [first_id], query
 
 
+@pytest.mark.parametrize(
+    "leads",
+    [
+        [None, {"name": "甲", "mobile": "13700004444"}, "a string", 42, ["a", "list"], None, {"email": "d@corp.cn"}],
+        [{"name": "甲", "mobile": "13700004444"}, None, None, {"email": "d@corp.cn"}, True, {}],
+    ],
+)
+def test_bulk_null_and_non_object_items_fail_only_themselves(key_client, tenant_a, leads):
+    response = post(key_client, "/api/v1/leads/bulk", {"leads": leads})
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["index"] for r in results] == list(range(len(leads)))
+    for item, result in zip(leads, results, strict=True):
+        if isinstance(item, dict) and item:
+            assert result["outcome"] == "created"
+        elif isinstance(item, dict):
+            assert result["outcome"] == "quarantined"  # an empty object is a lead without contact
+        else:
+            assert result["outcome"] == "invalid"
+            assert result["errors"] == {"non_field_errors": [result["errors"]["non_field_errors"][0]]}
+            assert "JSON object" in result["errors"]["non_field_errors"][0]
+    assert counts(tenant_a)[0] == 2
+
+
+def test_bulk_of_only_nulls_reports_each(key_client, tenant_a):
+    response = post(key_client, "/api/v1/leads/bulk", {"leads": [None, None]})
+    assert response.status_code == 200
+    assert [r["outcome"] for r in response.json()["results"]] == ["invalid", "invalid"]
+    assert counts(tenant_a) == (0, 0)
+
+
 def test_bulk_over_1000_is_refused_whole(key_client, tenant_a):
     leads = [{"mobile": f"1370000{i:04d}"} for i in range(1001)]
     response = post(key_client, "/api/v1/leads/bulk", {"leads": leads})
