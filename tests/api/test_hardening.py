@@ -141,3 +141,36 @@ def test_an_empty_body_is_400_and_writes_nothing(key_client, tenant_a, path):
     assert response.json()["detail"].startswith("The request body is empty")
     with tenant_scope(tenant_a.tenant.id):
         assert Lead.objects.count() == 0
+
+
+# --- nesting ----------------------------------------------------------------------------------
+
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/leads", "[" * 1000 + "]" * 1000),
+        ("/api/v1/leads", "[" * 100_000 + "]" * 100_000),
+        ("/api/v1/leads", '{"mobile": "13912345678", "custom": ' + '{"a": ' * 1000 + "1" + "}" * 1001),
+        ("/api/v1/leads/bulk", '{"leads": [' + '{"a": ' * 990 + "null" + "}" * 990 + "]}"),
+        ("/api/v1/leads", '{"custom": ' + '{"a": ' * 32 + "1" + "}" * 33),  # 34 levels
+    ],
+)
+def test_json_nested_too_deeply_is_a_400_problem(key_client, tenant_a, path, body):
+    response = key_client.post(path, data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response["Content-Type"] == PROBLEM
+    assert "nested too deeply" in response.json()["detail"]
+    with tenant_scope(tenant_a.tenant.id):
+        assert Lead.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_json_at_the_depth_limit_is_parsed(key_client, tenant_a):
+    body = '{"leads": [{"mobile": "13912345678", "custom": ' + '{"a": ' * 28 + "1" + "}" * 29 + "]}"  # 32 levels
+    response = key_client.post("/api/v1/leads/bulk", data=body, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["results"][0]["outcome"] == "invalid"  # no such custom field, said per item
+    assert "custom.a" in response.json()["results"][0]["errors"]
