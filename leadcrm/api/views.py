@@ -13,12 +13,13 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import translation
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from leadcrm.api.authentication import ApiKeyPrincipal
-from leadcrm.api.exceptions import ApiProblem
+from leadcrm.api.exceptions import ApiProblem, problem_http_response
 from leadcrm.api.idempotency import (
     MAX_KEY_LENGTH,
     IdempotencyConflict,
@@ -171,3 +172,11 @@ class TenantScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
                 status=response.status_code, body=response.data,
             )
         return response
+
+
+@csrf_exempt  # any method: a POST to a mistyped path is a 404, not a CSRF failure
+def api_route_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    """Every /api/ path that no route matches: a problem+json 404, not Django's HTML page."""
+    return problem_http_response(
+        status_code=404, detail=f"There is no API endpoint at {request.path}. The endpoints are listed at /api/v1/docs/."
+    )

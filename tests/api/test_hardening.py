@@ -174,3 +174,50 @@ def test_json_at_the_depth_limit_is_parsed(key_client, tenant_a):
     assert response.status_code == 200
     assert response.json()["results"][0]["outcome"] == "invalid"  # no such custom field, said per item
     assert "custom.a" in response.json()["results"][0]["errors"]
+
+
+# --- methods and routes -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("scopes", [["read", "leads:write"], ["leads:write"], ["read"], []])
+@pytest.mark.parametrize("method", ["put", "patch", "delete", "post"])
+def test_a_method_a_lead_does_not_have_is_405_whatever_the_keys_scopes(tenant_a, scopes, method):
+    from tests.conftest import client_with_scopes
+    from tests.factories import lead_make
+
+    lead = lead_make(tenant_a)
+    response = getattr(client_with_scopes(tenant_a, scopes), method)(
+        f"/api/v1/leads/{lead.id}", data={"name": "改"}, format="json"
+    )
+    assert response.status_code == 405
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["status"] == 405
+    assert {m.strip() for m in response["Allow"].split(",")} >= {"GET"}
+    assert method.upper() not in response["Allow"]
+    with tenant_scope(tenant_a.tenant.id):
+        assert Lead.objects.get(id=lead.id).name == lead.name and Lead.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_a_method_the_lead_list_does_not_have_is_405(key_client, method):
+    response = getattr(key_client, method)("/api/v1/leads", data={}, format="json")
+    assert response.status_code == 405
+    assert response["Content-Type"] == PROBLEM
+    assert {m.strip() for m in response["Allow"].split(",")} >= {"GET", "POST"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", "/api/v1/nope"), ("get", "/api/v2/leads"), ("post", "/api/v1/nope"), ("delete", "/api/v2/leads/1"),
+     ("get", "/api/v1/leads/abc"), ("get", "/api/"), ("get", "/api"), ("get", "/api/v1/leads/1/nope")],
+)
+def test_unknown_api_routes_are_404_problems(key_client, api_client, method, path):
+    for client in (key_client, api_client):  # with a key or without one
+        response = getattr(client, method)(path, data={}, format="json")
+        assert response.status_code == 404, (method, path)
+        assert response["Content-Type"] == PROBLEM
+        assert response.json()["status"] == 404
+        assert path in response.json()["detail"]
