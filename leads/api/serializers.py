@@ -236,9 +236,27 @@ class LeadOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
         }
 
 
+@extend_schema_field({
+    "oneOf": [
+        {"$ref": "#/components/schemas/LeadOutput"},
+        {
+            "type": "object",
+            "title": "LeadReference",
+            "description": "The lead's id only: the answer to a caller that may not read the lead "
+            "(an API key without the `read` scope; a rep, for a lead that is not theirs).",
+            "properties": {"id": {"type": "integer"}},
+            "required": ["id"],
+            "additionalProperties": False,
+        },
+    ]
+})
+class IntakeLeadField(serializers.Field):  # type: ignore[type-arg]
+    """The lead of an intake outcome, for the schema: the whole lead, or only its id."""
+
+
 class LeadIntakeOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     outcome = serializers.ChoiceField(choices=["created", "merged", "updated", "quarantined"])
-    lead = LeadOutputSerializer(required=False)
+    lead = IntakeLeadField(required=False)
     intake_id = serializers.IntegerField(required=False)
     reasons = serializers.ListField(child=serializers.CharField(), required=False)
 
@@ -246,7 +264,7 @@ class LeadIntakeOutputSerializer(serializers.Serializer):  # type: ignore[type-a
 class LeadBulkResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
     index = serializers.IntegerField()
     outcome = serializers.ChoiceField(choices=["created", "merged", "updated", "quarantined", "invalid"])
-    lead = LeadOutputSerializer(required=False)
+    lead = IntakeLeadField(required=False)
     intake_id = serializers.IntegerField(required=False)
     reasons = serializers.ListField(child=serializers.CharField(), required=False)
     errors = serializers.DictField(required=False)

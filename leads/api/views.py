@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import django_filters
@@ -15,9 +16,11 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.utils.urls import replace_query_param
 
+from leadcrm.api.authentication import ApiKeyPrincipal
 from leadcrm.api.exceptions import _flatten_errors
 from leadcrm.api.pagination import CursorPagination
 from leadcrm.api.views import TenantScopedViewSet
+from leadcrm.tenancy.models import ApiScope
 from leads.api.serializers import (
     LeadBulkInputSerializer,
     LeadBulkOutputSerializer,
@@ -29,7 +32,7 @@ from leads.api.serializers import (
 )
 from leads.filters import ORDERING_CHOICES, LeadFilter, ordering_for
 from leads.models import Lead
-from leads.selectors import InvalidLeadCursor, lead_keyset_page, lead_visible_to
+from leads.selectors import InvalidLeadCursor, lead_is_visible_to, lead_keyset_page, lead_visible_to
 from leads.services import IntakeOutcome, custom_field_definitions, custom_fields_validate, lead_intake_many
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -82,11 +85,15 @@ class LeadCursorPagination(CursorPagination):
         )
 
 
-def outcome_body(outcome: IntakeOutcome) -> dict[str, Any]:
+def outcome_body(outcome: IntakeOutcome, *, may_read: Callable[[Lead], bool]) -> dict[str, Any]:
+    """API.md's body for an outcome. A caller that may not read the lead is told its id only:
+    otherwise submitting a guessed mobile would show another's lead (a `merged` answer)."""
     if outcome.outcome == "quarantined":
         assert outcome.intake_record is not None
         return {"outcome": "quarantined", "intake_id": outcome.intake_record.id, "reasons": outcome.reasons}
-    return {"outcome": outcome.outcome, "lead": _LEAD_OUTPUT.to_representation(outcome.lead)}
+    lead = outcome.lead
+    assert lead is not None
+    return {"outcome": outcome.outcome, "lead": _LEAD_OUTPUT.to_representation(lead) if may_read(lead) else {"id": lead.id}}
 
 
 OUTCOME_STATUS = {"created": 201, "merged": 200, "updated": 200, "quarantined": 202}
@@ -152,6 +159,16 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
             raise exceptions.ValidationError(filterset.errors)
         return filterset.qs
 
+    def _may_read(self) -> Callable[[Lead], bool]:
+        """Whether the caller may read a lead: an API key needs the `read` scope, a member must
+        be able to see it (a rep: their own leads)."""
+        principal = self.request.user
+        if isinstance(principal, ApiKeyPrincipal):
+            has_read = ApiScope.READ in principal.api_key.scopes
+            return lambda lead: has_read
+        membership = self.membership
+        return lambda lead: lead_is_visible_to(lead=lead, membership=membership)
+
     def _validated_payload(self, data: Any) -> dict[str, Any]:
         validated = _LEAD_INPUT.run_validation(data)
         payload = {key: value for key, value in validated.items() if value is not None}
@@ -178,7 +195,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
             tenant=self.tenant, payloads=[payload], channel="api", submitted_by=self.acting_user,
             api_key=self.acting_api_key,
         )[0]
-        return Response(outcome_body(outcome), status=OUTCOME_STATUS[outcome.outcome])
+        return Response(outcome_body(outcome, may_read=self._may_read()), status=OUTCOME_STATUS[outcome.outcome])
 
     @extend_schema(
         summary="Submit up to 1000 leads",
@@ -210,8 +227,9 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
             tenant=self.tenant, payloads=payloads, channel="bulk", submitted_by=self.acting_user,
             api_key=self.acting_api_key,
         )
+        may_read = self._may_read()
         for index, outcome in zip(positions, outcomes, strict=True):
-            results[index] = {"index": index, **outcome_body(outcome)}
+            results[index] = {"index": index, **outcome_body(outcome, may_read=may_read)}
         return Response({"results": results}, status=status.HTTP_200_OK)
 
     @extend_schema(summary="Score explanation", responses={200: LeadScoreOutputSerializer, 404: PROBLEM})

@@ -275,6 +275,56 @@ def test_read_only_member_cannot_post(api_client, tenant_a):
     assert counts(tenant_a) == (0, 0)
 
 
+# --- what a caller that may not read a lead is told ----------------------------------------
+
+
+def test_a_key_without_read_scope_learns_only_the_outcome_and_the_lead_id(tenant_a):
+    existing = lead_make(tenant_a, name="王经理", company="合汇软件", mobile="13912345678")
+    writer = client_with_scopes(tenant_a, ["leads:write"])
+
+    merged = post(writer, "/api/v1/leads", {"mobile": "+86 139 1234 5678"})  # a guessed mobile
+    assert merged.status_code == 200
+    assert merged.json() == {"outcome": "merged", "lead": {"id": existing.id}}
+
+    created = post(writer, "/api/v1/leads", {"external_id": "w-1", "source": "官网", "mobile": "13712340000"})
+    assert created.status_code == 201
+    new_id = created.json()["lead"]["id"]
+    assert created.json() == {"outcome": "created", "lead": {"id": new_id}}
+    updated = post(writer, "/api/v1/leads", {"external_id": "w-1", "source": "官网", "name": "新", "mobile": "13712340000"})
+    assert updated.json() == {"outcome": "updated", "lead": {"id": new_id}}
+
+    quarantined = post(writer, "/api/v1/leads", {"name": "无联系方式"})
+    assert quarantined.status_code == 202 and set(quarantined.json()) == {"outcome", "intake_id", "reasons"}
+
+    bulk = post(writer, "/api/v1/leads/bulk", {"leads": [{"mobile": "13912345678"}, {"email": "x@corp.cn"}, None]})
+    results = bulk.json()["results"]
+    assert results[0] == {"index": 0, "outcome": "merged", "lead": {"id": existing.id}}
+    assert results[1] == {"index": 1, "outcome": "created", "lead": {"id": results[1]["lead"]["id"]}}
+    assert results[2]["outcome"] == "invalid"
+
+
+def test_a_key_with_read_scope_gets_the_whole_lead(key_client, tenant_a):
+    existing = lead_make(tenant_a, name="王经理", mobile="13912345678")
+    body = post(key_client, "/api/v1/leads", {"mobile": "13912345678"}).json()
+    assert body["outcome"] == "merged" and body["lead"]["name"] == "王经理" and body["lead"]["id"] == existing.id
+    bulk = post(key_client, "/api/v1/leads/bulk", {"leads": [{"mobile": "13912345678"}]}).json()
+    assert bulk["results"][0]["lead"]["name"] == "王经理"
+
+
+def test_a_rep_session_sees_the_whole_lead_only_when_it_is_theirs(api_client, tenant_a):
+    rep = add_member(tenant_a, "rep@tenant-a.test", Role.REP)
+    manager = add_member(tenant_a, "manager@tenant-a.test", Role.MANAGER)
+    theirs = lead_make(tenant_a, name="自己的", owner_id=rep.user_id)
+    others = lead_make(tenant_a, name="别人的", owner_id=manager.user_id)
+    api_client.force_login(rep.user)
+    assert post(api_client, "/api/v1/leads", {"mobile": theirs.mobile}).json()["lead"]["name"] == "自己的"
+    assert post(api_client, "/api/v1/leads", {"mobile": others.mobile}).json() == {
+        "outcome": "merged", "lead": {"id": others.id}
+    }
+    api_client.force_login(manager.user)
+    assert post(api_client, "/api/v1/leads", {"mobile": theirs.mobile}).json()["lead"]["name"] == "自己的"
+
+
 # --- bad input: a clear problem+json and nothing written ------------------------------------
 
 
