@@ -142,7 +142,9 @@ class TenantScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             return self._run_in_tenant(handler, request, *args, **kwargs)
         if len(key) > MAX_KEY_LENGTH:
             raise exceptions.ValidationError({"Idempotency-Key": [f"At most {MAX_KEY_LENGTH} characters."]})
-        fingerprint = request_fingerprint(method=request.method, path=request.path, body=request.body)
+        # Parsed here (a body that is not JSON is a 400 before any claim); serialised once more
+        # for the fingerprint only when a key is sent.
+        fingerprint = request_fingerprint(method=request.method, path=request.path, data=request.data)
         try:
             replay = idempotency_claim(
                 tenant=self.tenant, owner_key=self.principal_key, key=key, fingerprint=fingerprint
