@@ -1,6 +1,7 @@
 """The project's middleware.
 
 - Request bodies sent with `Transfer-Encoding: chunked` are read (`ChunkedBodyMiddleware`).
+- No response is kept by a browser or proxy cache unless its view says so (`NoStoreMiddleware`).
 - Middleware that only browser pages need, skipped on the JSON API: the API speaks English JSON
   (no locale negotiation), shows no flash messages and is not driven by htmx; its docs page
   under /api/v1/docs is a browser page and keeps them all.
@@ -65,6 +66,22 @@ class ChunkedBodyMiddleware:
         # WSGIRequest built its stream from the missing Content-Length (0 bytes); replace it.
         request._stream = LimitedStream(io.BytesIO(body), len(body))  # type: ignore[attr-defined]
         return None
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every response whose view set no caching of its own: pages
+    and API answers carry personal data (names, mobiles, e-mails) or depend on who asks, and
+    must not linger in a shared computer's browser cache or a proxy. Static files never reach
+    here (WhiteNoise, before this, answers them with their own long-lived headers)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store"
+        return response
 
 
 def _refusal(request: HttpRequest, status: int, detail: str) -> HttpResponseBase:

@@ -41,7 +41,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files are answered here, before the rest
+    "leadcrm.middleware.NoStoreMiddleware",
     "leadcrm.middleware.ChunkedBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "leadcrm.middleware.LocaleMiddleware",
