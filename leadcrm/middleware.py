@@ -2,6 +2,7 @@
 
 - Request bodies sent with `Transfer-Encoding: chunked` are read (`ChunkedBodyMiddleware`).
 - No response is kept by a browser or proxy cache unless its view says so (`NoStoreMiddleware`).
+- With the database or the cache down, a 503 rather than a 500 (`ServiceUnavailableMiddleware`).
 - Middleware that only browser pages need, skipped on the JSON API: the API speaks English JSON
   (no locale negotiation), shows no flash messages and is not driven by htmx; its docs page
   under /api/v1/docs is a browser page and keeps them all.
@@ -15,9 +16,11 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.template.loader import render_to_string
 from django.utils.module_loading import import_string
 
-from leadcrm.api.exceptions import problem_http_response
+from leadcrm.api.exceptions import problem_http_response, rendered, service_unavailable_response
+from leadcrm.availability import RETRY_AFTER_SECONDS, log_unavailable, unavailable_service
 
 API_PREFIX = "/api/"
 CHUNK_SIZE = 64 * 1024
@@ -82,6 +85,30 @@ class NoStoreMiddleware:
         if not response.has_header("Cache-Control"):
             response["Cache-Control"] = "no-store"
         return response
+
+
+class ServiceUnavailableMiddleware:
+    """A view that fails because the database or the cache cannot be reached answers 503 with
+    Retry-After: problem+json under /api/ (DRF views already do, in their exception handler),
+    templates/503.html elsewhere. The page is rendered without the request: its context
+    processors would query the database that is down."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponseBase | None:
+        service = unavailable_service(exception)
+        if service is None:
+            return None
+        log_unavailable(service, exception)
+        if is_api_path(request.path_info):
+            return rendered(service_unavailable_response(service))
+        return HttpResponse(
+            render_to_string("503.html"), status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+        )
 
 
 def _refusal(request: HttpRequest, status: int, detail: str) -> HttpResponseBase:

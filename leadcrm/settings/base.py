@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files are answered here, before the rest
     "leadcrm.middleware.NoStoreMiddleware",
+    "leadcrm.middleware.ServiceUnavailableMiddleware",
     "leadcrm.middleware.ChunkedBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "leadcrm.middleware.LocaleMiddleware",

@@ -11,11 +11,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import Client, override_settings
+from rest_framework.test import APIClient
 
 from leadcrm.tenancy.scoping import tenant_scope
 from leads.models import Lead
@@ -221,3 +224,72 @@ def test_unknown_api_routes_are_404_problems(key_client, api_client, method, pat
         assert response["Content-Type"] == PROBLEM
         assert response.json()["status"] == 404
         assert path in response.json()["detail"]
+
+
+# --- the database or the cache down -----------------------------------------------------------
+
+
+@contextmanager
+def database_unreachable() -> Iterator[None]:
+    """The default connection points at a port nothing listens on, until the block ends."""
+    original = connection.settings_dict["PORT"]
+    connection.close()
+    connection.settings_dict["PORT"] = str(_free_port())
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = original
+
+
+def unreachable_cache() -> dict[str, Any]:
+    return {"default": {"BACKEND": "leadcrm.cache.RedisCache", "LOCATION": f"redis://127.0.0.1:{_free_port()}/0"}}
+
+
+def assert_unavailable(response: Any, service: str) -> None:
+    assert response.status_code == 503, response.content[:300]
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["detail"] == f"The {service} is unavailable; retry later."
+    assert int(response["Retry-After"]) > 0
+
+
+@pytest.mark.django_db
+def test_with_the_cache_down_the_api_answers_503_problem(key_client, tenant_a):
+    with override_settings(CACHES=unreachable_cache()):
+        assert_unavailable(key_client.get("/api/v1/leads"), "cache")  # the key look-up needs the cache
+        assert_unavailable(
+            key_client.post("/api/v1/leads", data={"mobile": "13912345678"}, format="json"), "cache"
+        )
+    with tenant_scope(tenant_a.tenant.id):
+        assert Lead.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_database_down_the_api_answers_503_problem():
+    created = make_tenant("db-down")
+    assert created.api_key is not None
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {created.api_key.raw_key}")
+    with database_unreachable():  # the key is not cached yet: authentication needs the database
+        assert_unavailable(client.get("/api/v1/leads"), "database")
+    assert client.get("/api/v1/leads").status_code == 200  # now the key is cached
+    with database_unreachable():
+        assert_unavailable(client.get("/api/v1/leads"), "database")
+        assert_unavailable(client.post("/api/v1/leads", data={"mobile": "13912345678"}, format="json"), "database")
+    assert client.get("/api/v1/leads").json()["results"] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_database_down_pages_answer_a_503_page():
+    created = make_tenant("db-down-page")
+    client = Client()
+    client.force_login(created.owner.user)
+    assert client.get(f"/{created.tenant.slug}/leads").status_code == 200
+    with database_unreachable():
+        response = client.get(f"/{created.tenant.slug}/leads")
+    assert response.status_code == 503
+    assert response["Content-Type"].startswith("text/html")
+    assert int(response["Retry-After"]) > 0
+    page = response.content.decode()
+    assert "服务暂时不可用" in page and "Service temporarily unavailable" in page
+    assert "Traceback" not in page and "OperationalError" not in page
