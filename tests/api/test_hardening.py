@@ -4,6 +4,7 @@ methods, unavailable services, caching headers. Some run through a real gunicorn
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import os
 import socket
@@ -133,6 +134,32 @@ def test_an_empty_body_is_400_under_gunicorn(gunicorn_port):
             gunicorn_port, "POST", path, key=created.api_key.raw_key, body=b"", chunk_size=1
         )
         assert status == 400 and "empty" in body["detail"]
+
+
+def chunked_environ(body: bytes, *, input_terminated: bool) -> dict[str, Any]:
+    """What a WSGI server hands over for a chunked body: decoded input, no CONTENT_LENGTH."""
+    environ: dict[str, Any] = {"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input": io.BytesIO(body)}
+    if input_terminated:
+        environ["wsgi.input_terminated"] = True
+    return environ
+
+
+@pytest.mark.django_db
+def test_a_chunked_body_is_read_when_the_server_ends_the_input_and_411_otherwise(key_client, tenant_a):
+    body = json.dumps({"name": "分块", "mobile": "13912345678"}).encode()
+    # data=b"": the test client then sets no CONTENT_LENGTH, as for a chunked request
+    response = key_client.generic(
+        "POST", "/api/v1/leads", b"", "application/json", **chunked_environ(body, input_terminated=True)
+    )
+    assert response.status_code == 201 and response.json()["lead"]["mobile"] == "+8613912345678"
+    # a server that does not say where the body ends (runserver): reading on would hang
+    response = key_client.generic(
+        "POST", "/api/v1/leads", b"", "application/json", **chunked_environ(body, input_terminated=False)
+    )
+    assert response.status_code == 411 and response["Content-Type"] == PROBLEM
+    assert "Content-Length" in response.json()["detail"]
+    with tenant_scope(tenant_a.tenant.id):
+        assert Lead.objects.count() == 1
 
 
 @pytest.mark.django_db
