@@ -251,7 +251,11 @@ class LeadOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     ]
 })
 class IntakeLeadField(serializers.Field):  # type: ignore[type-arg]
-    """The lead of an intake outcome, for the schema: the whole lead, or only its id."""
+    """The lead of an intake outcome, for the schema: the whole lead, or only its id (the
+    views build the dict; see `outcome_body`)."""
+
+    def to_representation(self, value: Any) -> Any:
+        return value
 
 
 class LeadIntakeOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
