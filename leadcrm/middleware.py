@@ -67,7 +67,7 @@ class ChunkedBodyMiddleware:
         body = b"".join(chunks)
         request.META["CONTENT_LENGTH"] = str(len(body))
         # WSGIRequest built its stream from the missing Content-Length (0 bytes); replace it.
-        request._stream = LimitedStream(io.BytesIO(body), len(body))  # type: ignore[attr-defined]
+        request._stream = LimitedStream(io.BytesIO(body), len(body))  # type: ignore[assignment]
         return None
 
 

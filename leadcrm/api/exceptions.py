@@ -71,7 +71,7 @@ def rendered(response: Response) -> Response:
     """A problem response built outside a DRF view, rendered as the view would have."""
     response.accepted_renderer = JSONRenderer()
     response.accepted_media_type = PROBLEM_CONTENT_TYPE
-    response.renderer_context = {}
+    response.renderer_context = {}  # type: ignore[attr-defined]  # set by APIView.finalize_response otherwise
     response.render()
     return response
 
