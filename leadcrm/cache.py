@@ -7,7 +7,7 @@ the rate-limit counter). A client is a thin, thread-safe handle on its pool, so 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -43,17 +43,23 @@ class RedisCache(DjangoRedisCache):
         super().__init__(server, params)
         self._class = RedisCacheClient
 
-    def get_and_incr(self, *, key: str, counter: str, counter_timeout: int) -> tuple[Any, int]:
-        key = self.make_and_validate_key(key)
+    def get_many_and_incr(self, *, keys: Sequence[str], counter: str, counter_timeout: int) -> tuple[list[Any], int]:
+        made = [self.make_and_validate_key(key) for key in keys]
         counter = self.make_and_validate_key(counter)
-        client = self._cache.get_client(key, write=True)  # both on the primary
+        client = self._cache.get_client(counter, write=True)  # all on the primary
         pipe = client.pipeline(transaction=False)
-        pipe.get(key)
+        for key in made:
+            pipe.get(key)
         pipe.incr(counter)
-        raw, count = pipe.execute()
+        *raws, count = pipe.execute()
         if count == 1:  # a new counter: once per window
             client.expire(counter, counter_timeout)
-        return (None if raw is None else self._cache._serializer.loads(raw)), int(count)
+        loads = self._cache._serializer.loads
+        return [None if raw is None else loads(raw) for raw in raws], int(count)
+
+    def get_and_incr(self, *, key: str, counter: str, counter_timeout: int) -> tuple[Any, int]:
+        (value,), count = self.get_many_and_incr(keys=[key], counter=counter, counter_timeout=counter_timeout)
+        return value, count
 
 
 def cache_incr(counter: str, *, timeout: int, cache: Any = None) -> int:
@@ -66,12 +72,20 @@ def cache_incr(counter: str, *, timeout: int, cache: Any = None) -> int:
         return 1 if cache.add(counter, 1, timeout=timeout) else int(cache.incr(counter))
 
 
-def cache_get_and_incr(*, key: str, counter: str, counter_timeout: int) -> tuple[Any, int]:
-    """The cached value of `key`, and `counter` incremented (created at 1, expiring after
-    `counter_timeout` seconds): one round trip on Redis, where every API request needs both."""
+def cache_get_many_and_incr(*, keys: Sequence[str], counter: str, counter_timeout: int) -> tuple[list[Any], int]:
+    """The cached values of `keys` (None where missing), and `counter` incremented (created at
+    1, expiring after `counter_timeout` seconds): one round trip on Redis, where every API
+    request needs them all."""
     from django.core.cache import caches
 
     cache = caches["default"]  # the backend itself: `django.core.cache.cache` is a proxy
     if isinstance(cache, RedisCache):
-        return cache.get_and_incr(key=key, counter=counter, counter_timeout=counter_timeout)
-    return cache.get(key), cache_incr(counter, timeout=counter_timeout, cache=cache)
+        return cache.get_many_and_incr(keys=keys, counter=counter, counter_timeout=counter_timeout)
+    found = cache.get_many(keys)
+    return [found.get(key) for key in keys], cache_incr(counter, timeout=counter_timeout, cache=cache)
+
+
+def cache_get_and_incr(*, key: str, counter: str, counter_timeout: int) -> tuple[Any, int]:
+    """`cache_get_many_and_incr` for one key."""
+    (value,), count = cache_get_many_and_incr(keys=[key], counter=counter, counter_timeout=counter_timeout)
+    return value, count

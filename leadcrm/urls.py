@@ -1,8 +1,9 @@
 from csp.decorators import csp_update
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from leadcrm import views
+from leadcrm.api.views import api_route_not_found
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("leads.api.urls")),
@@ -19,6 +20,7 @@ api_v1: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("api/v1/", include(api_v1)),
+    re_path(r"^api(/|$)", api_route_not_found),  # after every API route: the rest is a problem+json 404
     path("", include("leadcrm.tenancy.urls")),
     path("", include("leads.urls")),
 ]

@@ -28,6 +28,11 @@ def lead_visible_to(*, membership: Membership | None) -> QuerySet[Lead]:
     return qs
 
 
+def lead_is_visible_to(*, lead: Lead, membership: Membership | None) -> bool:
+    """`lead_visible_to` for one lead in hand, without a query; the two must agree."""
+    return membership is None or membership.role != Role.REP or lead.owner_id == membership.user_id
+
+
 # The columns the duplicate rules compare, in the model's field order (`Model.from_db` wants it).
 _MATCH_ATTNAMES = ("id", "tenant_id", "mobile", "email", "company_key", "name", "owner_id", "created_at")
 _MATCH_FIELDS = [f.attname for f in Lead._meta.concrete_fields if f.attname in _MATCH_ATTNAMES]

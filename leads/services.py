@@ -256,7 +256,9 @@ def lead_intake_many(
                 existing.province, existing.city = fields["province"], fields["city"]
             for name, value in search_columns(existing.__dict__).items():
                 setattr(existing, name, value)
-            existing.save()
+            if existing.pk is not None:
+                existing.save()
+            # else created earlier in this batch: it is inserted below, with these changes
             item.outcome = IntakeOutcome(outcome="updated", lead=existing)
             continue
         source = (fields["mobile"] and by_mobile.get(fields["mobile"])) or (fields["email"] and by_email.get(fields["email"]))
@@ -294,6 +296,8 @@ def lead_intake_many(
             by_email.setdefault(lead.email, lead)
         if lead.company_key and lead.name:
             by_company_name.setdefault((lead.company_key, lead.name), lead)
+        if fields["external_id"]:  # a later item with this key updates this lead, as a later call would
+            existing_by_external[(fields["source"], fields["external_id"])] = lead
         to_create.append(lead)
         item.outcome = IntakeOutcome(outcome="created", lead=lead)
 

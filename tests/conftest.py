@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.db import connections
+from django.test import TransactionTestCase
 from rest_framework.test import APIClient
 
 from leadcrm.tenancy.models import Role
@@ -24,10 +27,44 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
         connection.close()
         if settings.DB_APP_ROLE:
             connection.settings_dict["OPTIONS"]["assume_role"] = settings.DB_APP_ROLE
-    yield
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            TransactionTestCase, "_fixture_teardown",
+            _flushing_as_owner(TransactionTestCase._fixture_teardown),  # type: ignore[attr-defined]  # private, not in the stubs
+        )
+        yield
     for alias in connections:  # the owner drops the test database
         connections[alias].close()
         connections[alias].settings_dict["OPTIONS"].pop("assume_role", None)
+
+
+@contextmanager
+def as_owner() -> Iterator[None]:
+    """The block runs as the owner on every connection that runs as the app role (RESET ROLE
+    on the open connection), which then goes back to the app role."""
+    switched = [c for c in connections.all() if c.settings_dict["OPTIONS"].get("assume_role")]
+    for connection in switched:
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+    try:
+        yield
+    finally:
+        for connection in switched:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET ROLE {connection.ops.quote_name(connection.settings_dict['OPTIONS']['assume_role'])}")
+
+
+def _flushing_as_owner(teardown: Callable[[TransactionTestCase], None]) -> Callable[[TransactionTestCase], None]:
+    """Transactional tests (live server, worker, races) end with `flush`, i.e. TRUNCATE, which
+    the app role may not run (it ignores row-level security): the owner empties the tables."""
+
+    @functools.wraps(teardown)
+    def _fixture_teardown(self: TransactionTestCase) -> None:
+        with as_owner():
+            teardown(self)
+
+    return _fixture_teardown
 
 
 @pytest.fixture(autouse=True)

@@ -62,7 +62,7 @@ def test_insert_many_writes_one_and_several_rows_with_their_ids(tenant_a):
 def test_api_key_lookup_and_rate_count_share_one_redis_round_trip(settings):
     from django.core.cache import caches
 
-    from leadcrm.cache import RedisCache, cache_get_and_incr
+    from leadcrm.cache import RedisCache, cache_get_and_incr, cache_get_many_and_incr
 
     cache = caches["default"]
     if not isinstance(cache, RedisCache):
@@ -80,6 +80,8 @@ def test_api_key_lookup_and_rate_count_share_one_redis_round_trip(settings):
     try:
         assert cache_get_and_incr(key="k", counter="n", counter_timeout=60) == ({"v": 1}, 1)
         assert cache_get_and_incr(key="k", counter="n", counter_timeout=60) == ({"v": 1}, 2)
+        # the key, its suspension mark (missing) and the counter: still one round trip
+        assert cache_get_many_and_incr(keys=["k", "mark"], counter="n", counter_timeout=60) == ([{"v": 1}, None], 3)
     finally:
         del client.execute_command
     # the pipeline sends GET and INCR together; only a new counter costs one more call (EXPIRE)

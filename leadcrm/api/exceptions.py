@@ -8,9 +8,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
+from leadcrm.availability import RETRY_AFTER_SECONDS, UNAVAILABLE_DETAIL, log_unavailable, unavailable_service
 from leadcrm.tenancy.scoping import TenantScopeMissing
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -23,6 +25,7 @@ _TITLES = {
     405: "Method not allowed",
     406: "Not acceptable",
     409: "Conflict",
+    411: "Length required",
     413: "Request body too large",
     415: "Unsupported media type",
     422: "Unprocessable request",
@@ -56,6 +59,23 @@ def problem_response(
     return response
 
 
+def problem_http_response(
+    *, status_code: int, detail: str, title: str | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    """`problem_response`, rendered: for answers given outside a DRF view (middleware, the
+    fallback for unknown API routes), where no view's finalize step renders it."""
+    return rendered(problem_response(status_code=status_code, detail=detail, title=title, headers=headers))
+
+
+def rendered(response: Response) -> Response:
+    """A problem response built outside a DRF view, rendered as the view would have."""
+    response.accepted_renderer = JSONRenderer()
+    response.accepted_media_type = PROBLEM_CONTENT_TYPE
+    response.renderer_context = {}  # type: ignore[attr-defined]  # set by APIView.finalize_response otherwise
+    response.render()
+    return response
+
+
 def _flatten_errors(data: Any, prefix: str = "") -> dict[str, list[str]]:
     """{'custom': {'x': ['bad']}} -> {'custom.x': ['bad']}; lists of messages stay lists."""
     flat: dict[str, list[str]] = {}
@@ -74,9 +94,19 @@ def _flatten_errors(data: Any, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
+def service_unavailable_response(service: str) -> Response:
+    """503 for an outage of the database or the cache (see leadcrm.availability)."""
+    return problem_response(
+        status_code=503, detail=UNAVAILABLE_DETAIL[service], headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+    )
+
+
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     # No set_rollback here: the tenant transaction (TenantScopedViewSet) has already been
     # rolled back by the time an exception reaches this handler.
+    if (service := unavailable_service(exc)) is not None:  # also when authentication hit it
+        log_unavailable(service, exc)
+        return service_unavailable_response(service)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):

@@ -1,5 +1,6 @@
-"""Idempotency-Key on POST (API.md): the same key and body within 24 h replays the first
-response; another body is a 422; a second request while the first runs is a 409.
+"""Idempotency-Key on POST (API.md): the same key and body (the same JSON, however its keys are
+ordered or spaced) within 24 h replays the first response; another body is a 422; a second
+request while the first runs is a 409.
 
 The claim is committed in its own short transaction before the work starts, so a concurrent
 request sees it; the response is stored in another when the work is done. If the work fails
@@ -9,6 +10,7 @@ the claim is deleted, so the client may retry with the same key.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -37,9 +39,12 @@ class IdempotencyMismatch(Exception):
     """422: the key was used with a different request."""
 
 
-def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
+def request_fingerprint(*, method: str, path: str, data: Any) -> str:
+    """What makes two requests "the same" for a key: the method, the path and the parsed JSON
+    in one canonical form, so another key order or other whitespace is still the same body."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     digest = hashlib.sha256()
-    for part in (method.encode(), b"\0", path.encode(), b"\0", body):
+    for part in (method.encode(), b"\0", path.encode(), b"\0", canonical.encode()):
         digest.update(part)
     return digest.hexdigest()
 

@@ -14,12 +14,13 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import translation
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from leadcrm.api.authentication import ApiKeyPrincipal
-from leadcrm.api.exceptions import ApiProblem
+from leadcrm.api.exceptions import ApiProblem, problem_http_response
 from leadcrm.api.idempotency import (
     MAX_KEY_LENGTH,
     IdempotencyConflict,
@@ -57,6 +58,8 @@ class TenantScopedViewSet(viewsets.GenericViewSet[Any]):
     permission_classes = [HasScope]
     throttle_classes = [ApiKeyRateThrottle]
     max_body_bytes: int = settings.API_MAX_BODY_BYTES
+    # Actions whose body is the request itself: an empty one is a client bug, not "no fields".
+    body_required_actions: frozenset[str] = frozenset()
     required_scopes: dict[str, str] = {}
     tenant: Tenant
     membership: Membership | None = None
@@ -85,6 +88,8 @@ class TenantScopedViewSet(viewsets.GenericViewSet[Any]):
                 status_code=413,
                 detail=f"The body is {length} bytes; this endpoint takes at most {self.max_body_bytes} bytes.",
             )
+        if length == 0 and getattr(self, "action", None) in self.body_required_actions:
+            raise ApiProblem(status_code=400, detail="The request body is empty. Send a JSON object.")
 
     @property
     def principal_key(self) -> str:
@@ -141,7 +146,9 @@ class TenantScopedViewSet(viewsets.GenericViewSet[Any]):
             return self._run_in_tenant(handler, request, *args, **kwargs)
         if len(key) > MAX_KEY_LENGTH:
             raise exceptions.ValidationError({"Idempotency-Key": [f"At most {MAX_KEY_LENGTH} characters."]})
-        fingerprint = request_fingerprint(method=request.method, path=request.path, body=request.body)
+        # Parsed here (a body that is not JSON is a 400 before any claim); serialised once more
+        # for the fingerprint only when a key is sent.
+        fingerprint = request_fingerprint(method=request.method, path=request.path, data=request.data)
         try:
             replay = idempotency_claim(
                 tenant=self.tenant, owner_key=self.principal_key, key=key, fingerprint=fingerprint
@@ -171,3 +178,11 @@ class TenantScopedViewSet(viewsets.GenericViewSet[Any]):
                 status=response.status_code, body=response.data,
             )
         return response
+
+
+@csrf_exempt  # any method: a POST to a mistyped path is a 404, not a CSRF failure
+def api_route_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    """Every /api/ path that no route matches: a problem+json 404, not Django's HTML page."""
+    return problem_http_response(
+        status_code=404, detail=f"There is no API endpoint at {request.path}. The endpoints are listed at /api/v1/docs/."
+    )

@@ -41,7 +41,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files are answered here, before the rest
+    "leadcrm.middleware.NoStoreMiddleware",
+    "leadcrm.middleware.ServiceUnavailableMiddleware",
+    "leadcrm.middleware.ChunkedBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "leadcrm.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -145,6 +148,7 @@ LOGOUT_REDIRECT_URL = "login"
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "leadcrm.tenancy.auth.login_username_normalised"  # OWNER@x and owner@x share tries
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 

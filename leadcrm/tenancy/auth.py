@@ -23,3 +23,12 @@ class EmailBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+
+def login_username_normalised(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
+    """The name the log-in lockout (django-axes) counts attempts under: stripped and lower-cased,
+    as EmailBackend matches it, so writing the e-mail in another case gives no fresh tries."""
+    username = (credentials or {}).get("username")
+    if username is None:
+        username = getattr(request, "POST", {}).get("username")
+    return str(username or "").strip().lower()

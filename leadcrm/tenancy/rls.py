@@ -8,7 +8,8 @@ Doing this from the model registry rather than per migration means a new tenant 
 cannot be forgotten; tests/tenancy/test_rls.py checks every table anyway.
 
 The application runs as DB_APP_ROLE (see settings): it owns nothing, has no BYPASSRLS and is
-granted only DML, so the policies apply even when the connection URL is a superuser's.
+granted only SELECT, INSERT, UPDATE and DELETE (not TRUNCATE, which RLS does not cover), so the
+policies apply even when the connection URL is a superuser's.
 """
 
 from __future__ import annotations
@@ -63,7 +64,10 @@ def ensure_app_role_sql(role: str) -> list[str]:
               END IF;
             END $$""",
         f"GRANT USAGE ON SCHEMA public TO {quoted}",
-        f"GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public TO {quoted}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
+        # TRUNCATE ignores row-level security: one tenant's request could empty every tenant's
+        # table. Installs migrated when it was granted lose it at their next migrate.
+        f"REVOKE TRUNCATE ON ALL TABLES IN SCHEMA public FROM {quoted}",
         f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
     ]
 

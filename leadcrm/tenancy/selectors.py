@@ -4,7 +4,7 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db.models import QuerySet
 
-from leadcrm.cache import cache_get_and_incr
+from leadcrm.cache import cache_get_many_and_incr
 from leadcrm.tenancy.models import ApiKey, Membership, Tenant
 from leadcrm.tenancy.scoping import identity_lookup
 
@@ -33,29 +33,46 @@ def membership_get(*, user: User, tenant: Tenant) -> Membership | None:
 
 
 API_KEY_CACHE_SECONDS = 60
+# A suspension marks each of the tenant's keys for longer than any entry cached before it lives.
+API_KEY_SUSPENSION_MARK_SECONDS = 2 * API_KEY_CACHE_SECONDS
 
 
 def api_key_cache_key(prefix: str) -> str:
     return f"api-key:{prefix}"
 
 
+def api_key_suspension_cache_key(prefix: str) -> str:
+    return f"api-key-suspended:{prefix}"
+
+
 def api_key_get_by_prefix(*, prefix: str, count_request_in: str = "", counter_timeout: int = 0) -> tuple[ApiKey | None, int]:
     """The key with this public prefix, with its tenant and creator. Cached briefly in the shared
-    cache (every request of an integration needs it); revoking a key deletes the entry.
+    cache (every request of an integration needs it); revoking a key or suspending its tenant
+    deletes the entry.
+
+    A request that read the row just before a suspension committed may cache it again after
+    the deletion, so a suspension also leaves a mark per key (`tenant_suspend`), read in the
+    same round trip: a marked key's tenant is suspended whatever the cached row says.
 
     With `count_request_in`, that counter (the key's rate-limit window) is incremented in the
     same cache round trip and its new value returned; otherwise the count is 0."""
     cache_key = api_key_cache_key(prefix)
+    keys = [cache_key, api_key_suspension_cache_key(prefix)]
     count = 0
     if count_request_in:
-        api_key, count = cache_get_and_incr(key=cache_key, counter=count_request_in, counter_timeout=counter_timeout)
+        (api_key, suspended), count = cache_get_many_and_incr(
+            keys=keys, counter=count_request_in, counter_timeout=counter_timeout
+        )
     else:
-        api_key = cache.get(cache_key)
+        found = cache.get_many(keys)
+        api_key, suspended = found.get(keys[0]), found.get(keys[1])
     if api_key is None:
         with identity_lookup(api_key_prefix=prefix):
             api_key = ApiKey.all_tenants.filter(prefix=prefix).select_related("tenant", "created_by").first()
         if api_key is not None:
             cache.set(cache_key, api_key, timeout=API_KEY_CACHE_SECONDS)
+    if api_key is not None and suspended:
+        api_key.tenant.is_active = False  # this copy only: the tenant was suspended after the row was cached
     return api_key, count
 
 

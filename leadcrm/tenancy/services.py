@@ -15,7 +15,7 @@ from django.utils.text import slugify
 from leadcrm.tenancy.defaults import tenant_defaults_install
 from leadcrm.tenancy.models import ALL_SCOPES, ApiKey, AuditLog, Membership, Role, Tenant
 from leadcrm.tenancy.scoping import tenant_scope
-from leadcrm.tenancy.selectors import api_key_cache_key
+from leadcrm.tenancy.selectors import API_KEY_SUSPENSION_MARK_SECONDS, api_key_cache_key, api_key_suspension_cache_key
 
 API_KEY_PREFIX_LENGTH = 12
 # Top-level paths a tenant slug would shadow (pages live under /<tenant_slug>/…).
@@ -153,6 +153,48 @@ def tenant_create(
     tenant_defaults_install(tenant=tenant)
     api_key = api_key_create(tenant=tenant, name="default", created_by=user) if with_api_key else None
     return CreatedTenant(tenant=tenant, owner=owner, api_key=api_key)
+
+
+def tenant_suspend(*, tenant: Tenant, actor: User | None) -> Tenant:
+    """Stop the tenant: from the next request on, its API keys get a 401 saying so and its
+    members' pages are closed. Its data stays as it is."""
+    return _tenant_active_set(tenant=tenant, actor=actor, is_active=False)
+
+
+def tenant_reactivate(*, tenant: Tenant, actor: User | None) -> Tenant:
+    """Undo `tenant_suspend`: the keys and pages work again from the next request on."""
+    return _tenant_active_set(tenant=tenant, actor=actor, is_active=True)
+
+
+def _tenant_active_set(*, tenant: Tenant, actor: User | None, is_active: bool) -> Tenant:
+    with tenant_scope(tenant.id):
+        locked = Tenant.objects.select_for_update().get(id=tenant.id)
+        if locked.is_active != is_active:
+            locked.is_active = is_active
+            locked.save(update_fields=["is_active", "updated_at"])
+            audit_log_record(
+                tenant=locked, actor=actor, action="tenant.reactivate" if is_active else "tenant.suspend",
+                object_type="tenant", object_id=tenant.id,
+                changes={"is_active": {"from": not is_active, "to": is_active}},
+            )
+            prefixes = list(ApiKey.objects.values_list("prefix", flat=True))
+            if not is_active:
+                cache.delete_many([api_key_cache_key(prefix) for prefix in prefixes])
+            # After commit (before it, a rollback would leave marks on an active tenant's keys):
+            # the keys' cache entries go, and a suspension marks each key (see
+            # `api_key_get_by_prefix`), in case a request re-cached its row in between.
+            transaction.on_commit(lambda: _api_key_cache_reset(prefixes=prefixes, suspended=not is_active))
+    tenant.is_active = locked.is_active
+    return locked
+
+
+def _api_key_cache_reset(*, prefixes: list[str], suspended: bool) -> None:
+    cache.delete_many([api_key_cache_key(prefix) for prefix in prefixes])
+    marks = [api_key_suspension_cache_key(prefix) for prefix in prefixes]
+    if suspended:
+        cache.set_many(dict.fromkeys(marks, True), timeout=API_KEY_SUSPENSION_MARK_SECONDS)
+    else:
+        cache.delete_many(marks)
 
 
 TENANT_SETTINGS_FIELDS = ("name", "timezone", "locale")

@@ -128,7 +128,22 @@ class BulkItemField(serializers.Field):
 
 
 class LeadBulkInputSerializer(serializers.Serializer):
-    leads = serializers.ListField(child=BulkItemField(), min_length=1, max_length=1000, allow_empty=False)
+    # null items pass here too: like any other item that is not an object, each gets its own error
+    leads = serializers.ListField(
+        child=BulkItemField(allow_null=True), min_length=1, max_length=1000, allow_empty=False
+    )
+
+
+_JSON_KINDS = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", str: "a string",
+               list: "an array"}
+
+
+def not_an_object_error(item: Any) -> dict[str, list[str]] | None:
+    """The error of a bulk item that is not a JSON object (null, a string, a number, an array)."""
+    if isinstance(item, dict):
+        return None
+    kind = _JSON_KINDS.get(type(item), type(item).__name__)
+    return {"non_field_errors": [f"Expected a JSON object with lead fields, got {kind}."]}
 
 
 class ScoreOutputSerializer(serializers.Serializer):
@@ -221,9 +236,31 @@ class LeadOutputSerializer(serializers.Serializer):
         }
 
 
+@extend_schema_field({
+    "oneOf": [
+        {"$ref": "#/components/schemas/LeadOutput"},
+        {
+            "type": "object",
+            "title": "LeadReference",
+            "description": "The lead's id only: the answer to a caller that may not read the lead "
+            "(an API key without the `read` scope; a rep, for a lead that is not theirs).",
+            "properties": {"id": {"type": "integer"}},
+            "required": ["id"],
+            "additionalProperties": False,
+        },
+    ]
+})
+class IntakeLeadField(serializers.Field):
+    """The lead of an intake outcome, for the schema: the whole lead, or only its id (the
+    views build the dict; see `outcome_body`)."""
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class LeadIntakeOutputSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=["created", "merged", "updated", "quarantined"])
-    lead = LeadOutputSerializer(required=False)
+    lead = IntakeLeadField(required=False)
     intake_id = serializers.IntegerField(required=False)
     reasons = serializers.ListField(child=serializers.CharField(), required=False)
 
@@ -231,7 +268,7 @@ class LeadIntakeOutputSerializer(serializers.Serializer):
 class LeadBulkResultSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     outcome = serializers.ChoiceField(choices=["created", "merged", "updated", "quarantined", "invalid"])
-    lead = LeadOutputSerializer(required=False)
+    lead = IntakeLeadField(required=False)
     intake_id = serializers.IntegerField(required=False)
     reasons = serializers.ListField(child=serializers.CharField(), required=False)
     errors = serializers.DictField(required=False)  # type: ignore[assignment]  # a field: DRF pops it from the class

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import django_filters
@@ -15,9 +16,11 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.utils.urls import replace_query_param
 
+from leadcrm.api.authentication import ApiKeyPrincipal
 from leadcrm.api.exceptions import _flatten_errors
 from leadcrm.api.pagination import CursorPagination
 from leadcrm.api.views import TenantScopedViewSet
+from leadcrm.tenancy.models import ApiScope
 from leads.api.serializers import (
     LeadBulkInputSerializer,
     LeadBulkOutputSerializer,
@@ -25,10 +28,11 @@ from leads.api.serializers import (
     LeadIntakeOutputSerializer,
     LeadOutputSerializer,
     LeadScoreOutputSerializer,
+    not_an_object_error,
 )
 from leads.filters import ORDERING_CHOICES, LeadFilter, ordering_for
 from leads.models import Lead
-from leads.selectors import InvalidLeadCursor, lead_keyset_page, lead_visible_to
+from leads.selectors import InvalidLeadCursor, lead_is_visible_to, lead_keyset_page, lead_visible_to
 from leads.services import IntakeOutcome, custom_field_definitions, custom_fields_validate, lead_intake_many
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -83,12 +87,15 @@ class LeadCursorPagination(CursorPagination):
         )
 
 
-def outcome_body(outcome: IntakeOutcome) -> dict[str, Any]:
+def outcome_body(outcome: IntakeOutcome, *, may_read: Callable[[Lead], bool]) -> dict[str, Any]:
+    """API.md's body for an outcome. A caller that may not read the lead is told its id only:
+    otherwise submitting a guessed mobile would show another's lead (a `merged` answer)."""
     if outcome.outcome == "quarantined":
         assert outcome.intake_record is not None
         return {"outcome": "quarantined", "intake_id": outcome.intake_record.id, "reasons": outcome.reasons}
-    assert outcome.lead is not None
-    return {"outcome": outcome.outcome, "lead": _LEAD_OUTPUT.to_representation(outcome.lead)}
+    lead = outcome.lead
+    assert lead is not None
+    return {"outcome": outcome.outcome, "lead": _LEAD_OUTPUT.to_representation(lead) if may_read(lead) else {"id": lead.id}}
 
 
 OUTCOME_STATUS = {"created": 201, "merged": 200, "updated": 200, "quarantined": 202}
@@ -112,6 +119,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
     filterset_class = LeadFilter
     pagination_class = LeadCursorPagination
     required_scopes = {"GET": "read", "HEAD": "read", "POST": "leads:write"}
+    body_required_actions = frozenset({"create", "bulk"})
     _custom_definitions: dict[str, Any] | None = None
     lookup_value_regex = r"[0-9]{1,18}"  # anything else is a 404, never a database error
 
@@ -153,6 +161,16 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
             raise exceptions.ValidationError(filterset.errors)
         return filterset.qs
 
+    def _may_read(self) -> Callable[[Lead], bool]:
+        """Whether the caller may read a lead: an API key needs the `read` scope, a member must
+        be able to see it (a rep: their own leads)."""
+        principal = self.request.user
+        if isinstance(principal, ApiKeyPrincipal):
+            has_read = ApiScope.READ in principal.api_key.scopes
+            return lambda lead: has_read
+        membership = self.membership
+        return lambda lead: lead_is_visible_to(lead=lead, membership=membership)
+
     def _validated_payload(self, data: Any) -> dict[str, Any]:
         validated = _LEAD_INPUT.run_validation(data)
         payload = {key: value for key, value in validated.items() if value is not None}
@@ -179,7 +197,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
             tenant=self.tenant, payloads=[payload], channel="api", submitted_by=self.acting_user,
             api_key=self.acting_api_key,
         )[0]
-        return Response(outcome_body(outcome), status=OUTCOME_STATUS[outcome.outcome])
+        return Response(outcome_body(outcome, may_read=self._may_read()), status=OUTCOME_STATUS[outcome.outcome])
 
     @extend_schema(
         summary="Submit up to 1000 leads",
@@ -195,6 +213,9 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
         payloads: list[dict[str, Any]] = []
         positions: list[int] = []
         for index, item in enumerate(envelope.validated_data["leads"]):
+            if (not_an_object := not_an_object_error(item)) is not None:
+                results.append({"index": index, "outcome": "invalid", "errors": not_an_object})
+                continue
             try:
                 payload = self._validated_payload(item)
             except (exceptions.ValidationError, DjangoValidationError) as error:
@@ -208,8 +229,9 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
             tenant=self.tenant, payloads=payloads, channel="bulk", submitted_by=self.acting_user,
             api_key=self.acting_api_key,
         )
+        may_read = self._may_read()
         for index, outcome in zip(positions, outcomes, strict=True):
-            results[index] = {"index": index, **outcome_body(outcome)}
+            results[index] = {"index": index, **outcome_body(outcome, may_read=may_read)}
         return Response({"results": results}, status=status.HTTP_200_OK)
 
     @extend_schema(summary="Score explanation", responses={200: LeadScoreOutputSerializer, 404: PROBLEM})

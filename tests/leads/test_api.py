@@ -139,6 +139,61 @@ def test_bulk_reports_each_item_and_one_bad_item_fails_no_other(key_client, tena
     assert counts(tenant_a) == (2, 1)
 
 
+def test_bulk_items_with_the_same_new_external_id_update_the_lead_the_first_one_created(key_client, tenant_a):
+    leads = [
+        {"external_id": "crm-7", "source": "官网", "name": "旧名字", "mobile": "13700002222"},
+        {"external_id": "crm-7", "source": "官网", "name": "新名字", "title": "总经理", "mobile": "13700002222"},
+        {"external_id": "crm-7", "source": "抖音", "mobile": "13700003333"},  # another source: another lead
+        {"external_id": "crm-7", "source": "官网", "company": "合汇软件", "mobile": "13700005555"},
+    ]
+    response = post(key_client, "/api/v1/leads/bulk", {"leads": leads})
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["outcome"] for r in results] == ["created", "updated", "created", "updated"]
+    first_id = results[0]["lead"]["id"]
+    assert results[1]["lead"]["id"] == first_id and results[3]["lead"]["id"] == first_id
+    assert results[2]["lead"]["id"] != first_id
+    assert counts(tenant_a) == (2, 0)
+    # as if the items had come in separate calls: each later one changes only what it sends
+    lead = key_client.get(f"/api/v1/leads/{first_id}").json()
+    assert (lead["name"], lead["title"], lead["company"]) == ("新名字", "总经理", "合汇软件")
+    assert lead["mobile"] == "+8613700005555"
+    for query in ("新名字", "合汇软件", "13700005555"):
+        found = key_client.get("/api/v1/leads", {"q": query}).json()["results"]
+        assert [row["id"] for row in found] == [first_id], query
+
+
+@pytest.mark.parametrize(
+    "leads",
+    [
+        [None, {"name": "甲", "mobile": "13700004444"}, "a string", 42, ["a", "list"], None, {"email": "d@corp.cn"}],
+        [{"name": "甲", "mobile": "13700004444"}, None, None, {"email": "d@corp.cn"}, True, {}],
+    ],
+)
+def test_bulk_null_and_non_object_items_fail_only_themselves(key_client, tenant_a, leads):
+    response = post(key_client, "/api/v1/leads/bulk", {"leads": leads})
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["index"] for r in results] == list(range(len(leads)))
+    for item, result in zip(leads, results, strict=True):
+        if isinstance(item, dict) and item:
+            assert result["outcome"] == "created"
+        elif isinstance(item, dict):
+            assert result["outcome"] == "quarantined"  # an empty object is a lead without contact
+        else:
+            assert result["outcome"] == "invalid"
+            assert result["errors"] == {"non_field_errors": [result["errors"]["non_field_errors"][0]]}
+            assert "JSON object" in result["errors"]["non_field_errors"][0]
+    assert counts(tenant_a)[0] == 2
+
+
+def test_bulk_of_only_nulls_reports_each(key_client, tenant_a):
+    response = post(key_client, "/api/v1/leads/bulk", {"leads": [None, None]})
+    assert response.status_code == 200
+    assert [r["outcome"] for r in response.json()["results"]] == ["invalid", "invalid"]
+    assert counts(tenant_a) == (0, 0)
+
+
 def test_bulk_over_1000_is_refused_whole(key_client, tenant_a):
     leads = [{"mobile": f"1370000{i:04d}"} for i in range(1001)]
     response = post(key_client, "/api/v1/leads/bulk", {"leads": leads})
@@ -218,6 +273,56 @@ def test_read_only_member_cannot_post(api_client, tenant_a):
     response = post(api_client, "/api/v1/leads", {"mobile": "13912345678"})
     assert response.status_code == 403
     assert counts(tenant_a) == (0, 0)
+
+
+# --- what a caller that may not read a lead is told ----------------------------------------
+
+
+def test_a_key_without_read_scope_learns_only_the_outcome_and_the_lead_id(tenant_a):
+    existing = lead_make(tenant_a, name="王经理", company="合汇软件", mobile="13912345678")
+    writer = client_with_scopes(tenant_a, ["leads:write"])
+
+    merged = post(writer, "/api/v1/leads", {"mobile": "+86 139 1234 5678"})  # a guessed mobile
+    assert merged.status_code == 200
+    assert merged.json() == {"outcome": "merged", "lead": {"id": existing.id}}
+
+    created = post(writer, "/api/v1/leads", {"external_id": "w-1", "source": "官网", "mobile": "13712340000"})
+    assert created.status_code == 201
+    new_id = created.json()["lead"]["id"]
+    assert created.json() == {"outcome": "created", "lead": {"id": new_id}}
+    updated = post(writer, "/api/v1/leads", {"external_id": "w-1", "source": "官网", "name": "新", "mobile": "13712340000"})
+    assert updated.json() == {"outcome": "updated", "lead": {"id": new_id}}
+
+    quarantined = post(writer, "/api/v1/leads", {"name": "无联系方式"})
+    assert quarantined.status_code == 202 and set(quarantined.json()) == {"outcome", "intake_id", "reasons"}
+
+    bulk = post(writer, "/api/v1/leads/bulk", {"leads": [{"mobile": "13912345678"}, {"email": "x@corp.cn"}, None]})
+    results = bulk.json()["results"]
+    assert results[0] == {"index": 0, "outcome": "merged", "lead": {"id": existing.id}}
+    assert results[1] == {"index": 1, "outcome": "created", "lead": {"id": results[1]["lead"]["id"]}}
+    assert results[2]["outcome"] == "invalid"
+
+
+def test_a_key_with_read_scope_gets_the_whole_lead(key_client, tenant_a):
+    existing = lead_make(tenant_a, name="王经理", mobile="13912345678")
+    body = post(key_client, "/api/v1/leads", {"mobile": "13912345678"}).json()
+    assert body["outcome"] == "merged" and body["lead"]["name"] == "王经理" and body["lead"]["id"] == existing.id
+    bulk = post(key_client, "/api/v1/leads/bulk", {"leads": [{"mobile": "13912345678"}]}).json()
+    assert bulk["results"][0]["lead"]["name"] == "王经理"
+
+
+def test_a_rep_session_sees_the_whole_lead_only_when_it_is_theirs(api_client, tenant_a):
+    rep = add_member(tenant_a, "rep@tenant-a.test", Role.REP)
+    manager = add_member(tenant_a, "manager@tenant-a.test", Role.MANAGER)
+    theirs = lead_make(tenant_a, name="自己的", owner_id=rep.user_id)
+    others = lead_make(tenant_a, name="别人的", owner_id=manager.user_id)
+    api_client.force_login(rep.user)
+    assert post(api_client, "/api/v1/leads", {"mobile": theirs.mobile}).json()["lead"]["name"] == "自己的"
+    assert post(api_client, "/api/v1/leads", {"mobile": others.mobile}).json() == {
+        "outcome": "merged", "lead": {"id": others.id}
+    }
+    api_client.force_login(manager.user)
+    assert post(api_client, "/api/v1/leads", {"mobile": theirs.mobile}).json()["lead"]["name"] == "自己的"
 
 
 # --- bad input: a clear problem+json and nothing written ------------------------------------

@@ -51,12 +51,36 @@ def test_same_key_with_another_body_is_422_and_writes_nothing(key_client, tenant
     assert lead_count(tenant_a) == 1
 
 
+def test_the_same_json_with_keys_in_another_order_and_other_spacing_replays(key_client, tenant_a):
+    def raw_post(text: str, key: str, path: str = "/api/v1/leads"):
+        return key_client.post(path, data=text, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key)
+
+    first = raw_post('{"name": "张三", "mobile": "13912345678", "custom": {}}', "order-1")
+    again = raw_post('{ "custom" : { },\n  "mobile":"13912345678",\t"name":"\\u5f20\\u4e09" }', "order-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert raw_post('{"name": "张三", "mobile": "13912345679"}', "order-1").status_code == 422
+    assert lead_count(tenant_a) == 1
+
+    bulk = '{"leads": [{"name": "甲", "email": "a@corp.cn"}, {"email": "b@corp.cn", "name": "乙"}]}'
+    first = raw_post(bulk, "order-2", "/api/v1/leads/bulk")
+    again = raw_post(
+        '{"leads":[{"email":"a@corp.cn","name":"甲"},{"name":"乙","email":"b@corp.cn"}]}', "order-2", "/api/v1/leads/bulk"
+    )
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    swapped = '{"leads": [{"email": "b@corp.cn", "name": "乙"}, {"name": "甲", "email": "a@corp.cn"}]}'
+    assert raw_post(swapped, "order-2", "/api/v1/leads/bulk").status_code == 422  # the items' order counts
+    assert lead_count(tenant_a) == 3
+
+
 def test_same_key_while_the_first_is_in_flight_is_409(key_client, tenant_a):
     body = json.dumps(BODY).encode()
     # The state a first request leaves while it is still running: a claimed, unfinished key.
     idempotency_claim(
         tenant=tenant_a.tenant, owner_key=f"key:{tenant_a.api_key.api_key.id}", key="busy",
-        fingerprint=request_fingerprint(method="POST", path="/api/v1/leads", body=body),
+        fingerprint=request_fingerprint(method="POST", path="/api/v1/leads", data=BODY),
     )
     response = key_client.post("/api/v1/leads", data=body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="busy")
     assert response.status_code == 409

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.db.models import CompositePrimaryKey
 
-from leadcrm.tenancy.rls import tenant_owned_models
+from leadcrm.tenancy.rls import ensure_app_role_sql, tenant_owned_models
 from leadcrm.tenancy.scoping import TenantScopeMissing, tenant_scope
 from leads.models import Lead
 from leads.services import lead_intake
-from tests.conftest import make_tenant
+from tests.conftest import as_owner, make_tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +65,47 @@ def test_writing_a_row_for_another_tenant_is_refused(tenant_a, tenant_b):
             " VALUES (%s, 'stolen', '', false, now(), now())",
             [tenant_b.tenant.id],
         )
+
+
+def test_the_app_role_may_not_truncate_which_would_ignore_row_level_security(tenant_a, tenant_b):
+    from django.db import ProgrammingError, transaction
+
+    _create_lead(tenant_a, "13912340001")
+    _create_lead(tenant_b, "13912340002")
+    with (
+        tenant_scope(tenant_a.tenant.id),
+        pytest.raises(ProgrammingError, match="permission denied"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending foreign-key checks in the way
+        cursor.execute("TRUNCATE leads_lead CASCADE")
+    with tenant_scope(tenant_b.tenant.id):
+        assert Lead.objects.count() == 1
+
+
+def test_no_table_may_be_truncated_by_the_app_role(db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')"
+            " AND has_table_privilege(%s, c.oid, 'TRUNCATE') ORDER BY c.relname",
+            [settings.DB_APP_ROLE],
+        )
+        assert cursor.fetchall() == []
+
+
+def test_granting_the_app_role_again_takes_truncate_away_from_an_older_install(db):
+    """An install migrated before the app role lost TRUNCATE loses it at its next migrate."""
+    role = settings.DB_APP_ROLE
+    with as_owner(), connection.cursor() as cursor:  # as migrate runs
+        cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{role}"')  # what older installs have
+        for statement in ensure_app_role_sql(role):
+            cursor.execute(statement)
+        cursor.execute("SELECT has_table_privilege(%s, 'leads_lead', 'TRUNCATE')", [role])
+        assert cursor.fetchone()[0] is False
+        cursor.execute("SELECT has_table_privilege(%s, 'leads_lead', 'DELETE')", [role])
+        assert cursor.fetchone()[0] is True
 
 
 def test_every_tenant_table_has_forced_row_level_security(db):

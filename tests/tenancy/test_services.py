@@ -44,3 +44,22 @@ def test_api_key_is_shown_once_stored_hashed_and_revocation_is_audited(tenant_a)
 def test_unknown_scope_is_refused(tenant_a):
     with pytest.raises(ValidationError, match="Unknown scope"):
         api_key_create(tenant=tenant_a.tenant, name="bad", scopes=["admin"])
+
+
+def test_suspending_and_reactivating_a_tenant_is_audited_once_each(tenant_a):
+    from leadcrm.tenancy.selectors import membership_list_for_user
+    from leadcrm.tenancy.services import tenant_reactivate, tenant_suspend
+
+    owner = tenant_a.owner.user
+    tenant_suspend(tenant=tenant_a.tenant, actor=owner)
+    tenant_suspend(tenant=tenant_a.tenant, actor=owner)  # already suspended: nothing more happens
+    assert Tenant.objects.get(id=tenant_a.tenant.id).is_active is False
+    assert membership_list_for_user(user=owner) == []  # its pages are closed too
+    tenant_reactivate(tenant=tenant_a.tenant, actor=owner)
+    assert Tenant.objects.get(id=tenant_a.tenant.id).is_active is True
+    with tenant_scope(tenant_a.tenant.id):
+        entries = list(AuditLog.objects.filter(object_type="tenant").order_by("id"))
+    assert [(e.action, e.actor, e.changes) for e in entries] == [
+        ("tenant.suspend", owner, {"is_active": {"from": True, "to": False}}),
+        ("tenant.reactivate", owner, {"is_active": {"from": False, "to": True}}),
+    ]
