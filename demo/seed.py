@@ -37,13 +37,13 @@ from assignment.services import pool_create
 from leadcrm.tenancy.models import Membership, Role, Tenant
 from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.services import membership_create, tenant_create, user_get_or_create
+from leads.intake import lead_intake_many
 from leads.models import LeadStatus, OwnerChangeReason
 from leads.normalization import is_fake_mobile, parse_phone, split_region
 from leads.services import (
     OwnerChange,
     PoolPlacement,
     StatusChange,
-    lead_intake_many,
     lead_owner_change_many,
     lead_pool_place_many,
     lead_status_change_many,

@@ -9,11 +9,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import connection
 from django.db.models import F, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
-from leadcrm.db import joined_ints
 from leadcrm.tenancy.models import AuditLog, Membership, Role
 from leadcrm.tenancy.scoping import current_tenant_id
 from leads.models import OWNER_CHANGE_ACTION, POOL_CHANGE_ACTION, STATUS_CHANGE_ACTION, Lead, LeadSubmission
@@ -31,75 +29,6 @@ def lead_visible_to(*, membership: Membership | None) -> QuerySet[Lead]:
 def lead_is_visible_to(*, lead: Lead, membership: Membership | None) -> bool:
     """`lead_visible_to` for one lead in hand, without a query; the two must agree."""
     return membership is None or membership.role != Role.REP or lead.owner_id == membership.user_id
-
-
-# The columns the duplicate rules compare, in the model's field order (`Model.from_db` wants it).
-_MATCH_ATTNAMES = ("id", "tenant_id", "mobile", "email", "company_key", "name", "owner_id", "created_at")
-_MATCH_FIELDS = [f.attname for f in Lead._meta.concrete_fields if f.attname in _MATCH_ATTNAMES]
-_MATCH_COLUMNS = ", ".join(f"l.{name}" for name in _MATCH_FIELDS)
-# Written out rather than built with the ORM: intake runs it on every submission, and compiling
-# the equivalent QuerySet cost more than PostgreSQL's work. One branch per duplicate rule, each
-# taking only the oldest lead per key from its index (a common company + name can match
-# hundreds), company and name matched as pairs rather than as the cross product of a batch.
-# Each branch repeats its partial index's predicate (x <> '').
-_MATCH_SQL = f"""
-    SELECT {_MATCH_COLUMNS} FROM jsonb_array_elements_text(%(mobiles)s::jsonb) AS k(mobile) CROSS JOIN LATERAL (
-        SELECT * FROM leads_lead WHERE tenant_id = %(tenant_id)s AND created_at >= %(since)s
-        AND mobile = k.mobile AND mobile <> '' ORDER BY created_at, id LIMIT 1) AS l
-    UNION
-    SELECT {_MATCH_COLUMNS} FROM jsonb_array_elements_text(%(emails)s::jsonb) AS k(email) CROSS JOIN LATERAL (
-        SELECT * FROM leads_lead WHERE tenant_id = %(tenant_id)s AND created_at >= %(since)s
-        AND email = k.email AND email <> '' ORDER BY created_at, id LIMIT 1) AS l
-    UNION
-    SELECT {_MATCH_COLUMNS}
-    FROM ROWS FROM (jsonb_array_elements_text(%(company_keys)s::jsonb), jsonb_array_elements_text(%(names)s::jsonb))
-        AS k(company_key, name)
-    CROSS JOIN LATERAL (
-        SELECT * FROM leads_lead WHERE tenant_id = %(tenant_id)s AND created_at >= %(since)s
-        AND company_key = k.company_key AND name = k.name AND company_key <> '' ORDER BY created_at, id LIMIT 1) AS l
-    ORDER BY created_at, id
-"""  # noqa: S608 - column names come from the model; values are parameters
-
-
-# Sorted keys are inserted in order, so two batches sharing contacts wait for each other
-# without deadlocking.
-_CONTACT_LOCK_SQL = (
-    "INSERT INTO leads_contactlock (tenant_id, key) "
-    "SELECT %(tenant_id)s, k FROM unnest(string_to_array(%(lock_keys)s, ',')::bigint[]) AS k ON CONFLICT DO NOTHING;"
-)
-
-
-def lead_match_candidates(
-    *, tenant_id: int, since: datetime, mobiles: set[str], emails: set[str], company_names: set[tuple[str, str]],
-    after_locking: list[int] | None = None,
-) -> list[Lead]:
-    """For each mobile, e-mail and (company key, name) pair, the oldest lead created since
-    `since` that has it; oldest first, with only the matching columns loaded. One round trip
-    for all duplicate rules of a whole intake batch.
-
-    `after_locking`: sorted contact keys to lock first (`ContactLock` rows), in the same
-    round trip; intake deletes them again before it commits. The match
-    is a separate statement, so (READ COMMITTED) it sees every lead committed by whoever held
-    one of the keys before us."""
-    lock = _CONTACT_LOCK_SQL if after_locking else ""
-    match = _MATCH_SQL if mobiles or emails or company_names else ""
-    if not (lock or match):
-        return []
-    # Lists travel as one JSON (or comma-separated) string each: psycopg's client-side binding
-    # quotes a Python list element by element, which cost more than the query for a batch.
-    params: dict[str, str | int | datetime] = {
-        "lock_keys": joined_ints(after_locking or []), "tenant_id": tenant_id, "since": since,
-        "mobiles": json.dumps(list(mobiles), ensure_ascii=False), "emails": json.dumps(list(emails), ensure_ascii=False),
-        "company_keys": json.dumps([key for key, _ in company_names], ensure_ascii=False),
-        "names": json.dumps([name for _, name in company_names], ensure_ascii=False),
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(lock + match, params)
-        if not match:
-            return []
-        if lock:
-            cursor.nextset()
-        return [Lead.from_db(connection.alias, _MATCH_FIELDS, row) for row in cursor.fetchall()]
 
 
 def lead_get(*, lead_id: int, membership: Membership | None = None) -> Lead | None:

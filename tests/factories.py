@@ -8,8 +8,8 @@ from typing import Any
 
 from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.services import CreatedTenant
+from leads.intake import lead_intake
 from leads.models import Lead
-from leads.services import lead_intake
 
 _mobile_numbers = itertools.count(13_900_000_000 + 10_007)
 

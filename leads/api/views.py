@@ -31,9 +31,9 @@ from leads.api.serializers import (
     not_an_object_error,
 )
 from leads.filters import ORDERING_CHOICES, LeadFilter, ordering_for
+from leads.intake import IntakeOutcome, lead_intake_many
 from leads.models import Lead
 from leads.selectors import InvalidLeadCursor, lead_is_visible_to, lead_keyset_page, lead_visible_to
-from leads.services import IntakeOutcome, custom_field_definitions, custom_fields_validate, lead_intake_many
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
@@ -93,6 +93,8 @@ def outcome_body(outcome: IntakeOutcome, *, may_read: Callable[[Lead], bool]) ->
     if outcome.outcome == "quarantined":
         assert outcome.intake_record is not None
         return {"outcome": "quarantined", "intake_id": outcome.intake_record.id, "reasons": outcome.reasons}
+    if outcome.outcome == "invalid":
+        return {"outcome": "invalid", "errors": outcome.errors}
     lead = outcome.lead
     assert lead is not None
     return {"outcome": outcome.outcome, "lead": _LEAD_OUTPUT.to_representation(lead) if may_read(lead) else {"id": lead.id}}
@@ -120,7 +122,6 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
     pagination_class = LeadCursorPagination
     required_scopes = {"GET": "read", "HEAD": "read", "POST": "leads:write"}
     body_required_actions = frozenset({"create", "bulk"})
-    _custom_definitions: dict[str, Any] | None = None
     lookup_value_regex = r"[0-9]{1,18}"  # anything else is a 404, never a database error
 
     def get_queryset(self) -> QuerySet[Lead]:
@@ -172,15 +173,10 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
         return lambda lead: lead_is_visible_to(lead=lead, membership=membership)
 
     def _validated_payload(self, data: Any) -> dict[str, Any]:
+        """The JSON's types and lengths; what the values mean (custom fields, contacts,
+        duplicates) is intake's to judge, for every channel alike."""
         validated = _LEAD_INPUT.run_validation(data)
-        payload = {key: value for key, value in validated.items() if value is not None}
-        if "custom" in payload:
-            if self._custom_definitions is None:  # once per request, however many items
-                self._custom_definitions = custom_field_definitions(tenant=self.tenant)
-            payload["custom"] = custom_fields_validate(
-                tenant=self.tenant, custom=payload["custom"], definitions=self._custom_definitions
-            )
-        return payload
+        return {key: value for key, value in validated.items() if value is not None}
 
     @extend_schema(
         summary="Submit one lead",
@@ -197,6 +193,8 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
             tenant=self.tenant, payloads=[payload], channel="api", submitted_by=self.acting_user,
             api_key=self.acting_api_key,
         )[0]
+        if outcome.outcome == "invalid":
+            raise exceptions.ValidationError(outcome.errors)
         return Response(outcome_body(outcome, may_read=self._may_read()), status=OUTCOME_STATUS[outcome.outcome])
 
     @extend_schema(

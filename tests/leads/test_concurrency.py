@@ -12,8 +12,8 @@ import pytest
 from django.db import connection, connections
 
 from leadcrm.tenancy.scoping import tenant_scope
+from leads.intake import lead_intake, lead_intake_many
 from leads.models import ContactLock, Lead, LeadSubmission
-from leads.services import lead_intake, lead_intake_many
 from tests.conftest import make_tenant
 
 RACERS = 4

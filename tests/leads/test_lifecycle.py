@@ -12,13 +12,13 @@ from django.utils import timezone
 from assignment.selectors import pool_default
 from leadcrm.tenancy.models import AuditLog, Role
 from leadcrm.tenancy.scoping import tenant_scope
+from leads.intake import lead_intake_many
 from leads.models import IntakeRecord, Lead, LeadStatus, LeadSubmission, OwnerChangeReason
 from leads.services import (
     InvalidTransition,
     OwnerChange,
     PoolPlacement,
     StatusChange,
-    lead_intake_many,
     lead_owner_change_many,
     lead_pool_place_many,
     lead_status_change_many,

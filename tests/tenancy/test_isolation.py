@@ -9,8 +9,8 @@ from django.db.models import CompositePrimaryKey
 
 from leadcrm.tenancy.rls import ensure_app_role_sql, tenant_owned_models
 from leadcrm.tenancy.scoping import TenantScopeMissing, tenant_scope
+from leads.intake import lead_intake
 from leads.models import Lead
-from leads.services import lead_intake
 from tests.conftest import as_owner, make_tenant
 
 pytestmark = pytest.mark.django_db

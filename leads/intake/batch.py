@@ -1,0 +1,71 @@
+"""What flows through the intake stages: the batch, its items and their outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import User
+
+from leadcrm.tenancy.models import ApiKey, AuditLog, Tenant
+from leads.models import IntakeRecord, Lead, LeadSubmission
+from leads.normalization import NormalisedLead
+
+
+@dataclass
+class IntakeOutcome:
+    outcome: str  # created | merged | updated | quarantined | invalid
+    lead: Lead | None = None
+    intake_record: IntakeRecord | None = None
+    reasons: list[str] = field(default_factory=list)  # quarantined: reason codes (API.md)
+    errors: dict[str, list[str]] = field(default_factory=dict)  # invalid: field -> messages
+    rule: str = ""  # merged, or created as a duplicate: the dedup rule that matched
+
+
+@dataclass
+class IntakeItem:
+    index: int
+    raw: dict[str, Any]
+    at: datetime  # when it arrived
+    normalised: NormalisedLead | None = None
+    reasons: list[str] = field(default_factory=list)  # quarantine
+    errors: dict[str, list[str]] = field(default_factory=dict)  # invalid: rejected with no record
+    tags: list[str] = field(default_factory=list)  # kept, but flagged
+    outcome: IntakeOutcome | None = None
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        assert self.normalised is not None, "normalise runs first"
+        return self.normalised.fields
+
+    @property
+    def is_open(self) -> bool:
+        """Still on its way to becoming a lead: no outcome, nothing against it."""
+        return self.outcome is None and not self.reasons and not self.errors
+
+
+@dataclass
+class IntakeBatch:
+    tenant: Tenant
+    channel: str
+    submitted_by: User | None
+    api_key: ApiKey | None
+    waived_reasons: frozenset[str]
+    now: datetime
+    items: list[IntakeItem]
+    # what persist writes; dedup fills them
+    to_create: list[Lead] = field(default_factory=list)
+    to_update: list[Lead] = field(default_factory=list)
+    submissions: list[LeadSubmission] = field(default_factory=list)
+    # (lead, changes, at): audit rows built from their own lead once it has an id
+    owner_changes: list[tuple[Lead, dict[str, Any], datetime]] = field(default_factory=list)
+    audits: list[AuditLog] = field(default_factory=list)
+    lock_keys: list[int] = field(default_factory=list)
+
+    def open_items(self) -> list[IntakeItem]:
+        return [item for item in self.items if item.is_open]
+
+    @property
+    def actor_id(self) -> int | None:
+        return self.submitted_by.id if self.submitted_by else None

@@ -1,0 +1,78 @@
+"""Where other apps plug into intake, so intake never imports them.
+
+Two moments:
+- `persisted`: inside intake's transaction, right after the leads are written, with the lead
+  objects (scoring scores new leads here, in the same request);
+- `committed`: after the transaction commits, with ids only (enqueue tasks, route, notify).
+Hooks register from their app's `AppConfig.ready()`; they run in registration order. A
+`persisted` hook that raises rolls the whole intake back; a `committed` hook runs once the data
+is safe, so it should only enqueue work (tasks take ids and are idempotent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from django.db import transaction
+
+from leads.models import Lead
+
+
+@dataclass(frozen=True)
+class IntakePersisted:
+    tenant_id: int
+    channel: str
+    created: list[Lead]
+    updated: list[Lead]
+    merged_into: list[Lead]  # existing leads that collected (归集) a submission
+
+
+@dataclass(frozen=True)
+class IntakeCommitted:
+    tenant_id: int
+    channel: str
+    created_ids: list[int]
+    updated_ids: list[int]
+    merged_into_ids: list[int]
+    quarantined_ids: list[int] = field(default_factory=list)
+
+
+PersistedHook = Callable[[IntakePersisted], None]
+CommittedHook = Callable[[IntakeCommitted], None]
+
+_persisted: dict[str, PersistedHook] = {}
+_committed: dict[str, CommittedHook] = {}
+
+
+def intake_hook_register(
+    *, name: str, when: Literal["persisted", "committed"], hook: PersistedHook | CommittedHook
+) -> None:
+    """Register (or replace, on a repeated `ready()`) the hook called `name`."""
+    if when == "persisted":
+        _persisted[name] = hook  # type: ignore[assignment]  # the caller pairs `when` with the hook's type
+    else:
+        _committed[name] = hook  # type: ignore[assignment]
+
+
+def intake_hook_unregister(*, name: str) -> None:
+    _persisted.pop(name, None)
+    _committed.pop(name, None)
+
+
+def hooks_run_persisted(event: IntakePersisted) -> None:
+    for hook in list(_persisted.values()):
+        hook(event)
+
+
+def hooks_schedule_committed(event: IntakeCommitted) -> None:
+    if not _committed:
+        return
+    hooks = list(_committed.values())
+
+    def run() -> None:
+        for hook in hooks:
+            hook(event)
+
+    transaction.on_commit(run)

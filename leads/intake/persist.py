@@ -1,0 +1,63 @@
+"""The persist stage: write what dedup decided, in a handful of statements, then the
+quarantine records. Audit rows are built from their own lead once it has an id."""
+
+from __future__ import annotations
+
+from leadcrm.db import insert_many, model_build
+from leadcrm.tenancy.models import AuditLog
+from leads.intake.batch import IntakeBatch, IntakeOutcome
+from leads.intake.dedup import contact_locks_release
+from leads.models import OWNER_CHANGE_ACTION, IntakeRecord, Lead
+
+
+def persist(batch: IntakeBatch) -> None:
+    to_create = batch.to_create
+    if to_create:
+        # A lead may point at one created earlier in this batch, which had no id when linked.
+        in_batch_links = [(lead, lead.duplicate_of) for lead in to_create if lead.duplicate_of and not lead.duplicate_of.pk]
+        for lead, _ in in_batch_links:
+            lead.duplicate_of = None
+        insert_many(to_create)
+        for lead, source in in_batch_links:
+            lead.duplicate_of = source
+        if in_batch_links:
+            Lead.objects.bulk_update([lead for lead, _ in in_batch_links], ["duplicate_of"])
+    for lead in batch.to_update:
+        lead.save()
+    for submission in batch.submissions:
+        submission.lead_id = submission.lead.id  # the source may have been created in this batch
+    insert_many(batch.submissions)
+    audits = [
+        model_build(AuditLog, {
+            "tenant_id": batch.tenant.id, "actor_id": batch.actor_id,
+            "actor_api_key_id": batch.api_key.id if batch.api_key else None, "action": OWNER_CHANGE_ACTION,
+            "object_type": "lead", "object_id": str(lead.id), "changes": changes, "created_at": at, "updated_at": at,
+        })
+        for lead, changes, at in batch.owner_changes
+    ]
+    insert_many([*audits, *batch.audits])
+    contact_locks_release(tenant_id=batch.tenant.id, lock_keys=batch.lock_keys)
+
+    quarantined = [item for item in batch.items if item.reasons and not item.errors]
+    if quarantined:
+        records = [
+            IntakeRecord(
+                tenant=batch.tenant, channel=batch.channel, payload=item.raw, reasons=item.reasons,
+                submitted_by=batch.submitted_by, api_key=batch.api_key, created_at=item.at, updated_at=item.at,
+            )
+            for item in quarantined
+        ]
+        insert_many(records)
+        for item, record in zip(quarantined, records, strict=True):
+            item.outcome = IntakeOutcome(outcome="quarantined", intake_record=record, reasons=item.reasons)
+    for item in batch.items:
+        if item.errors:
+            item.outcome = IntakeOutcome(outcome="invalid", errors=item.errors)
+
+    # A merge answers with the whole lead it was collected into (dedup loaded a few columns).
+    merged = [item.outcome for item in batch.items if item.outcome and item.outcome.outcome == "merged"]
+    if merged:
+        whole = Lead.objects.in_bulk({outcome.lead.id for outcome in merged if outcome.lead is not None})
+        for outcome in merged:
+            if outcome.lead is not None:
+                outcome.lead = whole[outcome.lead.id]
