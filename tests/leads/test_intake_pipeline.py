@@ -48,12 +48,14 @@ def test_hooks_see_what_intake_did_inside_the_transaction_and_after_commit(tenan
             ])
             assert committed == []  # not before the commit
         assert [o.outcome for o in outcomes] == ["created", "merged", "quarantined"]
-        assert len(persisted) == 1 and [lead.id for lead in persisted[0].created] == [outcomes[0].lead.id]
+        created, record = outcomes[0].lead, outcomes[2].intake_record
+        assert created is not None and record is not None
+        assert len(persisted) == 1 and [lead.id for lead in persisted[0].created] == [created.id]
         assert [lead.id for lead in persisted[0].merged_into] == [known.id]
         (event,) = committed
         assert event.tenant_id == tenant_a.tenant.id and event.channel == "form"
-        assert event.created_ids == [outcomes[0].lead.id] and event.merged_into_ids == [known.id]
-        assert event.quarantined_ids == [outcomes[2].intake_record.id]
+        assert event.created_ids == [created.id] and event.merged_into_ids == [known.id]
+        assert event.quarantined_ids == [record.id]
     finally:
         intake_hook_unregister(name="test.persisted")
         intake_hook_unregister(name="test.committed")
