@@ -18,6 +18,7 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("api/v1/", include(api_v1)),
     path("", include("leadcrm.tenancy.urls")),
     path("", include("leads.urls")),
