@@ -18,7 +18,7 @@ def membership_list_for_user(*, user: User) -> list[Membership]:
     with identity_lookup(user_id=user.id):
         return list(
             Membership.all_tenants.filter(user_id=user.id, is_active=True, tenant__is_active=True)
-            .select_related("tenant")
+            .select_related("tenant", "user")  # the user: pages name the member (Membership.name)
             .order_by("tenant__name")
         )
 
