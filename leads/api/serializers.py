@@ -111,10 +111,7 @@ def _text_limits(serializer: serializers.Serializer) -> dict[str, int]:  # type:
     return limits
 
 
-@extend_schema_field({
-    "description": "One lead, with the fields of LeadCreateInput. Each item is checked on its own: "
-    "one that is not valid gets the outcome 'invalid' with its errors, and the others go ahead."
-})
+@extend_schema_field(LeadCreateInputSerializer)
 class BulkItemField(serializers.Field):  # type: ignore[type-arg]
     """One item of a bulk body, as parsed: each is validated on its own afterwards, so one bad
     item gets its own error. (DRF's JSONField would re-encode every item to check it is JSON,
@@ -128,7 +125,11 @@ class BulkItemField(serializers.Field):  # type: ignore[type-arg]
 
 
 class LeadBulkInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    leads = serializers.ListField(child=BulkItemField(), min_length=1, max_length=1000, allow_empty=False)
+    leads = serializers.ListField(
+        child=BulkItemField(), min_length=1, max_length=1000, allow_empty=False,
+        help_text="1 to 1000 leads, each with the fields of a single submission. Each item is checked on its own: "
+        "one that is not valid gets the outcome `invalid` with its errors, and the others go ahead.",
+    )
 
 
 class ScoreOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -144,8 +145,11 @@ class ScoreOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class LeadOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    """LEAD of API.md. `to_representation` builds the dict directly: bulk responses carry up
-    to 1000 of these and DRF's per-field machinery would dominate the request time."""
+    """A lead: its contact and company fields, source and campaign, owner and pool, and score."""
+
+    # Integrators read the docstring above in the API docs. `to_representation` builds the dict
+    # directly: bulk responses carry up to 1000 of these and DRF's per-field machinery would
+    # dominate the request time.
 
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=LeadStatus.choices)
