@@ -122,13 +122,16 @@ def owner_labels(*, user_ids: set[int]) -> dict[int, PersonLabel]:
     if not user_ids:
         return {}
     rows = Membership.objects.filter(user_id__in=user_ids).values_list(
-        "user_id", "display_name", "user__first_name", "user__last_name", "user__email"
+        "user_id", "display_name", "user__first_name", "user__last_name", "user__email", "tenant__name"
     )
     labels = {
         user_id: PersonLabel(
-            name=person_name(display_name=display_name, full_name=f"{first} {last}", email=email), email=email
+            name=person_name(
+                display_name=display_name, full_name=f"{first} {last}", email=email, tenant_name=tenant_name
+            ),
+            email=email,
         )
-        for user_id, display_name, first, last, email in rows
+        for user_id, display_name, first, last, email, tenant_name in rows
     }
     if missing := user_ids - labels.keys():
         labels.update({

@@ -60,4 +60,8 @@ def api_key_get_by_prefix(*, prefix: str, count_request_in: str = "", counter_ti
 
 
 def member_list(*, tenant: Tenant) -> QuerySet[Membership]:
-    return Membership.objects.filter(tenant=tenant, is_active=True).select_related("user").order_by("display_name", "id")
+    return (
+        Membership.objects.filter(tenant=tenant, is_active=True)
+        .select_related("user", "tenant")  # both name the member (Membership.name)
+        .order_by("display_name", "id")
+    )

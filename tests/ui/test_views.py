@@ -473,3 +473,12 @@ def test_annual_revenue_reads_in_wan_and_yi_in_chinese_and_millions_in_english(o
     english = Client(headers={"Accept-Language": "en"})
     english.force_login(owner_user(tenant_a))
     assert '<span title="¥12,500,000.00">¥12.5M</span>' in english.get(detail_url(tenant_a, lead)).content.decode()
+
+
+def test_user_menu_names_a_user_who_has_no_workspace_yet(db):
+    from leadcrm.tenancy.services import user_get_or_create
+
+    client = Client()
+    client.force_login(user_get_or_create(email="lonely.newcomer@example.test", password=PASSWORD))
+    html = client.get("/").content.decode()
+    assert '<span class="user-name">lonely.newcomer</span>' in html
