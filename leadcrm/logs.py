@@ -17,10 +17,8 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 class UtcIsoFormatter(logging.Formatter):
     """`%(asctime)s` as ISO 8601 in UTC with milliseconds: 2026-11-28T04:34:21.123Z."""
 
-    converter = time.gmtime
-
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging's name
-        stamp = time.strftime(datefmt or "%Y-%m-%dT%H:%M:%S", self.converter(record.created))
+        stamp = time.strftime(datefmt or "%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
         return f"{stamp}.{int(record.msecs):03d}Z"
 
 
