@@ -17,8 +17,8 @@ from leadcrm.tenancy.models import Role
 from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.services import CreatedTenant, membership_create, tenant_create, user_get_or_create
 from leadcrm.urls import urlpatterns as product_urlpatterns
-from leads.models import Lead
 from leads.intake import lead_intake_many
+from leads.models import Lead
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from leadcrm.tenancy.models import Role
 from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.services import membership_create, user_get_or_create
+from leads.intake import lead_intake_many
 from leads.models import Lead
 from leads.selectors import LeadCount, lead_count, lead_source_suggestions, owner_labels
-from leads.intake import lead_intake_many
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
