@@ -14,7 +14,7 @@ from tests.conftest import client_with_scopes
 
 pytestmark = pytest.mark.django_db
 
-BODY = {"name": "张三", "mobile": "13912345678"}
+BODY = {"name": "张三", "mobile": "13912340586"}
 
 
 def post(client, body, key=None):
@@ -45,7 +45,7 @@ def test_replay_of_a_quarantined_submission_keeps_its_202(key_client, tenant_a):
 
 def test_same_key_with_another_body_is_422_and_writes_nothing(key_client, tenant_a):
     post(key_client, BODY, key="retry-2")
-    response = post(key_client, {**BODY, "name": "李四", "mobile": "13712345678"}, key="retry-2")
+    response = post(key_client, {**BODY, "name": "李四", "mobile": "13712340586"}, key="retry-2")
     assert response.status_code == 422
     assert "different request body" in response.json()["detail"]
     assert lead_count(tenant_a) == 1
@@ -66,7 +66,7 @@ def test_same_key_while_the_first_is_in_flight_is_409(key_client, tenant_a):
 def test_keys_are_scoped_to_the_sender(key_client, tenant_a):
     other = client_with_scopes(tenant_a, ["leads:write", "read"])
     first = post(key_client, BODY, key="shared")
-    second = post(other, {**BODY, "mobile": "13712345678"}, key="shared")
+    second = post(other, {**BODY, "mobile": "13712340586"}, key="shared")
     assert first.status_code == 201 and second.status_code == 201
     assert first.json()["lead"]["id"] != second.json()["lead"]["id"]
 
