@@ -81,7 +81,7 @@ class LeadFilter(django_filters.FilterSet):
         field_name="external_id", help_text="Your own id of the lead, as sent in `external_id`; exact."
     )
     mobile = django_filters.CharFilter(
-        method="filter_mobile", help_text="Mobile number in any common format, matched as E.164 (+8613912345678)."
+        method="filter_mobile", help_text="Mobile number in any common format, matched as E.164 (+8613912340586)."
     )
     email = django_filters.CharFilter(method="filter_email", help_text="E-mail address, whole; case-insensitive.")
     q = django_filters.CharFilter(method="filter_q", label=_("搜索"), help_text=Q_HELP_TEXT)

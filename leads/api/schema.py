@@ -26,7 +26,7 @@ def _example_cursor(direction: str, created_at: str, lead_id: int) -> str:
 
 def _lead_example(lead_id: int, **changes: Any) -> dict[str, Any]:
     lead: dict[str, Any] = {
-        "id": lead_id, "status": "pending", "owner": 17, "pool": 3, "name": "王伟", "mobile": "+8613912345678",
+        "id": lead_id, "status": "pending", "owner": 17, "pool": 3, "name": "王伟", "mobile": "+8613912340586",
         "phone": "", "email": "wang.wei@fenyang-tech.cn", "wechat": "", "company": "北京纷扬科技有限公司",
         "title": "市场总监", "industry": "软件与信息服务", "company_size": "200-500", "annual_revenue": 12500000.0,
         "province": "北京", "city": "北京", "source": "官网", "campaign": "2026 春季发布会", "utm_source": "baidu",

@@ -175,7 +175,7 @@ class LeadOutputSerializer(serializers.Serializer):
     owner = serializers.IntegerField(allow_null=True, help_text="User id of the owner.")
     pool = serializers.IntegerField(allow_null=True)
     name = serializers.CharField()
-    mobile = serializers.CharField(help_text="E.164, e.g. +8613912345678")
+    mobile = serializers.CharField(help_text="E.164, e.g. +8613912340586")
     phone = serializers.CharField()
     email = serializers.CharField()
     wechat = serializers.CharField()

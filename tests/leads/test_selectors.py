@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _leads(created, sources: list[str]) -> None:
-    payloads = [{"name": f"客户{i}", "mobile": f"139{20_000_000 + i:08d}", "source": s} for i, s in enumerate(sources)]
+    payloads = [{"name": f"客户{i}", "mobile": f"139{20_583_000 + 7 * i:08d}", "source": s} for i, s in enumerate(sources)]
     with tenant_scope(created.tenant.id):
         lead_intake_many(tenant=created.tenant, payloads=payloads, channel="api")
 
