@@ -291,6 +291,7 @@ _LATIN_INDUSTRY = frozenset(
     "education culture media consulting consultants investment investments capital finance financial "
     "properties property real estate construction engineering food foods")
 )
+_LEADING_LATIN = re.compile(r"^[a-z]+")
 _LATIN_TITLES = frozenset(_words("mr mrs ms miss mdm madam dr prof sir mister"))
 
 
@@ -372,6 +373,8 @@ def _parse_cjk(text: str) -> CompanyName:
         if (suffix := _place_suffix(text)) and _has_brand(text[: -len(suffix[0])], place_is_brand=False):
             text = text[: -len(suffix[0])]
     stripped_place = False
+    if (latin := _LEADING_LATIN.match(text)) and latin.group() in _LATIN_PLACES and _has_brand(text[latin.end() :]):
+        text, stripped_place = text[latin.end() :], True  # "Beijing纷扬科技", "HK纷扬"
     while (prefix := _place_prefix(text)) and _has_brand(rest := text[len(prefix[0]) :]):
         _, place = prefix
         if place.province and province and place.province != province and not city:
@@ -382,6 +385,8 @@ def _parse_cjk(text: str) -> CompanyName:
     if stripped_place and (district := _DISTRICT.match(text)) and _has_brand(text[district.end() :]):
         text = text[district.end() :]
     brand, industry = _split_industry(text)
+    if industry and (inner := _place_suffix(brand)) and _has_brand(brand[: -len(inner[0])], place_is_brand=False):
+        brand = brand[: -len(inner[0])]  # the seat between brand and trade: 纷扬北京科技有限公司
     return CompanyName(brand=brand, industry=industry, province=province, city=city, is_latin=False)
 
 
@@ -455,12 +460,16 @@ def brand_prefixes(brand: str) -> list[str]:
 
 
 def _brands_match(a: CompanyName, b: CompanyName) -> bool:
-    if not a.brand or not b.brand or a.is_latin != b.is_latin:
+    if not a.brand or not b.brand:
         return False
-    if a.brand == b.brand:
+    if a.brand in _PLACES or b.brand in _PLACES:
+        # No brand but a region ("北京科技有限公司"): the region and trade together are the name.
+        short, long = sorted((a.core, b.core), key=len)
+        return long.startswith(short)
+    if a.brand == b.brand:  # "ABC" and "北京ABC科技有限公司" too
         return True
-    if a.is_latin:
-        return min(len(a.brand), len(b.brand)) >= 8 and fuzz.ratio(a.brand, b.brand) >= 92
+    if a.is_latin or b.is_latin:
+        return a.is_latin == b.is_latin and min(len(a.brand), len(b.brand)) >= 8 and fuzz.ratio(a.brand, b.brand) >= 92
     short, long = sorted((a.brand, b.brand), key=len)
     return len(short) >= 2 and long.startswith(short) and len(long) - len(short) >= 2
 
