@@ -515,6 +515,20 @@ def resolve_alias(name: str, index: Mapping[str, str]) -> str:
     return name
 
 
+def lookup_brands(name: str, index: Mapping[str, str] | None = None) -> list[str]:
+    """The stored brands a database look-up for `name` must search: its own (through the
+    aliases) and that of every alias of the same company, since leads keep the brand they were
+    typed with ("纷享销客" stays "纷享销客" when the alias is added later). Each is then searched
+    with `brand_prefixes` and the range of brands extending it; `same_company` decides."""
+    brand = parse_company(resolve_alias(name, index) if index else name).brand
+    brands = [brand] if brand else []
+    for alias, company in (index or {}).items():
+        alias_brand = parse_company(alias).brand or alias
+        if brand and parse_company(company).brand == brand and alias_brand not in brands:
+            brands.append(alias_brand)
+    return brands
+
+
 # --- the decisions ------------------------------------------------------------------------------
 
 

@@ -190,7 +190,7 @@ class Generator:
             lambda: ("", "", self.rng.choice(list(_CITIES)) + self.rng.choice(["分公司", "办事处"])),
         ]
         before, after_industry, after_legal = self.rng.choice(region_forms)()
-        industry = self.rng.choice([c.industry, c.industry, "", self.rng.choice(_INDUSTRIES[c.industry])])
+        industry = self.rng.choice([c.industry, c.industry, "", self.rng.choice(_INDUSTRIES.get(c.industry, [c.industry]))])
         legal = self.rng.choice([c.legal, "", "有限公司", "股份有限公司", "(集团)有限公司", "集团", "公司"])
         if after_legal and not legal:
             legal = "有限公司"

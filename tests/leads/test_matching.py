@@ -10,6 +10,7 @@ from leads.matching import (
     company_brand,
     company_core,
     company_similarity,
+    lookup_brands,
     parse_company,
     person_name_key,
     same_company,
@@ -114,6 +115,15 @@ def test_aliases_map_a_product_name_to_its_company():
     assert same_company("纷享销客系统", "北京纷扬", aliases)  # by its brand
     assert not same_company("纷享销客", "北京纷扬科技有限公司")  # without the tenant's table
     assert not same_company("北京纷享", "北京纷扬", aliases)
+
+
+def test_a_lookup_searches_the_brands_of_every_alias_of_the_company():
+    # a lead typed "纷享销客" before the alias existed keeps that brand: a later "北京纷扬" must find it
+    aliases = alias_index({"纷享销客": "北京纷扬科技有限公司", "销客宝": "上海云图物流有限公司"})
+    assert lookup_brands("北京纷扬", aliases) == ["纷扬", "纷享销客"]
+    assert lookup_brands("纷享销客", aliases) == ["纷扬", "纷享销客"]
+    assert lookup_brands("北京纷扬") == ["纷扬"]
+    assert lookup_brands("") == []
 
 
 def test_similarity_ranks_but_only_a_match_scores_100():
