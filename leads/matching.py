@@ -428,16 +428,27 @@ def _drop_translation(text: str) -> str:
     return " ".join(kept)
 
 
+# What people type in the company field when there is none: two 张伟 "个人" are not colleagues.
+_NOT_A_COMPANY = frozenset(
+    _words(
+        "无 暂无 没有 不详 未知 未填 其他 其它 个人 个体 个体户 自由职业 自由职业者 学生 在校学生 家庭主妇 无业 退休 待定 "
+        "保密 测试 公司 企业 单位 工作室 na none null nil unknown test testing personal individual self "
+        "selfemployed freelance freelancer student retired"
+    )
+)
+_NO_COMPANY = CompanyName("", "", "", "", is_latin=False)
+
+
 @lru_cache(maxsize=65_536)
 def parse_company(name: str) -> CompanyName:
     """The parts of a company name (see the module docstring for the steps)."""
     text = _drop_translation(_drop_brackets(fold(name)))
     compact = _NOT_WORD.sub("", text)
-    if not compact:
-        return CompanyName("", "", "", "", is_latin=False)
-    if not _HAS_CJK.search(compact):
-        return _parse_latin(text)
-    return _parse_cjk(compact)
+    if not compact or compact in _NOT_A_COMPANY:
+        return _NO_COMPANY
+    parsed = _parse_latin(text) if not _HAS_CJK.search(compact) else _parse_cjk(compact)
+    # A one-character brand is a fragment, not a name two leads can share by chance alone.
+    return parsed if len(parsed.brand) >= 2 and parsed.brand not in _NOT_A_COMPANY else _NO_COMPANY
 
 
 def company_core(name: str) -> str:
@@ -527,6 +538,22 @@ def lookup_brands(name: str, index: Mapping[str, str] | None = None) -> list[str
         if brand and parse_company(company).brand == brand and alias_brand not in brands:
             brands.append(alias_brand)
     return brands
+
+
+# Sorts after every character in the "C" collation: lo..lo+LAST_CHARACTER is "starts with lo".
+LAST_CHARACTER = "\U0010ffff"
+
+
+def lookup_ranges(name: str, index: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """The stored-brand ranges (lo, hi) a database look-up for company `name` searches, for
+    `company_brand BETWEEN lo AND hi` under the "C" collation: each brand of `lookup_brands` with
+    every brand extending it, and each shorter brand it extends exactly. A superset of what
+    `same_company` accepts (it has the last word); empty when `name` has no brand."""
+    ranges: list[tuple[str, str]] = []
+    for brand in lookup_brands(name, index):
+        ranges.extend((shorter, shorter) for shorter in brand_prefixes(brand) if shorter != brand)
+        ranges.append((brand, brand + LAST_CHARACTER))
+    return ranges
 
 
 # --- the decisions ------------------------------------------------------------------------------

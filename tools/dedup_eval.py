@@ -101,7 +101,7 @@ class Confusion:
 
 
 def evaluate(rows: Iterable[Mapping[str, str]]) -> tuple[Confusion, dict[str, Confusion]]:
-    overall, by_kind = Confusion(), defaultdict(Confusion)
+    overall, by_kind = Confusion(), defaultdict[str, Confusion](Confusion)
     for row in rows:
         truth, predicted = row["same"] == "1", is_duplicate(row)
         overall.add(truth=truth, predicted=predicted, row=row)
@@ -139,8 +139,7 @@ def measure_speed(rows: list[dict[str, str]], *, rounds: int = 3) -> float:
     for _ in range(rounds):
         for cached in (matching.fold, matching.parse_company, matching.person_name_key):
             cached.cache_clear()
-        seen: set[tuple[str, str]] = set()
-        distinct = [pair for pair in pairs if not (pair in seen or seen.add(pair))]
+        distinct = list(dict.fromkeys(pairs))
         started = time.process_time()
         for company, name in distinct:
             matching.parse_company(company)

@@ -17,8 +17,9 @@ on the candidates, and the script checks every strategy finds what the pure matc
 
 Strategies, each with its own index:
 - baseline: pg_trgm `company % x` over the full company names, then the contact name;
-- keys (proposed): btree (tenant_id, name_key, company_brand COLLATE "C"), one range per brand
-  (equal, or extended by more characters) plus equality on each shorter brand it extends;
+- keys (proposed): btree (tenant_id, company_brand COLLATE "C", name_key), one range per brand
+  (equal, or extended by more characters) plus equality on each shorter brand it extends
+  (`leads.matching.lookup_ranges`); the other column order is timed too;
 - trigram on the core: pg_trgm `company_key % x` (company_key = brand + trade) and name_key.
 The proposed look-up is also timed as one statement for a whole batch (unnest + LATERAL).
 """
@@ -39,13 +40,12 @@ from typing import Any
 
 import psycopg
 
-from leads.matching import brand_prefixes, parse_company, person_name_key, same_company, same_person
+from leads.matching import lookup_ranges, parse_company, person_name_key, same_company, same_person
 from tools.dedup_variants import Company, Generator
 
 TABLE = "dedup_bench_lead"
 TENANT = 1
 WINDOW_DAYS = 180
-TOP = "\U0010ffff"  # sorts after every character in the "C" collation: brand..brand+TOP is "starts with brand"
 
 _BRAND_POOL = (
     "纷扬鼎瑞智华联汇合信天星辰新中明云德博恒泰达科启安远诺丰图嘉宏通金禾世创盛和凯奥亿锐鑫润腾航美佳捷力优众卓越骏鹏鸿旭"
@@ -176,8 +176,8 @@ KEYS_SQL = f"""
     ) AS k(i, name_key, lo, hi)
     CROSS JOIN LATERAL (
         SELECT id, name, company FROM {TABLE}
-        WHERE tenant_id = %(tenant)s AND name_key = k.name_key AND company_brand BETWEEN k.lo AND k.hi
-          AND created_at >= %(since)s
+        WHERE tenant_id = %(tenant)s AND company_brand <> '' AND company_brand BETWEEN k.lo AND k.hi
+          AND name_key = k.name_key AND created_at >= %(since)s
         ORDER BY created_at, id LIMIT 50
     ) AS l
 """
@@ -188,22 +188,12 @@ CORE_TRGM_SQL = f"""
 """
 
 
-def key_rows(lead: Incoming) -> tuple[str, list[tuple[str, str]]] | None:
-    """(name_key, [(lo, hi), …]) for a lead, or None when it cannot match by company and name."""
-    name_key, brand = person_name_key(lead.name), parse_company(lead.company).brand
-    if not name_key or not brand:
-        return None
-    ranges = [(shorter, shorter) for shorter in brand_prefixes(brand) if shorter != brand]
-    return name_key, [*ranges, (brand, brand + TOP)]
-
-
 def keys_params(leads: Sequence[Incoming]) -> dict[str, str]:
     params: dict[str, list[Any]] = {"i": [], "name_keys": [], "lo": [], "hi": []}
     for index, lead in enumerate(leads):
-        if (keys := key_rows(lead)) is None:
+        if not (name_key := person_name_key(lead.name)):
             continue
-        name_key, ranges = keys
-        for lo, hi in ranges:
+        for lo, hi in lookup_ranges(lead.company):
             params["i"].append(index)
             params["name_keys"].append(name_key)
             params["lo"].append(lo)
@@ -246,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--keep", action="store_true", help="keep the table afterwards")
     parser.add_argument("--reuse", action="store_true", help="use the table left by --keep")
-    parser.add_argument("--only", default="baseline,keys,keys-brand-first,core", help="strategies to time, comma-separated")
+    parser.add_argument("--only", default="baseline,keys,keys-name-first,core", help="strategies to time, comma-separated")
     args = parser.parse_args(argv)
     url = os.environ.get("DATABASE_URL")
     if not url:
@@ -287,14 +277,16 @@ def main(argv: list[str] | None = None) -> int:
               f"{sum(lead.kind == 'lookalike' for lead in leads)} one-character look-alikes, {sum(lead.kind == 'new' for lead in leads)} new")
         print(f"  {'strategy':<50} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  found (verified by same_company)")
         results: dict[str, list[bool]] = {}
-        keys_first, brand_first = f"{TABLE}_keys", f"{TABLE}_keys_brand_first"
+        proposed, name_first = f"{TABLE}_keys", f"{TABLE}_keys_name_first"
         strategies: list[tuple[str, str, Callable[[Incoming], list[tuple[Any, ...]]], list[str], list[str]]] = [
             ("baseline", "baseline: company % x over full names", baseline, [], []),
-            ("keys", "keys: btree (tenant, name_key, brand) [proposed]", keys, [], []),
-            # the other column order also serves the search tool by company alone (no name)
-            ("keys-brand-first", "keys: btree (tenant, brand, name_key)", keys,
-             [f"CREATE INDEX {brand_first} ON {TABLE} (tenant_id, company_brand, name_key)", f"DROP INDEX {keys_first}", f"ANALYZE {TABLE}"],
-             [f"CREATE INDEX {keys_first} ON {TABLE} (tenant_id, name_key, company_brand)", f"DROP INDEX {brand_first}", f"ANALYZE {TABLE}"]),
+            # brand first: the same index serves the search tool by company alone (no name)
+            ("keys", "keys: btree (tenant, brand, name_key) [proposed]", keys, [], []),
+            ("keys-name-first", "keys: btree (tenant, name_key, brand)", keys,
+             [f"CREATE INDEX {name_first} ON {TABLE} (tenant_id, name_key, company_brand) WHERE company_brand <> ''",
+              f"DROP INDEX {proposed}", f"ANALYZE {TABLE}"],
+             [f"CREATE INDEX {proposed} ON {TABLE} (tenant_id, company_brand, name_key) WHERE company_brand <> ''",
+              f"DROP INDEX {name_first}", f"ANALYZE {TABLE}"]),
             ("core", "trigram over the core (company_key % x)", core_trgm, [], []),
         ]
         for name, label, run, setup, teardown in strategies:
@@ -327,8 +319,8 @@ def main(argv: list[str] | None = None) -> int:
               f"(of {sum(lead.kind == 'same' for lead in leads)} planted; "
               f"the rest are written past recognition, e.g. in English against Chinese); the proposed look-up misses {missed} of them; "
               f"look-alikes it matched: {sum(f for f, lead in zip(keys_found, leads, strict=True) if lead.kind == 'lookalike')}")
-        for lead, found in zip(leads, keys_found, strict=True):
-            if found and lead.kind != "same":
+        for lead, is_found in zip(leads, keys_found, strict=True):
+            if is_found and lead.kind != "same":
                 rows_found = [row for row in keys(lead) if same_person(lead.name, row[1]) and same_company(lead.company, row[2])]
                 print(f"    a {lead.kind} lead matched an existing one: {lead.name} {lead.company} ~ {rows_found[0][1]} {rows_found[0][2]}")
         plan = client.execute("EXPLAIN " + KEYS_SQL, {"tenant": TENANT, "since": since, **keys_params(leads[:1])}).fetchall()
@@ -357,7 +349,7 @@ def load(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...]]) -> None
                  f"SELECT 2, name, company, company_key, company_brand, name_key, created_at FROM {TABLE} WHERE id % 10 = 0")
     print(f"loaded in {time.perf_counter() - started:.0f} s; indexing…")
     started = time.perf_counter()
-    conn.execute(f"CREATE INDEX {TABLE}_keys ON {TABLE} (tenant_id, name_key, company_brand)")
+    conn.execute(f"CREATE INDEX {TABLE}_keys ON {TABLE} (tenant_id, company_brand, name_key) WHERE company_brand <> ''")
     conn.execute(f"CREATE INDEX {TABLE}_company_trgm ON {TABLE} USING gin (company gin_trgm_ops)")
     conn.execute(f"CREATE INDEX {TABLE}_core_trgm ON {TABLE} USING gin (company_key gin_trgm_ops)")
     conn.execute(f"VACUUM ANALYZE {TABLE}")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 
 from leads.matching import (
+    LAST_CHARACTER,
     alias_index,
     brand_prefixes,
     company_brand,
     company_core,
     company_similarity,
     lookup_brands,
+    lookup_ranges,
     parse_company,
     person_name_key,
     same_company,
@@ -78,6 +80,12 @@ def test_compatible_regions_trades_and_extended_brands_match(a, b):
     assert same_company(a, b)
 
 
+@pytest.mark.parametrize("placeholder", ["个人", "无", "暂无", "个体户", "自由职业", "N/A", "-", "/", "测试", "公司"])
+def test_what_people_type_when_there_is_no_company_matches_nothing(placeholder):
+    assert company_brand(placeholder) == ""
+    assert not same_company(placeholder, placeholder)
+
+
 def test_chinese_and_romanised_company_names_do_not_match_without_an_alias():
     assert not same_company("北京纷扬科技有限公司", "Fenyang Technology Co., Ltd.")
 
@@ -124,6 +132,18 @@ def test_a_lookup_searches_the_brands_of_every_alias_of_the_company():
     assert lookup_brands("纷享销客", aliases) == ["纷扬", "纷享销客"]
     assert lookup_brands("北京纷扬") == ["纷扬"]
     assert lookup_brands("") == []
+
+
+def test_lookup_ranges_cover_every_brand_same_company_can_accept():
+    assert lookup_ranges("北京百度网讯科技有限公司") == [("百度", "百度"), ("百度网讯", "百度网讯" + LAST_CHARACTER)]
+    assert lookup_ranges("") == []
+    stored = ["北京纷扬科技有限公司", "纷扬网络", "纷扬文化传播", "北京纷享", "纷", "上海纷扬达科技有限公司"]
+    for incoming in ["纷扬科技（北京）有限公司", "北京紛揚", "纷扬文化传播有限公司"]:
+        ranges = lookup_ranges(incoming)
+        for company in stored:
+            brand = company_brand(company)
+            found = any(lo <= brand <= hi for lo, hi in ranges)  # str order is the "C" collation's
+            assert found or not same_company(incoming, company), (incoming, company)
 
 
 def test_similarity_ranks_but_only_a_match_scores_100():
