@@ -85,7 +85,11 @@ def _cn_mobile_block(prefix7: str) -> tuple[bool, bool, str]:
 
 
 def parse_phone(raw: str, *, region: str = DEFAULT_REGION) -> ParsedPhone | None:
-    """None when the text is not a phone number at all."""
+    """None when the text is not a phone number at all. Takes any way people write a number:
+    "132-9397-2980", "+86 159 4696 2913", "(+86)15946962913", "0086…", "86-…", full-width digits
+    (alone or mixed with ASCII ones)."""
+    if not raw.isascii():  # `\d` keeps full-width (and other scripts') digits as they are
+        raw = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in unicodedata.normalize("NFKC", raw))
     digits = raw if raw.isdigit() and raw.isascii() else _NOT_PHONE_CHARS.sub("", raw)
     if not digits:
         return None
@@ -286,6 +290,25 @@ def email_problem(email: str) -> str | None:
         return "invalid.email"
     return None
 
+_MAILTO = re.compile(r"^mailto:", re.IGNORECASE)
+_EMAIL_EDGE_JUNK = "<>\"'()[]{},;:。.，；：、 "
+
+
+def normalise_email(raw: str) -> str:
+    """The comparable form of an e-mail as typed: half-width (＠ → @), lower case, without the
+    `mailto:` of a copied link, a display name ("王萱强 <a@b.cn>"), surrounding brackets, quotes or
+    sentence punctuation, and without spaces; a Chinese full stop typed for the dot (IME) is a dot.
+    What is left is checked by the e-mail rule; this only removes what cannot be part of it."""
+    text = unicodedata.normalize("NFKC", raw) if not raw.isascii() else raw
+    if (start := text.rfind("<")) != -1 and (end := text.find(">", start)) != -1:
+        text = text[start + 1 : end]
+    text = _MAILTO.sub("", text.strip())
+    text = "".join(text.replace("。", ".").split()).strip(_EMAIL_EDGE_JUNK)
+    return _MAILTO.sub("", text).lower()
+
+
+_EMAIL = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
+
 
 def normalise_lead(raw: dict[str, Any]) -> NormalisedLead:
     fields: dict[str, Any] = {name: clean_text(raw.get(name)) for name in TEXT_FIELDS if name in raw}
@@ -316,7 +339,7 @@ def normalise_lead(raw: dict[str, Any]) -> NormalisedLead:
             if not fields["province"] and not fields["city"] and parsed.region_text:
                 fields["province"], fields["city"] = split_region(parsed.region_text)
     if email := fields["email"]:
-        fields["email"] = email = email.lower()
+        fields["email"] = email = normalise_email(email)
         result.email_problem = email_problem(email)
     fields["company_key"] = company_key(fields["company"]) if fields["company"] else ""
     return result

@@ -14,6 +14,7 @@ from leads.normalization import (
     is_fake_email,
     is_fake_mobile,
     normalise_lead,
+    parse_phone,
 )
 
 # Blocks (号段) where every number is a valid mobile by `phonenumbers`.
@@ -130,8 +131,8 @@ def test_real_email_has_no_problem(email):
 @pytest.mark.parametrize(
     "email",
     [
-        "zhang.wei", "zhang@", "@qq.com", "a..b@qq.com", ".a@qq.com", "a.@qq.com", "zhang wei@qq.com", "a@b@qq.com",
-        "zhang@qq", "zhang@localhost", "zhang@qq..com", "zhang@-qq.com", "zhang@[127.0.0.1]", "zhang@qq.com.",
+        "zhang.wei", "zhang@", "@qq.com", "a..b@qq.com", ".a@qq.com", "a.@qq.com", "a@b@qq.com",
+        "zhang@qq", "zhang@localhost", "zhang@qq..com", "zhang@-qq.com", "zhang@[127.0.0.1]",
         "x" * 250 + "@qq.com",
     ],
 )
@@ -177,3 +178,42 @@ def test_numeric_qq_address_is_real():
     assert not is_fake_email("123456@qq.com")
     assert not is_fake_email("2850123456@qq.com")
     assert email_problem("12345@foxmail.com") is None
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "15946962913", "159-4696-2913", "86-15946962913", "+86 159 4696 2913", "(+86)15946962913", "（+86）15946962913",
+        "+8615946962913", "008615946962913", "0086 159 4696 2913", "１５９４６９６２９１３", "＋８６ １５９４６９６２９１３",
+        "(159) 46962913", "159.4696.2913", "+86-159-4696-2913", "手机：159 4696 2913",
+    ],
+)
+def test_every_way_people_type_a_mobile_becomes_one_e164(typed):
+    result = normalise_lead({"mobile": typed})
+    assert result.mobile_problem is None
+    assert result.fields["mobile"] == "+8615946962913"
+
+
+@pytest.mark.parametrize("typed", ["1594696291３", "+86 159４６９６2913", "１５９-4696-2913"])
+def test_parse_phone_reads_digits_of_mixed_width(typed):
+    # parse_phone is also called on raw filter values (?mobile=…), which nothing has folded yet
+    parsed = parse_phone(typed)
+    assert parsed is not None and parsed.e164 == "+8615946962913" and parsed.is_valid
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "a144@163.com", "A144@163.COM", " a144@163.com ", "mailto:a144@163.com", "MAILTO:A144@163.COM", "a144＠163．com",
+        "a144@163。com", "<a144@163.com>", "郭欣建 <A144@163.com>", "a144 @ 163.com", "a144@163.com;", "\"a144@163.com\"",
+    ],
+)
+def test_every_way_people_type_an_email_becomes_one_address(typed):
+    result = normalise_lead({"email": typed})
+    assert result.email_problem is None
+    assert result.fields["email"] == "a144@163.com"
+
+
+@pytest.mark.parametrize("typed", ["a144", "a144@", "@163.com", "a144@@163.com", "mailto:"])
+def test_an_email_that_is_not_one_is_still_invalid(typed):
+    assert normalise_lead({"email": typed}).email_problem == "invalid.email"
