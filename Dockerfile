@@ -24,5 +24,6 @@ RUN SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost REDIS_URL=redis://loca
 USER leadcrm
 EXPOSE 8000
 # Workers: WEB_CONCURRENCY (gunicorn reads it; default 1 per process), e.g. 2-4 per core.
-CMD ["gunicorn", "leadcrm.wsgi:application", "--bind", "0.0.0.0:8000", "--threads", "4", \
-     "--access-logfile", "-", "--forwarded-allow-ips", "*"]
+# Log format, UTC times and the access log: leadcrm/gunicorn_config.py.
+CMD ["gunicorn", "leadcrm.wsgi:application", "-c", "python:leadcrm.gunicorn_config", "--bind", "0.0.0.0:8000", \
+     "--threads", "4", "--forwarded-allow-ips", "*"]

@@ -1,13 +1,33 @@
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from csp.decorators import csp_update
+from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver, include, path, re_path
+from django.utils import translation
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from leadcrm import views
 from leadcrm.api.views import api_route_not_found
 
+
+def in_english(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The API speaks English, and so does its schema. Requests under /api/ skip the locale
+    middleware, so lazy texts (choice labels, DRF's own descriptions) would otherwise come out
+    in the default language, Chinese. `?lang=` still picks another."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with translation.override("en"):
+            return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("leads.api.urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("schema/", in_english(SpectacularAPIView.as_view()), name="api-schema"),
     # The split view serves Swagger UI's init code as a file: the CSP allows no inline script.
     # Swagger UI sets inline styles, so this page alone also allows inline *styles*.
     path(
@@ -19,6 +39,7 @@ api_v1: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("api/v1/", include(api_v1)),
     re_path(r"^api(/|$)", api_route_not_found),  # after every API route: the rest is a problem+json 404
     path("", include("leadcrm.tenancy.urls")),

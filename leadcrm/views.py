@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.templatetags.static import static
+from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -40,3 +42,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 def _hint(part: str) -> str:
     return "DATABASE_URL" if part == "database" else f"the broker at {settings.CELERY_BROKER_URL.split('@')[-1]}"
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers ask for /favicon.ico whatever a page links (and API docs, feeds, bookmarks):
+    send them to the SVG icon rather than a 404. Not permanent: the target's name is hashed
+    in production and changes with each release."""
+    response = HttpResponseRedirect(static("img/favicon.svg"))
+    patch_cache_control(response, public=True, max_age=86_400)
+    return response

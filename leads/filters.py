@@ -31,29 +31,60 @@ def _email_begins(value: str) -> Q:
     return Q(email__startswith=value) & ~Q(email="")
 
 
+# Integrators read these in the API docs; the labels are the page's. No Chinese here: the API
+# speaks English (example values go in the schema's examples, leads/api/schema.py).
+Q_HELP_TEXT = (
+    "Part of a name, company, phone number or WeChat id (two Chinese characters are enough), or the beginning "
+    "of an e-mail address. Case-insensitive."
+)
+_REPEAT = "Repeat the parameter for several values (OR)."
+
+
 class LeadFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=LeadStatus.choices, distinct=False, label=_("状态"))
-    grade = django_filters.MultipleChoiceFilter(choices=Grade.choices, distinct=False, label=_("等级"))
-    tier = django_filters.MultipleChoiceFilter(choices=Tier.choices, distinct=False, label=_("热度"))
-    owner = django_filters.NumberFilter(field_name="owner_id", label=_("负责人"))
+    status = django_filters.MultipleChoiceFilter(
+        choices=LeadStatus.choices, distinct=False, label=_("状态"), help_text=f"Lead status. {_REPEAT}"
+    )
+    grade = django_filters.MultipleChoiceFilter(
+        choices=Grade.choices, distinct=False, label=_("等级"), help_text=f"Static (profile) grade, A best. {_REPEAT}"
+    )
+    tier = django_filters.MultipleChoiceFilter(
+        choices=Tier.choices, distinct=False, label=_("热度"), help_text=f"Tier by total score. {_REPEAT}"
+    )
+    owner = django_filters.NumberFilter(field_name="owner_id", label=_("负责人"), help_text="User id of the owner.")
     unassigned = django_filters.ChoiceFilter(
-        choices=[("true", "true"), ("false", "false")], method="filter_unassigned", label=_("未分配")
+        choices=[("true", "true"), ("false", "false")], method="filter_unassigned", label=_("未分配"),
+        help_text="`true`: only leads without an owner; `false`: only leads with one.",
     )
-    pool = django_filters.NumberFilter(field_name="pool_id", label=_("线索池"))
-    source = django_filters.CharFilter(field_name="source", label=_("来源"))
-    province = django_filters.CharFilter(field_name="province", label=_("省份"))
-    min_score = django_filters.NumberFilter(field_name="score_total", lookup_expr="gte", label=_("最低分"))
-    max_score = django_filters.NumberFilter(field_name="score_total", lookup_expr="lte", label=_("最高分"))
-    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte", label=_("创建晚于"))
-    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt", label=_("创建早于"))
-    external_id = django_filters.CharFilter(field_name="external_id")
-    mobile = django_filters.CharFilter(method="filter_mobile")
-    email = django_filters.CharFilter(method="filter_email")
-    q = django_filters.CharFilter(
-        method="filter_q", label=_("搜索"),
-        help_text="Part of a name, company, phone number or WeChat id (王伟, 华为, 8524), or the beginning of an "
-        "e-mail address (zhang.wei@). Case-insensitive.",
+    pool = django_filters.NumberFilter(field_name="pool_id", label=_("线索池"), help_text="Id of the lead pool.")
+    source = django_filters.CharFilter(
+        field_name="source", label=_("来源"), help_text="Source, exactly as submitted (case-sensitive)."
     )
+    province = django_filters.CharFilter(
+        field_name="province", label=_("省份"), help_text="Province as stored (normalised on intake), exactly."
+    )
+    min_score = django_filters.NumberFilter(
+        field_name="score_total", lookup_expr="gte", label=_("最低分"), help_text="Lowest total score, 0 to 100 (inclusive)."
+    )
+    max_score = django_filters.NumberFilter(
+        field_name="score_total", lookup_expr="lte", label=_("最高分"),
+        help_text="Highest total score, 0 to 100 (inclusive).",
+    )
+    created_after = UtcIsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label=_("创建晚于"),
+        help_text="Created at or after this ISO-8601 time, e.g. 2026-11-01T00:00:00+08:00 (any offset).",
+    )
+    created_before = UtcIsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", label=_("创建早于"),
+        help_text="Created before this ISO-8601 time (any offset).",
+    )
+    external_id = django_filters.CharFilter(
+        field_name="external_id", help_text="Your own id of the lead, as sent in `external_id`; exact."
+    )
+    mobile = django_filters.CharFilter(
+        method="filter_mobile", help_text="Mobile number in any common format, matched as E.164 (+8613912340586)."
+    )
+    email = django_filters.CharFilter(method="filter_email", help_text="E-mail address, whole; case-insensitive.")
+    q = django_filters.CharFilter(method="filter_q", label=_("搜索"), help_text=Q_HELP_TEXT)
 
     class Meta:
         model = Lead

@@ -2,7 +2,9 @@
 
 Full-width → half-width (NFKC), trimmed whitespace, phones to E.164 (default region CN), the
 mobile number's region (手机号属地) when province/city are empty, lower-case e-mail, and a
-normalised company key for duplicate matching (§3).
+normalised company key for duplicate matching (§3). Validity is decided on the way (§3): invalid
+or fake mobiles and landlines, malformed or placeholder e-mails, and "无"/"-" in a contact box
+read as no contact.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from functools import lru_cache
 from typing import Any
 
 import phonenumbers
+from email_validator import EmailNotValidError, validate_email
 from phonenumbers import PhoneNumberType, geocoder
 
-from leads.fields import SEARCH_TEXT_FIELD_NAMES, TEXT_FIELD_NAMES
+from leads.fields import CONTACT_FIELD_NAMES, SEARCH_TEXT_FIELD_NAMES, TEXT_FIELD_NAMES
 
 DEFAULT_REGION = "CN"
 TEXT_FIELDS = TEXT_FIELD_NAMES
@@ -64,6 +67,7 @@ class ParsedPhone:
 
 _NOT_PHONE_CHARS = re.compile(r"[^\d+]")
 _CN_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+_CN_MOBILE_E164 = re.compile(r"\+861[3-9]\d{9}\Z")
 
 
 @lru_cache(maxsize=65_536)
@@ -115,16 +119,47 @@ def split_region(region_text: str) -> tuple[str, str]:
     return region_text, ""
 
 
+# Every run of eight digits going up or down by one, 9 → 0 and 0 → 9 included ("78901234" is what a
+# hand sliding along the keys types).
+_RUNS_OF_8 = frozenset(
+    run[i : i + 8] for run in ("01234567890123456789", "98765432109876543210") for i in range(10)
+)
+
+
 def is_fake_mobile(national_number: str) -> bool:
-    """Patterns people type to get past a form: 13800000000, 12345678901, 11111111111."""
-    if len(set(national_number)) == 1:
+    """What people type to get past a form with a Chinese mobile number (11 digits): 13800000000,
+    12345678901, 11111111111, 13800138000, 13812345678, 13131313131.
+
+    All the rules together match about five random numbers in a million (`tests/leads/
+    test_normalization.py` measures it): a real customer who holds such a number is far rarer
+    than someone inventing one, and a 靓号 like 13888888888 typed into a lead form is, in
+    practice, a fake. Slices and set look-ups only: this runs for every lead."""
+    digits = national_number
+    if len(digits) != 11:
+        return is_fake_digits(digits)
+    tail = digits[3:]  # the subscriber's part; the first three digits are the carrier's block
+    if tail[:7] == tail[0] * 7 or tail[1:] == tail[1] * 7:  # 13800000000, 13800000001, 13890000000
         return True
-    tail = national_number[3:]
-    if len(set(tail)) == 1:  # a real prefix and eight identical digits
+    if tail[2:] == tail[:-2] or (tail[:4] == tail[0] * 4 and tail[4:] == tail[4] * 4):  # 13812121212, 13811112222
         return True
-    ascending = "01234567890123456789"
-    descending = "98765432109876543210"
-    return national_number in ascending or national_number in descending
+    if tail[:4] == tail[4:] and tail in ("12341234", "23452345", "34563456", "45674567", "56785678", "67896789"):
+        return True
+    if digits[:8] in _RUNS_OF_8 or digits[1:9] in _RUNS_OF_8 or digits[2:10] in _RUNS_OF_8 or digits[3:] in _RUNS_OF_8:
+        return True  # 12345678901, 13456789012, 19876543210, 13812345678
+    if digits[2:] == digits[:-2] or digits[3:] == digits[:-3] or digits[4:] == digits[:-4]:
+        return True  # 11111111111, 13131313131, 15915915915, 13141314131
+    prefix = digits[:3]
+    return digits == f"{prefix}00{prefix}000"  # 13800138000, 13900139000: the operators' advertised numbers
+
+
+def is_fake_digits(digits: str) -> bool:
+    """A number of another kind (a landline, a foreign mobile) whose last seven digits are one
+    repeated digit or a run: 010-88888888, 021-12345678, 0755-7777777. Seven, because local
+    numbers have seven or eight digits."""
+    local = digits[-7:]
+    if len(local) < 7:
+        return False
+    return local == local[0] * 7 or local in "01234567890123456789" or local in "98765432109876543210"
 
 
 _BARE_SUFFIXES = sorted(
@@ -157,13 +192,108 @@ class NormalisedLead:
     email_problem: str | None = None
 
 
-_EMAIL = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
+# What people put in a contact box when they have nothing to give ("无", "-", "n/a"): no contact,
+# rather than an invalid one (the lead then says `no_contact` when nothing else reaches them).
+_NO_VALUE = frozenset(
+    {"-", "--", "---", "—", "——", "/", "\\", ".", "..", "...", "。", "0", "无", "没有", "暂无", "未知", "不详", "空",
+     "n/a", "na", "none", "null", "nil"}
+)
+
+
+def is_no_value(value: str) -> bool:
+    return value.lower() in _NO_VALUE
+
+
+# E-mail: `email-validator` decides (syntax only, no DNS). It costs ~13 µs an address, so the
+# common shape — an ASCII dot-atom local part, a subset of what it accepts — is checked here and
+# only the domain goes to it, once per domain (qq.com, 163.com … repeat across leads).
+_PLAIN_LOCAL_PART = re.compile(r"[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*\Z")
+
+
+@lru_cache(maxsize=8192)
+def email_domain_is_valid(domain: str) -> bool:
+    """A domain that can receive mail by `email-validator`'s syntax rules (lower-case input)."""
+    try:
+        validate_email(f"x@{domain}", check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+def email_is_valid(email: str) -> bool:
+    """Well-formed by `email-validator`, without network look-ups (lower-case input)."""
+    local, at, domain = email.rpartition("@")
+    if at and len(email) <= 254 and email.isascii() and _PLAIN_LOCAL_PART.match(local):
+        return email_domain_is_valid(domain)
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+# Placeholders people type to get past a form (test@test.com, a@a.com, ceshi@qq.com). Real
+# addresses that merely look odd stay: 123456@qq.com is QQ number 123456's mailbox.
+_FAKE_LOCAL_PARTS = frozenset(
+    {"test", "tests", "tester", "testing", "ceshi", "demo", "example", "sample", "fake", "null", "none", "nobody",
+     "noemail", "nomail", "no-email", "no_email", "noreply", "no-reply", "donotreply", "do-not-reply", "asdf",
+     "asdfg", "asdfgh", "asdfghjkl", "qwe", "qwer", "qwert", "qwerty", "qweqwe", "zxc", "zxcv", "zxcvbn", "abc",
+     "abcd", "abcde", "abcdef", "abcdefg", "abc123", "xyz", "xxx", "xxxx", "youremail", "yourname", "your.name",
+     "your.email", "name", "someone", "somebody"}
+)
+_FAKE_LOCAL_WITH_NUMBER = frozenset({"test", "tester", "ceshi", "demo", "example", "sample", "fake", "asdf", "qwe", "abc"})
+_FAKE_DOMAIN_NAMES = frozenset(
+    {"test", "tests", "testing", "ceshi", "example", "sample", "domain", "yourdomain", "yourcompany", "mycompany",
+     "fake", "null", "none", "invalid", "asdf", "asd", "qwe", "qwer", "qwerty", "abc", "abcd", "abcde", "xxx", "aa",
+     "bb", "xx", "zz", "00", "11"}
+)
+_TLD_TYPOS = frozenset({"con", "cmo", "ocm", "comm", "coom", "vom", "xom", "cpm", "cim", "cn1", "cnn"})
+_SECOND_LEVEL_LABELS = frozenset({"com", "net", "org", "gov", "edu", "co", "ac"})  # qq.com.cn, abc.co.uk
+_QQ_MAIL_DOMAINS = frozenset({"qq.com", "vip.qq.com", "foxmail.com"})
+# Free mail that gives no one-letter mailboxes (a company's own domain may: j@company.com).
+_FREE_MAIL_DOMAINS = frozenset(
+    {"qq.com", "vip.qq.com", "foxmail.com", "163.com", "126.com", "yeah.net", "sina.com", "sina.cn", "sohu.com",
+     "139.com", "189.cn", "aliyun.com", "gmail.com", "hotmail.com", "outlook.com", "live.com", "yahoo.com", "icloud.com"}
+)
+
+
+def is_fake_email(email: str) -> bool:
+    """A well-formed address nobody receives mail at (lower-case input)."""
+    local, _, domain = email.rpartition("@")
+    labels = domain.split(".")
+    if labels[-1] in _TLD_TYPOS:  # qq.con, 163.cmo: no such top-level domain
+        return True
+    name = labels[-3] if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL_LABELS else labels[-2 if len(labels) > 1 else 0]
+    if name in _FAKE_DOMAIN_NAMES or len(name) == 1 or (len(name) >= 3 and len(set(name)) == 1):  # a.com, aaa.com
+        return True
+    if name.isdigit() and len(name) >= 3 and name in "0123456789":  # 123.com, 1234.cn
+        return True
+    if local.isdigit() and local.isascii():
+        if domain in _QQ_MAIL_DOMAINS:  # a QQ number: five digits or more, no leading zero
+            return not (5 <= len(local) <= 11 and local[0] != "0")
+        return len(local) < 5  # 123@163.com
+    base = local.split("+", 1)[0]
+    if base in _FAKE_LOCAL_PARTS or base.rstrip("0123456789") in _FAKE_LOCAL_WITH_NUMBER:  # test, test123, ceshi01
+        return True
+    if base.isalpha() and len(set(base)) == 1:  # aaaa@…, and a@… where no one has such a mailbox
+        return len(base) > 1 or domain in _FREE_MAIL_DOMAINS
+    return False
+
+
+def email_problem(email: str) -> str | None:
+    """`invalid.email` for a malformed or placeholder address (lower-case input), else None."""
+    if not email_is_valid(email) or is_fake_email(email):
+        return "invalid.email"
+    return None
 
 
 def normalise_lead(raw: dict[str, Any]) -> NormalisedLead:
     fields: dict[str, Any] = {name: clean_text(raw.get(name)) for name in TEXT_FIELDS if name in raw}
     for name in TEXT_FIELDS:
         fields.setdefault(name, "")
+    for name in CONTACT_FIELD_NAMES:
+        if fields[name] and fields[name].lower() in _NO_VALUE:
+            fields[name] = ""
     fields["notes"] = to_half_width(str(raw.get("notes") or "")).strip()
     fields["annual_revenue"] = raw.get("annual_revenue")
     fields["custom"] = raw.get("custom") or {}
@@ -171,7 +301,7 @@ def normalise_lead(raw: dict[str, Any]) -> NormalisedLead:
 
     if mobile := fields["mobile"]:
         parsed = parse_phone(mobile)
-        if parsed is None or not parsed.is_valid or not parsed.is_mobile or (parsed.e164.startswith("+86") and is_fake_mobile(parsed.e164[3:])):
+        if parsed is None or not parsed.is_valid or not parsed.is_mobile or _is_fake_number(parsed.e164):
             result.mobile_problem = "invalid.mobile"
         else:
             fields["mobile"] = parsed.e164
@@ -179,7 +309,7 @@ def normalise_lead(raw: dict[str, Any]) -> NormalisedLead:
                 fields["province"], fields["city"] = split_region(parsed.region_text)
     if phone := fields["phone"]:
         parsed = parse_phone(phone)
-        if parsed is None or not parsed.is_valid:
+        if parsed is None or not parsed.is_valid or _is_fake_number(parsed.e164):
             result.phone_problem = "invalid.phone"
         else:
             fields["phone"] = parsed.e164
@@ -187,10 +317,15 @@ def normalise_lead(raw: dict[str, Any]) -> NormalisedLead:
                 fields["province"], fields["city"] = split_region(parsed.region_text)
     if email := fields["email"]:
         fields["email"] = email = email.lower()
-        if len(email) > 254 or not _EMAIL.match(email) or ".." in email:
-            result.email_problem = "invalid.email"
+        result.email_problem = email_problem(email)
     fields["company_key"] = company_key(fields["company"]) if fields["company"] else ""
     return result
+
+
+def _is_fake_number(e164: str) -> bool:
+    if _CN_MOBILE_E164.match(e164):
+        return is_fake_mobile(e164[3:])
+    return is_fake_digits(e164)
 
 
 def search_text(fields: dict[str, Any]) -> str:

@@ -107,7 +107,8 @@ def intake_waive_validate(*, record: IntakeRecord, waive: Iterable[str] | None) 
     if unknown:
         raise ValidationError({"waive": [
             f"Unknown reason code '{code}'. Waive the record's own reasons ({', '.join(record.reasons) or 'none'}) "
-            "or other reason codes of API.md." for code in unknown
+            "or other known reason codes (no_contact, invalid.mobile, invalid.email, sensitive_word, blacklist.phone, …)."
+            for code in unknown
         ]})
     return frozenset(codes)
 

@@ -1,4 +1,4 @@
-"""The lead workbench pages: the list (filters, search, sort, keyset pages) and one lead."""
+"""The lead workbench pages: the list (filters, search, ordering, keyset pages) and one lead."""
 
 from __future__ import annotations
 
@@ -18,32 +18,37 @@ from leadcrm.tenancy.decorators import TenantHttpRequest, tenant_member_required
 from leadcrm.tenancy.models import Role
 from leadcrm.tenancy.selectors import member_list
 from leads.fields import LEAD_FIELDS
-from leads.filters import LeadFilter, ordering_for
+from leads.filters import ORDERING_CHOICES, LeadFilter, ordering_for
 from leads.models import OWNER_CHANGE_ACTION, POOL_CHANGE_ACTION, Grade, Lead, LeadStatus, OwnerChangeReason, Tier
 from leads.selectors import (
     InvalidLeadCursor,
+    LeadCount,
     LeadKeysetPage,
+    PersonLabel,
+    lead_count,
     lead_duplicate_list,
     lead_get,
     lead_history_list,
     lead_keyset_page,
     lead_pool_names,
+    lead_source_suggestions,
     lead_submission_list,
     lead_visible_to,
-    owner_display_names,
+    owner_labels,
 )
 
-SORT_CHOICES = [
-    ("-created_at", _("最新创建")),
-    ("created_at", _("最早创建")),
-    ("-score", _("评分从高到低")),
-    ("score", _("评分从低到高")),
-]
+# The page orders by the API's `ordering` values (leads.filters.ORDERING_CHOICES): a link
+# shared from one works in the other. A value without a label here fails at import.
+_ORDERING_LABELS = {
+    "-created_at": _("最新创建"),
+    "created_at": _("最早创建"),
+    "-score": _("评分从高到低"),
+    "score": _("评分从低到高"),
+}
+ORDERING_OPTIONS = [(value, _ORDERING_LABELS[value]) for value in ORDERING_CHOICES]
+DEFAULT_ORDERING = "-created_at"
 OWNER_ME = "me"
 OWNER_UNASSIGNED = "unassigned"
-# Suggestions only: the source is free text, and listing the tenant's distinct values would
-# scan every lead.
-COMMON_SOURCES = ["官网", "抖音", "展会", "公众号", "百度推广", "小红书", "转介绍", "电话营销"]
 SUBMISSION_RULE_LABELS = {"same_mobile": _("手机号相同"), "same_email": _("邮箱相同")}
 PAYLOAD_FIELD_LABELS = {field.name: field.label for field in LEAD_FIELDS}
 CHANNEL_LABELS = {
@@ -83,7 +88,7 @@ class LeadListForm(forms.Form):
     created_to = forms.DateField(
         required=False, error_messages={"invalid": _("结束日期格式应为 年-月-日，例如 2025-03-31。")}
     )
-    sort = forms.ChoiceField(required=False, choices=SORT_CHOICES)
+    ordering = forms.ChoiceField(required=False, choices=ORDERING_OPTIONS)
     cursor = forms.CharField(required=False, max_length=400)
 
     def __init__(self, *args: Any, owner_choices: list[tuple[str, str]], pool_choices: list[tuple[int, str]], **kwargs: Any):
@@ -148,54 +153,75 @@ def _owner_choices(request: TenantHttpRequest) -> list[tuple[str, str]]:
 @dataclass(frozen=True)
 class LeadRow:
     lead: Lead
-    owner_name: str
+    owner: PersonLabel | None
 
 
 def _lead_rows(page: LeadKeysetPage) -> list[LeadRow]:
-    names = owner_display_names(user_ids={lead.owner_id for lead in page.leads if lead.owner_id})
-    return [LeadRow(lead=lead, owner_name=names.get(lead.owner_id or 0, "")) for lead in page.leads]
+    owners = owner_labels(user_ids={lead.owner_id for lead in page.leads if lead.owner_id})
+    return [LeadRow(lead=lead, owner=owners.get(lead.owner_id or 0)) for lead in page.leads]
+
+
+def _query_with_aliases(query: QueryDict) -> QueryDict:
+    """Links from before the page spoke the API's `ordering` say `sort`: still honoured."""
+    if "sort" not in query:
+        return query
+    query = query.copy()
+    sort = query.pop("sort")
+    if "ordering" not in query:
+        query.setlist("ordering", sort)
+    return query
+
+
+def _list_count(*, queryset: Any, page: LeadKeysetPage, cursor: str) -> LeadCount | None:
+    if not cursor and page.next_cursor is None:  # the whole list is on this page: nothing to count
+        return LeadCount(value=len(page.leads), kind="exact")
+    return lead_count(queryset=queryset)
 
 
 @require_GET
 @tenant_member_required
 def lead_list_page(request: TenantHttpRequest, tenant_slug: str) -> HttpResponse:
+    query = _query_with_aliases(request.GET)
     pools = lead_pool_names()
     owner_choices = _owner_choices(request)
-    form = LeadListForm(request.GET, owner_choices=owner_choices, pool_choices=list(pools.items()))
+    form = LeadListForm(query, owner_choices=owner_choices, pool_choices=list(pools.items()))
     form.is_valid()  # errors are shown; the valid fields still filter
     cleaned = form.cleaned_data
-    ordering = ordering_for(cleaned.get("sort"))
+    ordering = ordering_for(cleaned.get("ordering"))
     lead_filter = LeadFilter(
         _filter_data(cleaned, user_id=request.user.id), queryset=lead_visible_to(membership=request.membership)
     )
+    cursor = cleaned.get("cursor") or ""
     cursor_expired = False
     try:
-        page = lead_keyset_page(queryset=lead_filter.qs, ordering=ordering, cursor=cleaned.get("cursor") or "")
+        page = lead_keyset_page(queryset=lead_filter.qs, ordering=ordering, cursor=cursor)
     except InvalidLeadCursor:
-        cursor_expired = True
+        cursor, cursor_expired = "", True
         page = lead_keyset_page(queryset=lead_filter.qs, ordering=ordering)
 
     base_query = QueryDict(mutable=True)  # the filters for the pager links: no cursor, no blanks
-    for name, values in request.GET.lists():
+    for name, values in query.lists():
         if name != "cursor" and (kept := [value for value in values if value]):
             base_query.setlist(name, kept)
+    # A history-restore request wants the whole page even though it comes from htmx.
+    is_fragment = request.htmx and not request.htmx.history_restore_request
     context = {
         "form": form,
         "page": page,
         "rows": _lead_rows(page),
+        "count": _list_count(queryset=lead_filter.qs, page=page, cursor=cursor),
         "pool_names": pools,
         "owner_choices": owner_choices,
-        "common_sources": COMMON_SOURCES,
-        "sort_choices": SORT_CHOICES,
-        "current_sort": cleaned.get("sort") or "-created_at",
+        # Only the full page has the filter form (the fragment is the table).
+        "source_suggestions": [] if is_fragment else lead_source_suggestions(),
+        "ordering_options": ORDERING_OPTIONS,
+        "current_ordering": cleaned.get("ordering") or DEFAULT_ORDERING,
         "base_query": base_query.urlencode(),
-        "has_filters": any(cleaned.get(name) for name in form.fields if name not in {"sort", "cursor"}),
+        "has_filters": any(cleaned.get(name) for name in form.fields if name not in {"ordering", "cursor"}),
         "cursor_expired": cursor_expired,
         "is_rep": request.membership.role == Role.REP,
         "nav_active": "leads",
     }
-    # A history-restore request wants the whole page even though it comes from htmx.
-    is_fragment = request.htmx and not request.htmx.history_restore_request
     template = "leads/lead_list.html" + ("#lead-table" if is_fragment else "")
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])  # one URL serves the page and the fragment
@@ -313,15 +339,15 @@ def lead_detail_page(request: TenantHttpRequest, tenant_slug: str, lead_id: int)
     )
     user_ids = {lead.owner_id, lead.created_by_id, *(d.owner_id for d in duplicates)}
     user_ids |= {c.changes.get("to") for c in history if isinstance(c.changes.get("to"), int)}
-    names = owner_display_names(user_ids={uid for uid in user_ids if uid})
+    labels = owner_labels(user_ids={uid for uid in user_ids if uid})
+    names = {user_id: label.name for user_id, label in labels.items()}
     context = {
         "lead": lead,
         "submissions": _submission_rows(submissions),
         "mobile_display": _phone_display(lead.mobile),
         "duplicates": duplicates,
         "duplicate_of": duplicate_of,
-        "owner_name": names.get(lead.owner_id or 0, ""),
-        "owner_names": names,
+        "owner": labels.get(lead.owner_id or 0),
         "pool_name": pools.get(lead.pool_id or 0, ""),
         "timeline": _lead_timeline(lead, submissions=submissions, history=history, names=names, pools=pools),
         "nav_active": "leads",

@@ -59,6 +59,12 @@ LEAD_TABLE = "leads_lead"
 BENCH_MOBILE_PREFIX = "199"
 
 
+def bench_mobile(n: int) -> str:
+    """The bench's distinct mobile number `n`, its digits scrambled (× a prime coprime to 10^8
+    is a bijection) so that intake does not take a run like 19900000001 for a fake."""
+    return f"{BENCH_MOBILE_PREFIX}{(n * 7919 + 13579) % 10**8:08d}"
+
+
 # --------------------------------------------------------------------------------------------
 # results table and the registry
 # --------------------------------------------------------------------------------------------
@@ -358,7 +364,7 @@ def lead_payload(n: int, rnd: random.Random, pools: Pools) -> dict[str, Any]:
     company, _, industry = rnd.choices(pools.companies, cum_weights=pools.company_cum)[0]
     payload: dict[str, Any] = {
         "name": rnd.choice(pools.names),
-        "mobile": f"{BENCH_MOBILE_PREFIX}{n % 10**8:08d}",
+        "mobile": bench_mobile(n),
         "email": f"bench{n}@{rnd.choice(MAIL_DOMAINS)}",
         "company": company,
         "title": rnd.choice(["采购经理", "IT经理", "总经理", "市场经理", "工程师"]),
@@ -731,7 +737,7 @@ function request()
     '{"name":"%%s","mobile":"199%%08d","email":"bench%%d@%%s","company":"%%s","title":"%%s","industry":"%%s",' ..
     '"company_size":"100-499","source":"%%s","campaign":"白皮书下载","utm_source":"baidu","utm_medium":"cpc",' ..
     '"utm_campaign":"spring","notes":"通过官网表单提交, 希望了解私有化部署方案"}',
-    pick(names), n %% 100000000, n, pick(domains), companies[c], pick(titles), industries[c], pick(sources))
+    pick(names), (n * 7919 + 13579) %% 100000000, n, pick(domains), companies[c], pick(titles), industries[c], pick(sources))
   return wrk.format("POST", "/api/v1/leads", auth, body)
 end
 

@@ -338,9 +338,9 @@ def cmd_demo(argv: list[str]) -> int:
         # The web server starts while seed_demo runs (both only need the migrated schema); the
         # worker after it, so that the two cores go to what the first page needs.
         supervisor.spawn("web", [
-            sys.executable, "-m", "gunicorn", "leadcrm.wsgi:application", "--bind", f"127.0.0.1:{port}",
-            "--workers", env.get("WEB_CONCURRENCY", "2"), "--threads", "4", "--graceful-timeout", "10",
-            "--access-logfile", "-", "--access-logformat", '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+            sys.executable, "-m", "gunicorn", "leadcrm.wsgi:application", "-c", "python:leadcrm.gunicorn_config",
+            "--bind", f"127.0.0.1:{port}", "--workers", env.get("WEB_CONCURRENCY", "2"), "--threads", "4",
+            "--graceful-timeout", "10",
         ])
 
         logins = ""

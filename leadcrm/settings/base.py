@@ -5,6 +5,8 @@ from pathlib import Path
 
 import environ
 
+from leadcrm.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = BASE_DIR / ".data"
 
@@ -218,7 +220,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": STATIC_URL + "img/favicon.svg",  # ours, not Swagger's
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -232,11 +234,5 @@ API_MAX_BODY_BYTES = 1_000_000
 API_MAX_BULK_BODY_BYTES = 10_000_000
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BULK_BODY_BYTES + 1_000_000
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
-}
+# Every process (web, worker, gunicorn's own lines) logs ISO-8601 UTC times: see leadcrm/logs.py.
+LOGGING = logging_config(level=env("LOG_LEVEL", default="INFO"), loggers={"django.server": {"level": "WARNING"}})

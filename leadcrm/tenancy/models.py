@@ -30,6 +30,20 @@ class Role(models.TextChoices):
 ADMIN_ROLES = frozenset({Role.OWNER, Role.ADMIN})
 
 
+def person_name(*, display_name: str, full_name: str, email: str, tenant_name: str = "") -> str:
+    """What pages call a person: the display name set for them, else their name, else the part
+    of their e-mail address before the @. Never the whole address, which reads as a log-in
+    rather than a name and breaks narrow layouts: pages put it in a tooltip or a second line."""
+    display_name, full_name = display_name.strip(), full_name.strip()
+    # Memberships used to be created with the e-mail address as their display name, and a
+    # tenant's owner with the tenant's name as their own: neither names the person.
+    if display_name and display_name.lower() != email.strip().lower():
+        return display_name
+    if full_name and full_name != tenant_name.strip():
+        return full_name
+    return email.partition("@")[0] or email
+
+
 class Membership(TenantOwnedModel):
     # RLS: a user may see their own memberships before a tenant is chosen (tenant switcher).
     rls_extra_using = "user_id = NULLIF(current_setting('app.user_id', true), '')::bigint"
@@ -45,7 +59,14 @@ class Membership(TenantOwnedModel):
         indexes = [models.Index(fields=["tenant", "role"], name="membership_tenant_role_idx")]
 
     def __str__(self) -> str:
-        return self.display_name or self.user.get_username()
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return person_name(
+            display_name=self.display_name, full_name=self.user.get_full_name(), email=self.user.email,
+            tenant_name=self.tenant.name,
+        )
 
     @property
     def is_admin(self) -> bool:

@@ -18,7 +18,7 @@ def membership_list_for_user(*, user: User) -> list[Membership]:
     with identity_lookup(user_id=user.id):
         return list(
             Membership.all_tenants.filter(user_id=user.id, is_active=True, tenant__is_active=True)
-            .select_related("tenant")
+            .select_related("tenant", "user")  # the user: pages name the member (Membership.name)
             .order_by("tenant__name")
         )
 
@@ -77,4 +77,8 @@ def api_key_get_by_prefix(*, prefix: str, count_request_in: str = "", counter_ti
 
 
 def member_list(*, tenant: Tenant) -> QuerySet[Membership]:
-    return Membership.objects.filter(tenant=tenant, is_active=True).select_related("user").order_by("display_name", "id")
+    return (
+        Membership.objects.filter(tenant=tenant, is_active=True)
+        .select_related("user", "tenant")  # both name the member (Membership.name)
+        .order_by("display_name", "id")
+    )

@@ -105,8 +105,7 @@ def membership_create(
 ) -> Membership:
     with tenant_scope(tenant.id):
         membership = Membership.objects.create(
-            tenant=tenant, user=user, role=role, display_name=display_name or user.get_full_name() or user.email,
-            team=team,
+            tenant=tenant, user=user, role=role, display_name=display_name or user.get_full_name(), team=team,
         )
         audit_log_record(
             tenant=tenant, actor=created_by, action="membership.create", object_type="membership",
@@ -148,8 +147,9 @@ def tenant_create(
     if Tenant.objects.filter(slug=slug).exists():
         raise ValidationError({"slug": [f"A tenant with slug '{slug}' already exists."]})
     tenant = Tenant.objects.create(slug=slug, name=name, timezone=timezone_name, locale=locale)
-    user = user_get_or_create(email=admin_email, password=admin_password, name=name)
-    owner = membership_create(tenant=tenant, user=user, role=Role.OWNER, display_name=admin_email)
+    # `name` is the company's: the owner's own name is theirs to set (pages fall back to their e-mail).
+    user = user_get_or_create(email=admin_email, password=admin_password)
+    owner = membership_create(tenant=tenant, user=user, role=Role.OWNER)
     tenant_defaults_install(tenant=tenant)
     api_key = api_key_create(tenant=tenant, name="default", created_by=user) if with_api_key else None
     return CreatedTenant(tenant=tenant, owner=owner, api_key=api_key)

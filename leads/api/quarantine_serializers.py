@@ -62,8 +62,13 @@ class IntakeRecordListQuerySerializer(serializers.Serializer):
         help_text="A reason code (`invalid.mobile`) or a family of them (`blacklist` matches `blacklist.phone`, "
         "`blacklist.email`, …).",
     )
-    channel = serializers.ChoiceField(choices=INTAKE_CHANNELS, required=False)
-    status = serializers.ChoiceField(choices=IntakeStatus.choices, required=False)
+    channel = serializers.ChoiceField(
+        choices=INTAKE_CHANNELS, required=False, help_text="Where it was submitted: `api`, `bulk`, `import`, `form`, `manual`."
+    )
+    status = serializers.ChoiceField(
+        choices=IntakeStatus.choices, required=False,
+        help_text="`quarantined` (still to review), `restored` or `purged`.",
+    )
     created_after = serializers.DateTimeField(required=False, help_text="Arrived at or after (ISO-8601).")
     created_before = serializers.DateTimeField(required=False, help_text="Arrived before (ISO-8601).")
     q = serializers.CharField(
@@ -75,8 +80,8 @@ class IntakeRecordListQuerySerializer(serializers.Serializer):
 class IntakeCountsQuerySerializer(serializers.Serializer):
     since = serializers.DateTimeField(required=False, help_text="Arrived at or after (ISO-8601); default: ever.")
     until = serializers.DateTimeField(required=False, help_text="Arrived before (ISO-8601); default: now.")
-    channel = serializers.ChoiceField(choices=INTAKE_CHANNELS, required=False)
-    status = serializers.ChoiceField(choices=IntakeStatus.choices, required=False)
+    channel = serializers.ChoiceField(choices=INTAKE_CHANNELS, required=False, help_text="Only this channel.")
+    status = serializers.ChoiceField(choices=IntakeStatus.choices, required=False, help_text="Only this status.")
 
 
 class IntakeCountsOutputSerializer(serializers.Serializer):

@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import exceptions, mixins, permissions, serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -50,6 +57,11 @@ from leads.selectors import lead_is_visible_to
 PROBLEM = OpenApiResponse(description="problem+json")
 NOT_FOUND = OpenApiResponse(description="problem+json: no such record in your tenant (another tenant's is a 404 too).")
 CONFLICT = OpenApiResponse(description="problem+json: the record was already restored or purged.")
+RECORD_ID = OpenApiParameter(
+    "id", OpenApiTypes.INT, OpenApiParameter.PATH,
+    description="Id of the intake record: the `intake_id` of a 202 answer to POST /leads.",
+)
+EXAMPLE_LIST_URL = "https://crm.example.com/api/v1/intake?reason=blacklist&cursor="
 
 
 class QuarantineRolePermission(permissions.BasePermission):
@@ -85,6 +97,24 @@ def _query_validated(serializer_class: type[serializers.Serializer], params: Any
 class IntakeCursorPagination(CursorPagination):
     ordering = ("-created_at", "-id")
 
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        # API.md's envelope, with our own URLs rather than DRF's stock example
+        return {
+            "type": "object",
+            "required": ["next", "previous", "results"],
+            "properties": {
+                "next": {
+                    "type": "string", "nullable": True, "format": "uri", "example": f"{EXAMPLE_LIST_URL}cD0yMDI2LTExLTI3",
+                    "description": "The next page, with the same filters; null on the last page.",
+                },
+                "previous": {
+                    "type": "string", "nullable": True, "format": "uri", "example": f"{EXAMPLE_LIST_URL}cj0xJnA9MjAyNi0xMS0yOA",
+                    "description": "The page before; null on the first page.",
+                },
+                "results": schema,
+            },
+        }
+
 
 @extend_schema_view(
     list=extend_schema(
@@ -97,6 +127,7 @@ class IntakeCursorPagination(CursorPagination):
     retrieve=extend_schema(
         summary="Get one quarantined submission",
         description="The `intake_id` of a 202 answer to POST /leads.",
+        parameters=[RECORD_ID],
         responses={200: IntakeRecordOutputSerializer, 401: PROBLEM, 403: PROBLEM, 404: NOT_FOUND},
     ),
 )
@@ -140,6 +171,7 @@ class IntakeRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
         "now (the record keeps the arrival time). 409: already restored or purged. 422: it would still be "
         "quarantined for reasons not waived (named in `reasons`) or is no longer valid; nothing is changed.",
         request=IntakeRestoreInputSerializer,
+        parameters=[RECORD_ID],
         responses={
             200: IntakeRestoreOutputSerializer, 400: PROBLEM, 401: PROBLEM, 403: PROBLEM, 404: NOT_FOUND,
             409: CONFLICT, 413: PROBLEM, 422: IntakeRestoreRejectedSerializer,
@@ -180,6 +212,7 @@ class IntakeRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
         description="Drops the submission's personal data (the payload); the record keeps its reasons, channel "
         "and time for the counts, with the status `purged`. 409: already restored or purged.",
         request=None,
+        parameters=[RECORD_ID],
         responses={200: IntakeRecordOutputSerializer, 401: PROBLEM, 403: PROBLEM, 404: NOT_FOUND, 409: CONFLICT},
     )
     @action(detail=True, methods=["post"], url_path="purge")

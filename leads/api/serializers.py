@@ -111,14 +111,18 @@ def _text_limits(serializer: serializers.Serializer) -> dict[str, int]:
     return limits
 
 
-@extend_schema_field({
-    "description": "One lead, with the fields of LeadCreateInput. Each item is checked on its own: "
-    "one that is not valid gets the outcome 'invalid' with its errors, and the others go ahead."
-})
+@extend_schema_field(LeadCreateInputSerializer)
 class BulkItemField(serializers.Field):
     """One item of a bulk body, as parsed: each is validated on its own afterwards, so one bad
     item gets its own error. (DRF's JSONField would re-encode every item to check it is JSON,
     which the parser already guarantees.)"""
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        # A null item passes here, like any other item that is not an object: each gets its
+        # own error later, and the schema keeps documenting an item as a lead (not nullable).
+        if data is None:
+            return True, None
+        return super().validate_empty_values(data)
 
     def to_internal_value(self, data: Any) -> Any:
         return data
@@ -128,9 +132,10 @@ class BulkItemField(serializers.Field):
 
 
 class LeadBulkInputSerializer(serializers.Serializer):
-    # null items pass here too: like any other item that is not an object, each gets its own error
     leads = serializers.ListField(
-        child=BulkItemField(allow_null=True), min_length=1, max_length=1000, allow_empty=False
+        child=BulkItemField(), min_length=1, max_length=1000, allow_empty=False,
+        help_text="1 to 1000 leads, each with the fields of a single submission. Each item is checked on its own: "
+        "one that is not valid gets the outcome `invalid` with its errors, and the others go ahead.",
     )
 
 
@@ -159,15 +164,18 @@ class ScoreOutputSerializer(serializers.Serializer):
 
 
 class LeadOutputSerializer(serializers.Serializer):
-    """LEAD of API.md. `to_representation` builds the dict directly: bulk responses carry up
-    to 1000 of these and DRF's per-field machinery would dominate the request time."""
+    """A lead: its contact and company fields, source and campaign, owner and pool, and score."""
+
+    # Integrators read the docstring above in the API docs. `to_representation` builds the dict
+    # directly: bulk responses carry up to 1000 of these and DRF's per-field machinery would
+    # dominate the request time.
 
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=LeadStatus.choices)
     owner = serializers.IntegerField(allow_null=True, help_text="User id of the owner.")
     pool = serializers.IntegerField(allow_null=True)
     name = serializers.CharField()
-    mobile = serializers.CharField(help_text="E.164, e.g. +8613912345678")
+    mobile = serializers.CharField(help_text="E.164, e.g. +8613912340586")
     phone = serializers.CharField()
     email = serializers.CharField()
     wechat = serializers.CharField()

@@ -21,11 +21,20 @@ from leadcrm.api.exceptions import _flatten_errors
 from leadcrm.api.pagination import CursorPagination
 from leadcrm.api.views import TenantScopedViewSet
 from leadcrm.tenancy.models import ApiScope
+from leads.api.schema import (
+    BULK_REQUEST_EXAMPLES,
+    BULK_RESPONSE,
+    CURSOR_DESCRIPTION,
+    INTAKE_REQUEST_EXAMPLES,
+    INTAKE_RESPONSES,
+    LEAD_ID_PARAMETER,
+    LIST_PARAMETERS,
+    list_response,
+    paginated_response_schema,
+)
 from leads.api.serializers import (
     LeadBulkInputSerializer,
-    LeadBulkOutputSerializer,
     LeadCreateInputSerializer,
-    LeadIntakeOutputSerializer,
     LeadOutputSerializer,
     LeadScoreOutputSerializer,
     not_an_object_error,
@@ -54,6 +63,11 @@ class LeadCursorPagination(CursorPagination):
     DRF's own cursor keeps an OFFSET among rows that share the sort value; with many equal
     scores (every lead before it is scored) deep pages would scan ever further.
     """
+
+    cursor_query_description = CURSOR_DESCRIPTION
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return paginated_response_schema(schema)  # our envelope and URLs, not DRF's stock example
 
     def paginate_queryset(  # type: ignore[override]  # pages leads only, never other rows
         self, queryset: QuerySet[Lead], request: Request, view: Any = None
@@ -106,15 +120,14 @@ OUTCOME_STATUS = {"created": 201, "merged": 200, "updated": 200, "quarantined": 
 @extend_schema_view(
     list=extend_schema(
         summary="List leads",
-        parameters=[
-            OpenApiParameter("ordering", OpenApiTypes.STR, enum=list(ORDERING_CHOICES)),
-            OpenApiParameter(
-                "page_size", {"type": "integer", "minimum": 1, "maximum": 500}, description="1 to 500; default 50."
-            ),
-        ],
-        responses={200: LeadOutputSerializer(many=True), 400: PROBLEM, 401: PROBLEM},
+        parameters=LIST_PARAMETERS,
+        responses={
+            200: list_response(LeadOutputSerializer(many=True)), 400: PROBLEM, 401: PROBLEM,
+        },
     ),
-    retrieve=extend_schema(summary="Get one lead", responses={200: LeadOutputSerializer, 404: PROBLEM}),
+    retrieve=extend_schema(
+        summary="Get one lead", parameters=[LEAD_ID_PARAMETER], responses={200: LeadOutputSerializer, 404: PROBLEM}
+    ),
 )
 class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
     serializer_class = LeadOutputSerializer
@@ -182,10 +195,8 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
         summary="Submit one lead",
         request=LeadCreateInputSerializer,
         parameters=[IDEMPOTENCY_HEADER],
-        responses={
-            201: LeadIntakeOutputSerializer, 200: LeadIntakeOutputSerializer, 202: LeadIntakeOutputSerializer,
-            400: PROBLEM, 409: PROBLEM, 413: PROBLEM, 422: PROBLEM, 429: PROBLEM,
-        },
+        examples=INTAKE_REQUEST_EXAMPLES,
+        responses={**INTAKE_RESPONSES, 400: PROBLEM, 409: PROBLEM, 413: PROBLEM, 422: PROBLEM, 429: PROBLEM},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         payload = self._validated_payload(request.data)
@@ -201,7 +212,8 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
         summary="Submit up to 1000 leads",
         request=LeadBulkInputSerializer,
         parameters=[IDEMPOTENCY_HEADER],
-        responses={200: LeadBulkOutputSerializer, 400: PROBLEM, 409: PROBLEM, 413: PROBLEM, 422: PROBLEM},
+        examples=BULK_REQUEST_EXAMPLES,
+        responses={200: BULK_RESPONSE, 400: PROBLEM, 409: PROBLEM, 413: PROBLEM, 422: PROBLEM},
     )
     @action(detail=False, methods=["post"], url_path="bulk")
     def bulk(self, request: Request) -> Response:
@@ -232,7 +244,10 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
             results[index] = {"index": index, **outcome_body(outcome, may_read=may_read)}
         return Response({"results": results}, status=status.HTTP_200_OK)
 
-    @extend_schema(summary="Score explanation", responses={200: LeadScoreOutputSerializer, 404: PROBLEM})
+    @extend_schema(
+        summary="Score explanation", parameters=[LEAD_ID_PARAMETER],
+        responses={200: LeadScoreOutputSerializer, 404: PROBLEM},
+    )
     @action(detail=True, methods=["get"], url_path="score")
     def score(self, request: Request, pk: str | None = None) -> Response:
         lead = self.get_object()

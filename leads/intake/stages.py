@@ -3,7 +3,7 @@ its items; none writes to the database."""
 
 from __future__ import annotations
 
-from leads.cleansing import BUILTIN_SENSITIVE_WORDS, has_contact, sensitive_words_found
+from leads.cleansing import BUILTIN_SENSITIVE_WORDS, sensitive_words_found, validity_reasons
 from leads.intake.batch import IntakeBatch
 from leads.intake.custom_fields import custom_field_definitions, custom_fields_problems
 from leads.normalization import normalise_lead
@@ -37,14 +37,9 @@ def cleanse(batch: IntakeBatch) -> None:
     for item in batch.items:
         if item.errors:
             continue
-        fields = item.fields
         assert item.normalised is not None
-        if not has_contact(fields):
-            item.reasons.append("no_contact")
-        for problem in (item.normalised.mobile_problem, item.normalised.email_problem):
-            if problem:
-                item.reasons.append(problem)
-        if sensitive_words_found(fields, BUILTIN_SENSITIVE_WORDS):
+        item.reasons.extend(validity_reasons(item.normalised))
+        if sensitive_words_found(item.fields, BUILTIN_SENSITIVE_WORDS):
             item.reasons.append("sensitive_word")
         if batch.waived_reasons:
             item.reasons = [reason for reason in item.reasons if reason not in batch.waived_reasons]

@@ -33,28 +33,28 @@ def counts(created) -> tuple[int, int]:
 def test_create_normalises_contact_fields(key_client):
     response = post(
         key_client, "/api/v1/leads",
-        {"name": " 张三 ", "mobile": "１３９ １２３４ ５６７８", "email": "Zhang.San@Example.COM", "company": "北京纷扬科技有限公司"},
+        {"name": " 张三 ", "mobile": "１３９ １２３４ ０５８６", "email": "Zhang.San@Fenyang.COM", "company": "北京纷扬科技有限公司"},
     )
     assert response.status_code == 201
     body = response.json()
     assert body["outcome"] == "created"
     lead = body["lead"]
     assert lead["name"] == "张三"
-    assert lead["mobile"] == "+8613912345678"
-    assert lead["email"] == "zhang.san@example.com"
+    assert lead["mobile"] == "+8613912340586"
+    assert lead["email"] == "zhang.san@fenyang.com"
     assert (lead["province"], lead["city"]) == ("江苏省", "常州市")  # 手机号属地
     assert lead["status"] == "pending" and lead["owner"] is None
     assert set(lead["score"]) == {"total", "static", "dynamic", "smart", "grade", "level", "group", "tier", "mature"}
 
 
 def test_given_province_is_kept_over_the_mobile_region(key_client):
-    response = post(key_client, "/api/v1/leads", {"mobile": "13912345678", "province": "广东省", "city": "深圳市"})
+    response = post(key_client, "/api/v1/leads", {"mobile": "13912340586", "province": "广东省", "city": "深圳市"})
     assert (response.json()["lead"]["province"], response.json()["lead"]["city"]) == ("广东省", "深圳市")
 
 
 def test_same_mobile_in_another_format_is_collected_into_the_first_lead(key_client, tenant_a):
-    first = post(key_client, "/api/v1/leads", {"name": "张三", "mobile": "13912345678"}).json()["lead"]
-    second = post(key_client, "/api/v1/leads", {"name": "张三", "mobile": "+86 139-1234-5678", "source": "抖音"})
+    first = post(key_client, "/api/v1/leads", {"name": "张三", "mobile": "13912340586"}).json()["lead"]
+    second = post(key_client, "/api/v1/leads", {"name": "张三", "mobile": "+86 139-1234-0586", "source": "抖音"})
     assert second.status_code == 200
     assert second.json()["outcome"] == "merged"
     assert second.json()["lead"]["id"] == first["id"]
@@ -104,7 +104,7 @@ def test_same_external_id_from_another_source_is_another_lead(key_client):
         ({"mobile": "12345678901"}, ["invalid.mobile"]),
         ({"mobile": "1391234"}, ["invalid.mobile"]),
         ({"email": "not-an-email@"}, ["invalid.email"]),
-        ({"mobile": "13912345678", "notes": "可以代开发票"}, ["sensitive_word"]),
+        ({"mobile": "13912340586", "notes": "可以代开发票"}, ["sensitive_word"]),
     ],
 )
 def test_rejected_submissions_are_quarantined_with_reasons(key_client, tenant_a, payload, reasons):
@@ -123,10 +123,10 @@ def test_rejected_submissions_are_quarantined_with_reasons(key_client, tenant_a,
 
 def test_bulk_reports_each_item_and_one_bad_item_fails_no_other(key_client, tenant_a):
     leads = [
-        {"name": "甲", "mobile": "13700001111"},
+        {"name": "甲", "mobile": "13705281643"},
         {"name": 7},  # wrong type
         {"name": "乙"},  # no contact
-        {"name": "甲", "mobile": "137 0000 1111"},  # same mobile as item 0, in the same batch
+        {"name": "甲", "mobile": "137 0528 1643"},  # same mobile as item 0, in the same batch
         {"name": "丙", "email": "c@corp.cn"},
     ]
     response = post(key_client, "/api/v1/leads/bulk", {"leads": leads})
@@ -141,10 +141,10 @@ def test_bulk_reports_each_item_and_one_bad_item_fails_no_other(key_client, tena
 
 def test_bulk_items_with_the_same_new_external_id_update_the_lead_the_first_one_created(key_client, tenant_a):
     leads = [
-        {"external_id": "crm-7", "source": "官网", "name": "旧名字", "mobile": "13700002222"},
-        {"external_id": "crm-7", "source": "官网", "name": "新名字", "title": "总经理", "mobile": "13700002222"},
-        {"external_id": "crm-7", "source": "抖音", "mobile": "13700003333"},  # another source: another lead
-        {"external_id": "crm-7", "source": "官网", "company": "合汇软件", "mobile": "13700005555"},
+        {"external_id": "crm-7", "source": "官网", "name": "旧名字", "mobile": "13705282216"},
+        {"external_id": "crm-7", "source": "官网", "name": "新名字", "title": "总经理", "mobile": "13705282216"},
+        {"external_id": "crm-7", "source": "抖音", "mobile": "13705283317"},  # another source: another lead
+        {"external_id": "crm-7", "source": "官网", "company": "合汇软件", "mobile": "13705285519"},
     ]
     response = post(key_client, "/api/v1/leads/bulk", {"leads": leads})
     assert response.status_code == 200
@@ -157,8 +157,8 @@ def test_bulk_items_with_the_same_new_external_id_update_the_lead_the_first_one_
     # as if the items had come in separate calls: each later one changes only what it sends
     lead = key_client.get(f"/api/v1/leads/{first_id}").json()
     assert (lead["name"], lead["title"], lead["company"]) == ("新名字", "总经理", "合汇软件")
-    assert lead["mobile"] == "+8613700005555"
-    for query in ("新名字", "合汇软件", "13700005555"):
+    assert lead["mobile"] == "+8613705285519"
+    for query in ("新名字", "合汇软件", "13705285519"):
         found = key_client.get("/api/v1/leads", {"q": query}).json()["results"]
         assert [row["id"] for row in found] == [first_id], query
 
@@ -166,8 +166,8 @@ def test_bulk_items_with_the_same_new_external_id_update_the_lead_the_first_one_
 @pytest.mark.parametrize(
     "leads",
     [
-        [None, {"name": "甲", "mobile": "13700004444"}, "a string", 42, ["a", "list"], None, {"email": "d@corp.cn"}],
-        [{"name": "甲", "mobile": "13700004444"}, None, None, {"email": "d@corp.cn"}, True, {}],
+        [None, {"name": "甲", "mobile": "13705284413"}, "a string", 42, ["a", "list"], None, {"email": "d@corp.cn"}],
+        [{"name": "甲", "mobile": "13705284413"}, None, None, {"email": "d@corp.cn"}, True, {}],
     ],
 )
 def test_bulk_null_and_non_object_items_fail_only_themselves(key_client, tenant_a, leads):
@@ -270,7 +270,7 @@ def test_rep_session_sees_only_own_leads(api_client, tenant_a):
 def test_read_only_member_cannot_post(api_client, tenant_a):
     viewer = add_member(tenant_a, "viewer@tenant-a.test", Role.READ_ONLY)
     api_client.force_login(viewer.user)
-    response = post(api_client, "/api/v1/leads", {"mobile": "13912345678"})
+    response = post(api_client, "/api/v1/leads", {"mobile": "13912340586"})
     assert response.status_code == 403
     assert counts(tenant_a) == (0, 0)
 
@@ -279,10 +279,10 @@ def test_read_only_member_cannot_post(api_client, tenant_a):
 
 
 def test_a_key_without_read_scope_learns_only_the_outcome_and_the_lead_id(tenant_a):
-    existing = lead_make(tenant_a, name="王经理", company="合汇软件", mobile="13912345678")
+    existing = lead_make(tenant_a, name="王经理", company="合汇软件", mobile="13912340586")
     writer = client_with_scopes(tenant_a, ["leads:write"])
 
-    merged = post(writer, "/api/v1/leads", {"mobile": "+86 139 1234 5678"})  # a guessed mobile
+    merged = post(writer, "/api/v1/leads", {"mobile": "+86 139 1234 0586"})  # a guessed mobile
     assert merged.status_code == 200
     assert merged.json() == {"outcome": "merged", "lead": {"id": existing.id}}
 
@@ -296,7 +296,7 @@ def test_a_key_without_read_scope_learns_only_the_outcome_and_the_lead_id(tenant
     quarantined = post(writer, "/api/v1/leads", {"name": "无联系方式"})
     assert quarantined.status_code == 202 and set(quarantined.json()) == {"outcome", "intake_id", "reasons"}
 
-    bulk = post(writer, "/api/v1/leads/bulk", {"leads": [{"mobile": "13912345678"}, {"email": "x@corp.cn"}, None]})
+    bulk = post(writer, "/api/v1/leads/bulk", {"leads": [{"mobile": "13912340586"}, {"email": "x@corp.cn"}, None]})
     results = bulk.json()["results"]
     assert results[0] == {"index": 0, "outcome": "merged", "lead": {"id": existing.id}}
     assert results[1] == {"index": 1, "outcome": "created", "lead": {"id": results[1]["lead"]["id"]}}
@@ -304,10 +304,10 @@ def test_a_key_without_read_scope_learns_only_the_outcome_and_the_lead_id(tenant
 
 
 def test_a_key_with_read_scope_gets_the_whole_lead(key_client, tenant_a):
-    existing = lead_make(tenant_a, name="王经理", mobile="13912345678")
-    body = post(key_client, "/api/v1/leads", {"mobile": "13912345678"}).json()
+    existing = lead_make(tenant_a, name="王经理", mobile="13912340586")
+    body = post(key_client, "/api/v1/leads", {"mobile": "13912340586"}).json()
     assert body["outcome"] == "merged" and body["lead"]["name"] == "王经理" and body["lead"]["id"] == existing.id
-    bulk = post(key_client, "/api/v1/leads/bulk", {"leads": [{"mobile": "13912345678"}]}).json()
+    bulk = post(key_client, "/api/v1/leads/bulk", {"leads": [{"mobile": "13912340586"}]}).json()
     assert bulk["results"][0]["lead"]["name"] == "王经理"
 
 
@@ -330,15 +330,15 @@ def test_a_rep_session_sees_the_whole_lead_only_when_it_is_theirs(api_client, te
 
 BAD_INPUTS = [
     ("malformed json", "/api/v1/leads", "{not json", 400, None),
-    ("wrong type", "/api/v1/leads", {"name": ["张三"], "mobile": "13912345678"}, 400, "name"),
-    ("number as text", "/api/v1/leads", {"mobile": 13912345678}, 400, "mobile"),
-    ("unknown field", "/api/v1/leads", {"moblie": "13912345678"}, 400, "moblie"),
-    ("unknown custom field", "/api/v1/leads", {"mobile": "13912345678", "custom": {"budget": 1}}, 400, "custom.budget"),
-    ("custom not an object", "/api/v1/leads", {"mobile": "13912345678", "custom": [1]}, 400, "custom"),
-    ("too long", "/api/v1/leads", {"mobile": "13912345678", "name": "张" * 101}, 400, "name"),
-    ("negative revenue", "/api/v1/leads", {"mobile": "13912345678", "annual_revenue": -1}, 400, "annual_revenue"),
-    ("not an object", "/api/v1/leads", ["13912345678"], 400, None),
-    ("bulk not a list", "/api/v1/leads/bulk", {"leads": {"mobile": "13912345678"}}, 400, "leads"),
+    ("wrong type", "/api/v1/leads", {"name": ["张三"], "mobile": "13912340586"}, 400, "name"),
+    ("number as text", "/api/v1/leads", {"mobile": 13912340586}, 400, "mobile"),
+    ("unknown field", "/api/v1/leads", {"moblie": "13912340586"}, 400, "moblie"),
+    ("unknown custom field", "/api/v1/leads", {"mobile": "13912340586", "custom": {"budget": 1}}, 400, "custom.budget"),
+    ("custom not an object", "/api/v1/leads", {"mobile": "13912340586", "custom": [1]}, 400, "custom"),
+    ("too long", "/api/v1/leads", {"mobile": "13912340586", "name": "张" * 101}, 400, "name"),
+    ("negative revenue", "/api/v1/leads", {"mobile": "13912340586", "annual_revenue": -1}, 400, "annual_revenue"),
+    ("not an object", "/api/v1/leads", ["13912340586"], 400, None),
+    ("bulk not a list", "/api/v1/leads/bulk", {"leads": {"mobile": "13912340586"}}, 400, "leads"),
     ("bulk empty", "/api/v1/leads/bulk", {"leads": []}, 400, "leads"),
 ]
 
@@ -358,7 +358,7 @@ def test_bad_input_gets_problem_json_and_writes_nothing(key_client, tenant_a, ca
 
 
 def test_oversize_single_body_is_413(key_client, tenant_a):
-    body = json.dumps({"mobile": "13912345678", "notes": "x" * 1_000_100})
+    body = json.dumps({"mobile": "13912340586", "notes": "x" * 1_000_100})
     response = key_client.post("/api/v1/leads", data=body, content_type="application/json")
     assert response.status_code == 413
     assert "1000000" in response.json()["detail"]
@@ -366,20 +366,20 @@ def test_oversize_single_body_is_413(key_client, tenant_a):
 
 
 def test_oversize_bulk_body_is_413(key_client, tenant_a):
-    leads = [{"mobile": "13912345678", "notes": "x" * 11_000}] * 1000
+    leads = [{"mobile": "13912340586", "notes": "x" * 11_000}] * 1000
     response = key_client.post("/api/v1/leads/bulk", data=json.dumps({"leads": leads}), content_type="application/json")
     assert response.status_code == 413
     assert counts(tenant_a) == (0, 0)
 
 
 def test_form_encoded_body_is_415(key_client, tenant_a):
-    response = key_client.post("/api/v1/leads", data={"mobile": "13912345678"})
+    response = key_client.post("/api/v1/leads", data={"mobile": "13912340586"})
     assert response.status_code == 415
     assert counts(tenant_a) == (0, 0)
 
 
 def test_missing_key_is_401(api_client, tenant_a):
-    response = post(api_client, "/api/v1/leads", {"mobile": "13912345678"})
+    response = post(api_client, "/api/v1/leads", {"mobile": "13912340586"})
     assert response.status_code == 401
     assert response["Content-Type"] == "application/problem+json"
     assert counts(tenant_a) == (0, 0)
@@ -387,14 +387,14 @@ def test_missing_key_is_401(api_client, tenant_a):
 
 @pytest.mark.parametrize("header", ["Bearer lc_000000000000_nope", "Bearer garbage", "Bearer "])
 def test_wrong_key_is_401(api_client, tenant_a, header):
-    response = post(api_client, "/api/v1/leads", {"mobile": "13912345678"}, HTTP_AUTHORIZATION=header)
+    response = post(api_client, "/api/v1/leads", {"mobile": "13912340586"}, HTTP_AUTHORIZATION=header)
     assert response.status_code == 401
     assert counts(tenant_a) == (0, 0)
 
 
 def test_revoked_key_is_401_with_reason(key_client, tenant_a):
     api_key_revoke(tenant=tenant_a.tenant, api_key_id=tenant_a.api_key.api_key.id)
-    response = post(key_client, "/api/v1/leads", {"mobile": "13912345678"})
+    response = post(key_client, "/api/v1/leads", {"mobile": "13912340586"})
     assert response.status_code == 401
     assert "revoked" in response.json()["detail"]
     assert counts(tenant_a) == (0, 0)
@@ -402,7 +402,7 @@ def test_revoked_key_is_401_with_reason(key_client, tenant_a):
 
 def test_key_without_scope_is_403(tenant_a):
     reader = client_with_scopes(tenant_a, ["read"])
-    response = post(reader, "/api/v1/leads", {"mobile": "13912345678"})
+    response = post(reader, "/api/v1/leads", {"mobile": "13912340586"})
     assert response.status_code == 403
     assert "leads:write" in response.json()["detail"]
     writer = client_with_scopes(tenant_a, ["leads:write"])
@@ -463,7 +463,7 @@ def test_custom_fields_are_validated_against_the_tenants_definitions(key_client,
         CustomField.objects.create(
             tenant=tenant_a.tenant, key="stage", label="阶段", field_type="choice", choices=["新建", "试用"]
         )
-    ok = post(key_client, "/api/v1/leads", {"mobile": "13912345678", "custom": {"budget": 5000, "stage": "试用"}})
+    ok = post(key_client, "/api/v1/leads", {"mobile": "13912340586", "custom": {"budget": 5000, "stage": "试用"}})
     assert ok.status_code == 201 and ok.json()["lead"]["custom"] == {"budget": 5000, "stage": "试用"}
     leads = [{"mobile": "13712340001", "custom": {"budget": "很多"}}, {"mobile": "13712340002", "custom": {"stage": "x"}}]
     results = post(key_client, "/api/v1/leads/bulk", {"leads": leads}).json()["results"]

@@ -81,7 +81,7 @@ def test_many_bulk_batches_at_once_do_not_exhaust_the_servers_lock_table():
 
     def submit(batch: int, barrier: threading.Barrier) -> None:
         payloads = [
-            {"name": f"客户{batch}-{i}", "mobile": f"139{batch:02d}{100000 + i:06d}", "email": f"c{batch}.{i}@example.cn",
+            {"name": f"客户{batch}-{i}", "mobile": f"139{batch:02d}{100000 + i:06d}", "email": f"c{batch}.{i}@kehu.cn",
              "source": "crm", "external_id": f"{batch}-{i}"}
             for i in range(per_batch)
         ]
@@ -102,7 +102,7 @@ def test_many_bulk_batches_at_once_do_not_exhaust_the_servers_lock_table():
 @pytest.mark.django_db(transaction=True)
 def test_batches_sharing_contacts_in_different_orders_make_each_lead_once():
     created = make_tenant("overlap")
-    contacts = [(f"137001{n:05d}", f"shared{n}@example.cn") for n in range(300)]
+    contacts = [(f"137001{n:05d}", f"shared{n}@kehu.cn") for n in range(300)]
     outcomes: Counter[str] = Counter()
 
     def submit(racer: int, barrier: threading.Barrier) -> None:

@@ -14,7 +14,7 @@ from tests.conftest import client_with_scopes
 
 pytestmark = pytest.mark.django_db
 
-BODY = {"name": "张三", "mobile": "13912345678"}
+BODY = {"name": "张三", "mobile": "13912340586"}
 
 
 def post(client, body, key=None):
@@ -45,7 +45,7 @@ def test_replay_of_a_quarantined_submission_keeps_its_202(key_client, tenant_a):
 
 def test_same_key_with_another_body_is_422_and_writes_nothing(key_client, tenant_a):
     post(key_client, BODY, key="retry-2")
-    response = post(key_client, {**BODY, "name": "李四", "mobile": "13712345678"}, key="retry-2")
+    response = post(key_client, {**BODY, "name": "李四", "mobile": "13712340586"}, key="retry-2")
     assert response.status_code == 422
     assert "different request body" in response.json()["detail"]
     assert lead_count(tenant_a) == 1
@@ -55,12 +55,12 @@ def test_the_same_json_with_keys_in_another_order_and_other_spacing_replays(key_
     def raw_post(text: str, key: str, path: str = "/api/v1/leads"):
         return key_client.post(path, data=text, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key)
 
-    first = raw_post('{"name": "张三", "mobile": "13912345678", "custom": {}}', "order-1")
-    again = raw_post('{ "custom" : { },\n  "mobile":"13912345678",\t"name":"\\u5f20\\u4e09" }', "order-1")
+    first = raw_post('{"name": "张三", "mobile": "13912340586", "custom": {}}', "order-1")
+    again = raw_post('{ "custom" : { },\n  "mobile":"13912340586",\t"name":"\\u5f20\\u4e09" }', "order-1")
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
     assert again["Idempotent-Replayed"] == "true"
-    assert raw_post('{"name": "张三", "mobile": "13912345679"}', "order-1").status_code == 422
+    assert raw_post('{"name": "张三", "mobile": "13912340587"}', "order-1").status_code == 422
     assert lead_count(tenant_a) == 1
 
     bulk = '{"leads": [{"name": "甲", "email": "a@corp.cn"}, {"email": "b@corp.cn", "name": "乙"}]}'
@@ -90,7 +90,7 @@ def test_same_key_while_the_first_is_in_flight_is_409(key_client, tenant_a):
 def test_keys_are_scoped_to_the_sender(key_client, tenant_a):
     other = client_with_scopes(tenant_a, ["leads:write", "read"])
     first = post(key_client, BODY, key="shared")
-    second = post(other, {**BODY, "mobile": "13712345678"}, key="shared")
+    second = post(other, {**BODY, "mobile": "13712340586"}, key="shared")
     assert first.status_code == 201 and second.status_code == 201
     assert first.json()["lead"]["id"] != second.json()["lead"]["id"]
 

@@ -99,10 +99,10 @@ def test_owner_change_audits_name_their_own_lead(tenant_a):
         # the same people and companies again, with other contacts, in another order, with an
         # unrouted lead between them
         payloads = [
-            {"name": "客户2", "company": "公司2科技有限公司", "email": "c2@x.cn"},
+            {"name": "客户2", "company": "公司2科技有限公司", "email": "c2@kehu.cn"},
             {"name": "陌生人", "mobile": next_mobile()},
-            {"name": "客户0", "company": "公司0科技有限公司", "email": "c0@x.cn"},
-            {"name": "客户1", "company": "公司1科技有限公司", "email": "c1@x.cn"},
+            {"name": "客户0", "company": "公司0科技有限公司", "email": "c0@kehu.cn"},
+            {"name": "客户1", "company": "公司1科技有限公司", "email": "c1@kehu.cn"},
         ]
         outcomes = lead_intake_many(tenant=tenant_a.tenant, channel="api", payloads=payloads)
         for outcome in outcomes:

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from leadcrm.tenancy.models import AuditLog
 from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.services import CreatedTenant
+from leads.cleansing import BLACKLIST_KINDS, blacklist_reason
 from leads.intake import lead_intake_many
 from leads.masking import mask_digits, mask_email, payload_masked
 from leads.models import CustomField, IntakeRecord, IntakeStatus, Lead, LeadSubmission
@@ -58,7 +59,7 @@ def fake_mobile_record(created: CreatedTenant, **extra: Any) -> IntakeRecord:
 
 @pytest.mark.django_db
 def test_restore_creates_the_lead_links_the_record_and_audits_it(tenant_a):
-    record = quarantine(tenant_a, {"name": "李雷", "email": "li.lei@example.cn", "notes": "需要发票，可以代开发票吗"})
+    record = quarantine(tenant_a, {"name": "李雷", "email": "li.lei@yunfan-tech.cn", "notes": "需要发票，可以代开发票吗"})
     assert record.reasons == ["sensitive_word"]
     admin = tenant_a.owner.user
     with tenant_scope(tenant_a.tenant.id):
@@ -66,7 +67,7 @@ def test_restore_creates_the_lead_links_the_record_and_audits_it(tenant_a):
         assert restored.outcome.outcome == "created"
         lead = Lead.objects.get()
         assert restored.outcome.lead is not None and restored.outcome.lead.id == lead.id
-        assert lead.name == "李雷" and lead.email == "li.lei@example.cn" and lead.created_by_id == admin.id
+        assert lead.name == "李雷" and lead.email == "li.lei@yunfan-tech.cn" and lead.created_by_id == admin.id
         record.refresh_from_db()
         assert record.status == IntakeStatus.RESTORED and record.lead_id == lead.id
         assert record.restored_by_id == admin.id and record.restored_at is not None
@@ -113,7 +114,7 @@ def test_restore_of_a_submission_with_a_known_external_id_updates_that_lead(tena
 
 @pytest.mark.django_db
 def test_restoring_twice_is_refused_and_makes_no_second_lead(tenant_a):
-    record = fake_mobile_record(tenant_a, email="wang.fang@example.cn")
+    record = fake_mobile_record(tenant_a, email="wang.fang@yunfan-tech.cn")
     with tenant_scope(tenant_a.tenant.id):
         intake_record_restore(tenant=tenant_a.tenant, record_id=record.id, actor=tenant_a.owner.user)
         with pytest.raises(IntakeRecordNotQuarantined, match="already restored as lead"):
@@ -177,7 +178,7 @@ def test_a_restore_that_would_be_quarantined_again_for_another_reason_changes_no
 def test_a_restore_that_the_tenants_custom_fields_now_reject_changes_nothing(tenant_a):
     with tenant_scope(tenant_a.tenant.id):
         budget = CustomField.objects.create(tenant=tenant_a.tenant, key="budget", label="预算")
-    record = quarantine(tenant_a, {"name": "张三", "mobile": next_mobile(), "notes": "套现", "custom": {"budget": "十万"}})
+    record = quarantine(tenant_a, {"name": "张三", "mobile": next_mobile(), "notes": "刷单", "custom": {"budget": "十万"}})
     with tenant_scope(tenant_a.tenant.id):
         budget.field_type = "number"  # the admin made it a number since
         budget.save()
@@ -240,7 +241,7 @@ def test_two_restores_of_one_record_at_once_make_one_lead():
 
 @pytest.mark.django_db
 def test_purge_drops_the_personal_data_and_keeps_the_counts(tenant_a):
-    record = fake_mobile_record(tenant_a, email="wang.fang@example.cn")
+    record = fake_mobile_record(tenant_a, email="wang.fang@yunfan-tech.cn")
     other = quarantine(tenant_a, {"name": "赵六"})
     with tenant_scope(tenant_a.tenant.id):
         before = intake_counts()
@@ -365,10 +366,19 @@ def test_keyset_pages_walk_forward_and_back(tenant_a):
 
 # --- reasons and masking (pure) -----------------------------------------------------------------
 
+INTAKE_REASON_CODES = [
+    *(blacklist_reason(kind) for kind in BLACKLIST_KINDS), "no_contact", "invalid.mobile", "invalid.phone",
+    "invalid.email", "sensitive_word",
+]
+
 
 def test_every_reason_code_has_a_label_and_unknown_codes_show_as_they_are():
-    assert reason_label("blacklist.phone") == "黑名单：手机号"
-    assert reason_label("no_contact") == "无联系方式"
+    with translation.override("zh-hans"):
+        assert reason_label("blacklist.phone") == "黑名单：手机号"
+        assert reason_label("no_contact") == "无联系方式"
+    with translation.override("en"):
+        assert reason_label("blacklist.email_domain") == "Blacklisted e-mail domain"
+    assert all(reason_label(code) != code for code in INTAKE_REASON_CODES)  # every code intake produces
     assert reason_label("something.new") == "something.new"
     assert reason_matches("blacklist.phone", "blacklist") and not reason_matches("blacklisted", "blacklist")
     codes = [code for code, _ in reason_filter_choices(["something.new"])]

@@ -38,7 +38,7 @@ def assert_problem(response: Any, status: int) -> dict[str, Any]:
 
 @pytest.fixture
 def fake_mobile(tenant_a: CreatedTenant) -> IntakeRecord:
-    return quarantine(tenant_a, {"name": "孙八", "mobile": "13800000000", "email": "sun.ba@example.cn"}, channel="api")
+    return quarantine(tenant_a, {"name": "孙八", "mobile": "13800000000", "email": "sun.ba@yunfan-tech.cn"}, channel="api")
 
 
 # --- read ---------------------------------------------------------------------------------------
@@ -117,7 +117,7 @@ def test_restore_answers_like_post_leads_and_links_the_record(key_client, tenant
     body = response.json()
     assert body["outcome"] == "created"
     lead = body["lead"]
-    assert lead["name"] == "孙八" and lead["email"] == "sun.ba@example.cn" and "score" in lead
+    assert lead["name"] == "孙八" and lead["email"] == "sun.ba@yunfan-tech.cn" and "score" in lead
     assert body["intake"]["status"] == "restored" and body["intake"]["lead"] == lead["id"]
     assert body["intake"]["waived"] == ["invalid.mobile"] and body["intake"]["restore_outcome"] == "created"
     assert body["intake"]["restored_at"] and body["intake"]["restored_by"] == tenant_a.owner.user.id
@@ -231,7 +231,7 @@ def test_sessions_managers_read_masked_admins_work_reps_are_refused(api_client, 
     assert_problem(post(api_client, f"/api/v1/intake/{fake_mobile.id}/restore"), 403)
     api_client.force_login(manager.user)
     payload = api_client.get(f"/api/v1/intake/{fake_mobile.id}").json()["payload"]
-    assert payload == {"name": "孙八", "mobile": "138****0000", "email": "s****@example.cn"}
+    assert payload == {"name": "孙八", "mobile": "138****0000", "email": "s****@yunfan-tech.cn"}
     assert "admins" in assert_problem(post(api_client, f"/api/v1/intake/{fake_mobile.id}/restore"), 403)["detail"]
     with tenant_scope(tenant_a.tenant.id):
         assert not Lead.objects.exists()

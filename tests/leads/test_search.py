@@ -75,7 +75,7 @@ def test_migration_drops_the_email_from_existing_search_text_as_new_leads_have_i
     leads = [
         lead_make(tenant_a, name="王 伟", company="北京纷扬", email="wang@163.com", wechat="wx_wang"),
         lead_make(tenant_a, name="", company="", email="only@qq.com"),
-        lead_make(tenant_a, name="Li Na", company="Acme", email="", mobile="13912345678"),
+        lead_make(tenant_a, name="Li Na", company="Acme", email="", mobile="13912340586"),
     ]
     old_format = {lead.id: " ".join(p for p in (lead.name, lead.company, lead.mobile, lead.email, lead.wechat) if p).lower()
                   for lead in leads}

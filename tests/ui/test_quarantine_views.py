@@ -44,7 +44,7 @@ def owner_client(tenant_a: CreatedTenant) -> Client:
 def records(tenant_a: CreatedTenant) -> dict[str, IntakeRecord]:
     return {
         "no_contact": quarantine(tenant_a, {"name": "钱七", "company": "星河传媒"}, channel="api"),
-        "fake_mobile": quarantine(tenant_a, {"name": "孙八", "mobile": "13800000000", "email": "sun.ba@example.cn"}),
+        "fake_mobile": quarantine(tenant_a, {"name": "孙八", "mobile": "13800000000", "email": "sun.ba@yunfan-tech.cn"}),
         "bad_email": quarantine(tenant_a, {"name": "周九", "email": "zhou@@qq.com"}, channel="import"),
         "sensitive": quarantine(tenant_a, {"name": "吴十", "mobile": next_mobile(), "notes": "可代开发票"}),
     }
@@ -60,7 +60,7 @@ def test_admin_sees_every_quarantined_submission_with_its_reasons_in_words(owner
     assert sorted(record_ids_in(response)) == sorted(r.id for r in records.values())
     for label in ("无联系方式", "手机号无效", "邮箱格式错误", "敏感词"):
         assert label in html
-    assert "13800000000" in html and "sun.ba@example.cn" in html  # an admin judges the real values
+    assert "13800000000" in html and "sun.ba@yunfan-tech.cn" in html  # an admin judges the real values
     assert "星河传媒" in html and "文件导入" in html
     assert html.count('name="waive"') == 4 and "确认恢复" in html and "确认清除所选" in html
     # the side navigation links the page
@@ -71,8 +71,8 @@ def test_manager_sees_the_list_with_contacts_masked_and_no_actions(tenant_a, rec
     manager = add_member(tenant_a, "manager@tenant-a.test", role=Role.MANAGER)
     client = client_for(manager.user)
     html = client.get(quarantine_url(tenant_a)).content.decode()
-    assert "孙八" in html and "138****0000" in html and "s****@example.cn" in html
-    assert "13800000000" not in html and "sun.ba@example.cn" not in html
+    assert "孙八" in html and "138****0000" in html and "s****@yunfan-tech.cn" in html
+    assert "13800000000" not in html and "sun.ba@yunfan-tech.cn" not in html
     assert 'name="waive"' not in html and "清除所选" not in html
     detail = client.get(quarantine_url(tenant_a, f"/{records['fake_mobile'].id}")).content.decode()
     assert "138****0000" in detail and "13800000000" not in detail and "仅管理员可以恢复或清除" in detail
@@ -246,7 +246,7 @@ def test_restore_get_is_the_confirm_step_on_the_record_page(owner_client, tenant
     assert response.status_code == 302 and response["Location"] == quarantine_url(tenant_a, f"/{record.id}")
     html = owner_client.get(response["Location"]).content.decode()
     assert "忽略勾选的隔离原因" in html and 'value="invalid.mobile" checked' in html
-    assert "sun.ba@example.cn" in html and "13800000000" in html  # the whole payload
+    assert "sun.ba@yunfan-tech.cn" in html and "13800000000" in html  # the whole payload
     with tenant_scope(tenant_a.tenant.id):
         assert not Lead.objects.exists()
 

@@ -220,12 +220,12 @@ def test_sorting_by_score_and_by_age(owner_client, tenant_a):
 
 
 def test_search_matches_name_company_and_mobile(owner_client, tenant_a):
-    target = lead_make(tenant_a, name="张伟", company="北京纷扬科技有限公司", mobile="13912345678")
+    target = lead_make(tenant_a, name="张伟", company="北京纷扬科技有限公司", mobile="13912340586")
     lead_make(tenant_a, name="李娜", company="上海某某贸易")
     url = list_url(tenant_a)
     assert lead_ids_in(owner_client.get(url, {"q": "纷扬"})) == [target.id]
     assert lead_ids_in(owner_client.get(url, {"q": "张伟"})) == [target.id]
-    assert lead_ids_in(owner_client.get(url, {"q": "12345678"})) == [target.id]
+    assert lead_ids_in(owner_client.get(url, {"q": "12340586"})) == [target.id]
     empty = owner_client.get(url, {"q": "不存在的公司"}).content.decode()
     assert "没有符合条件的线索" in empty
 
@@ -264,7 +264,7 @@ def test_keyset_pages_walk_forward_and_back_without_offset(owner_client, tenant_
     assert [lead.id for lead in back.leads] == newest_first[:2] and back.previous_cursor is None
 
 
-def test_page_query_uses_keyset_shape_not_offset_or_count(owner_client, tenant_a, django_assert_max_num_queries):
+def test_page_query_uses_keyset_shape_and_the_count_is_capped(owner_client, tenant_a, django_assert_max_num_queries):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -277,12 +277,17 @@ def test_page_query_uses_keyset_shape_not_offset_or_count(owner_client, tenant_a
         page = lead_keyset_page(queryset=Lead.objects.filter(tier="hot"), ordering=("-created_at", "-id"), page_size=1)
     with CaptureQueriesContext(connection) as queries:
         owner_client.get(list_url(tenant_a), {"tier": "hot", "cursor": page.next_cursor})
-    lead_sql = [q["sql"] for q in queries if 'FROM "leads_lead"' in q["sql"]]
-    assert len(lead_sql) == 1
-    sql = lead_sql[0]
+    lead_sql = [q["sql"] for q in queries if 'FROM "leads_lead"' in q["sql"] and not q["sql"].startswith("EXPLAIN")]
+    page_sql = [sql for sql in lead_sql if "count(" not in sql.lower()]
+    count_sql = [sql for sql in lead_sql if "count(" in sql.lower()]
+    assert len(page_sql) == 1 and len(count_sql) == 1
+    sql = page_sql[0]
     assert '("leads_lead"."created_at", "leads_lead"."id") <' in sql
     assert 'ORDER BY "leads_lead"."created_at" DESC, "leads_lead"."id" DESC LIMIT 51' in sql
-    assert "OFFSET" not in sql and "COUNT(" not in sql.upper()
+    assert "OFFSET" not in sql
+    # The header's count never counts a whole tenant: at most 10,001 rows, under a time limit.
+    assert "LIMIT 10001) AS capped" in count_sql[0] and "statement_timeout" in count_sql[0]
+    assert "OFFSET" not in count_sql[0]
 
 
 def test_tampered_cursor_falls_back_to_the_first_page_with_a_notice(owner_client, tenant_a):
@@ -353,3 +358,129 @@ def test_pages_negotiate_the_language_and_the_json_api_does_not(owner_client, te
     assert "Content-Language" not in api and "Accept-Language" not in api.get("Vary", "")
     docs = owner_client.get("/api/v1/docs/", headers={"Accept-Language": "en"})
     assert docs["Content-Language"] == "en"
+
+
+# --- list header, ordering, suggestions, names, amounts --------------------------------------
+
+
+def test_list_orders_by_the_apis_ordering_values_and_old_sort_links_still_work(owner_client, tenant_a):
+    from leads.filters import ORDERING_CHOICES
+
+    low = lead_make(tenant_a, name="低分", score_total=10)
+    high = lead_make(tenant_a, name="高分", score_total=95)
+    url = list_url(tenant_a)
+    page = owner_client.get(url, {"ordering": "-score"})
+    assert lead_ids_in(page) == [high.id, low.id]
+    html = page.content.decode()
+    assert '<select name="ordering">' in html and 'name="sort"' not in html
+    assert re.findall(r'<option value="(-?(?:created_at|score))"', html) == list(ORDERING_CHOICES)
+    assert '<option value="-score" selected>' in html
+    assert lead_ids_in(owner_client.get(url, {"sort": "score"})) == [low.id, high.id]  # a link from before
+    assert lead_ids_in(owner_client.get(url, {"sort": "score", "ordering": "-score"})) == [high.id, low.id]
+
+
+def test_pager_links_carry_ordering_not_sort(owner_client, tenant_a):
+    from leads.intake import lead_intake_many
+    from tests.factories import next_mobile
+
+    with tenant_scope(tenant_a.tenant.id):
+        lead_intake_many(
+            tenant=tenant_a.tenant, channel="api", payloads=[{"name": f"客户{i}", "mobile": next_mobile()} for i in range(51)]
+        )
+    html = owner_client.get(list_url(tenant_a), {"sort": "created_at"}).content.decode()
+    next_link = re.search(r'rel="next" href="([^"]+)"', html)
+    assert next_link and "ordering=created_at" in next_link.group(1) and "sort=" not in next_link.group(1)
+
+
+def test_list_header_counts_the_matching_leads_in_both_languages(owner_client, tenant_a):
+    from leads.intake import lead_intake_many
+    from tests.factories import next_mobile
+
+    with tenant_scope(tenant_a.tenant.id):
+        lead_intake_many(
+            tenant=tenant_a.tenant, channel="api",
+            payloads=[{"name": f"客户{i}", "mobile": next_mobile(), "source": "展会" if i < 3 else "官网"} for i in range(60)],
+        )
+    url = list_url(tenant_a)
+    assert '<p class="result-count" id="lead-count">共 60 条</p>' in owner_client.get(url).content.decode()
+    second_page = re.search(r'rel="next" href="[^"]*cursor=([\w-]+)"', owner_client.get(url).content.decode())
+    assert second_page is not None
+    assert "共 60 条" in owner_client.get(url, {"cursor": second_page.group(1)}).content.decode()  # the list, not the page
+    fragment = owner_client.get(url, {"source": "展会"}, headers={"HX-Request": "true"}).content.decode()
+    assert "共 3 条" in fragment
+    english = Client(headers={"Accept-Language": "en"})
+    english.force_login(owner_user(tenant_a))
+    assert "60 leads" in english.get(url).content.decode()
+    assert ">1 lead<" in english.get(url, {"q": "客户59"}).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("count", "chinese", "english"),
+    [
+        (("exact", 1234), "共 1,234 条", "1,234 leads"),
+        (("exact", 1), "共 1 条", "1 lead"),
+        (("more_than", 10_000), "超过 10,000 条", "10,000+ leads"),
+        (("about", 1_200_000), "约 120 万条", "about 1,200,000 leads"),
+    ],
+)
+def test_count_wording(count, chinese, english):
+    from django.utils import translation
+
+    from leads.selectors import LeadCount
+    from leads.templatetags.lead_format import lead_count
+
+    kind, value = count
+    with translation.override("zh-hans"):
+        assert lead_count(LeadCount(value=value, kind=kind)) == chinese
+    with translation.override("en"):
+        assert lead_count(LeadCount(value=value, kind=kind)) == english
+
+
+def test_source_filter_suggests_the_values_the_tenants_leads_use(owner_client, tenant_a):
+    lead_make(tenant_a, name="甲", source="客户转介绍")
+    lead_make(tenant_a, name="乙", source="客户转介绍")
+    lead_make(tenant_a, name="丙", source="展会")
+    html = owner_client.get(list_url(tenant_a)).content.decode()
+    datalist = re.search(r'<datalist id="lead-sources">(.*?)</datalist>', html)
+    assert datalist is not None
+    assert re.findall(r'<option value="([^"]*)">', datalist.group(1)) == ["客户转介绍", "展会"]
+
+
+def test_people_without_a_name_are_shown_by_name_with_the_address_as_a_tooltip(owner_client, tenant_a):
+    from leadcrm.tenancy.services import membership_create, user_get_or_create
+
+    manager = user_get_or_create(email="li.lei.sales@tenant-a.test", password=PASSWORD)
+    membership_create(tenant=tenant_a.tenant, user=manager, role=Role.MANAGER)
+    lead = lead_make(tenant_a, name="客户", owner_id=manager.id)
+    html = owner_client.get(list_url(tenant_a)).content.decode()
+    assert '<span title="li.lei.sales@tenant-a.test">li.lei.sales</span>' in html  # owner column
+    assert f'<option value="{manager.id}">li.lei.sales</option>' in html  # owner filter
+    assert ">li.lei.sales@tenant-a.test<" not in html
+    detail = owner_client.get(detail_url(tenant_a, lead)).content.decode()
+    assert '<span title="li.lei.sales@tenant-a.test">li.lei.sales</span>' in detail
+    # the signed-in owner has no name either: the menu names them, the address is a second line
+    menu = re.search(r'<details class="user-menu">(.*?)</details>', html, re.S)
+    assert menu is not None
+    assert '<span class="user-name">owner</span>' in menu.group(1)
+    assert (
+        '<p class="menu-email"><span class="email-part">owner</span><wbr><span class="email-part">@tenant-a.test</span></p>'
+        in menu.group(1)
+    )
+
+
+def test_annual_revenue_reads_in_wan_and_yi_in_chinese_and_millions_in_english(owner_client, tenant_a):
+    lead = lead_make(tenant_a, name="客户", annual_revenue="12500000")
+    html = owner_client.get(detail_url(tenant_a, lead)).content.decode()
+    assert '<span title="¥12,500,000.00">1,250 万元</span>' in html
+    english = Client(headers={"Accept-Language": "en"})
+    english.force_login(owner_user(tenant_a))
+    assert '<span title="¥12,500,000.00">¥12.5M</span>' in english.get(detail_url(tenant_a, lead)).content.decode()
+
+
+def test_user_menu_names_a_user_who_has_no_workspace_yet(db):
+    from leadcrm.tenancy.services import user_get_or_create
+
+    client = Client()
+    client.force_login(user_get_or_create(email="lonely.newcomer@example.test", password=PASSWORD))
+    html = client.get("/").content.decode()
+    assert '<span class="user-name">lonely.newcomer</span>' in html
