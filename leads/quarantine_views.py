@@ -23,8 +23,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from leadcrm.tenancy.decorators import TenantHttpRequest, tenant_member_required
+from leads.cleansing import BUILTIN_SENSITIVE_WORDS, sensitive_words_found
+from leads.fields import INPUT_FIELD_NAMES
 from leads.masking import payload_masked
 from leads.models import IntakeRecord, IntakeStatus
+from leads.normalization import normalise_lead
 from leads.quarantine import (
     IntakeRecordNotFound,
     IntakeRecordNotQuarantined,
@@ -115,6 +118,19 @@ class QuarantineRow:
     reasons: list[tuple[str, str]]  # (code, label)
     channel: str
     status_label: str
+    note: str  # the start of the notes: where spam usually says what it is
+    sensitive_words: list[str]
+
+
+NOTE_EXCERPT_LENGTH = 40
+
+
+def _sensitive_words(record: IntakeRecord, payload: dict[str, Any]) -> list[str]:
+    """The built-in sensitive words in the submission, so a reviewer sees why without reading
+    every field (computed for the rows shown: one automaton pass each)."""
+    if "sensitive_word" not in record.reasons or not payload:
+        return []
+    return sensitive_words_found(normalise_lead(payload).fields, BUILTIN_SENSITIVE_WORDS)
 
 
 def _shown_payload(record: IntakeRecord, *, may_work: bool) -> dict[str, Any]:
@@ -136,11 +152,15 @@ def _joined(labels: list[str]) -> str:
 def _row(record: IntakeRecord, *, may_work: bool) -> QuarantineRow:
     payload = _shown_payload(record, may_work=may_work)
     contacts = [str(payload[name]) for name in ("mobile", "phone", "email", "wechat") if payload.get(name)]
+    note = " ".join(str(payload.get("notes") or "").split())
+    if len(note) > NOTE_EXCERPT_LENGTH:
+        note = note[:NOTE_EXCERPT_LENGTH] + "…"
     return QuarantineRow(
         record=record, name=str(payload.get("name") or ""), company=str(payload.get("company") or ""),
         contacts=contacts, reasons=_reasons(record.reasons),
         channel=str(CHANNEL_LABELS.get(record.channel, record.channel)),
         status_label=str(STATUS_LABELS.get(record.status, record.status)),
+        note=note, sensitive_words=_sensitive_words(record, payload),
     )
 
 
@@ -249,13 +269,15 @@ def quarantine_detail_page(request: TenantHttpRequest, tenant_slug: str, record_
         user_ids={uid for uid in (record.restored_by_id, record.purged_by_id, record.submitted_by_id) if uid}
     )
     custom = payload.get("custom")
+    order = {name: position for position, name in enumerate(INPUT_FIELD_NAMES)}
+    shown = sorted(
+        ((key, value) for key, value in payload.items() if key != "custom" and value not in (None, "")),
+        key=lambda item: order.get(item[0], len(order)),  # the lead's field order; anything else after
+    )
     context = {
         "record": record,
-        "fields": [
-            (str(PAYLOAD_FIELD_LABELS.get(key, key)), str(value))
-            for key, value in payload.items()
-            if key != "custom" and value not in (None, "")
-        ],
+        "fields": [(str(PAYLOAD_FIELD_LABELS.get(key, key)), str(value)) for key, value in shown],
+        "sensitive_words": _sensitive_words(record, payload),
         "custom": list(custom.items()) if isinstance(custom, dict) else [],
         "reasons": _reasons(record.reasons),
         "also_reasons": _reasons(also),

@@ -62,6 +62,8 @@ def test_admin_sees_every_quarantined_submission_with_its_reasons_in_words(owner
         assert label in html
     assert "13800000000" in html and "sun.ba@yunfan-tech.cn" in html  # an admin judges the real values
     assert "星河传媒" in html and "文件导入" in html
+    # why a sensitive-word record was stopped, without opening it: the words found, and the notes
+    assert "命中：<mark>代开发票</mark>" in html and "可代开发票" in html
     assert html.count('name="waive"') == 4 and "确认恢复" in html and "确认清除所选" in html
     # the side navigation links the page
     assert f'href="{quarantine_url(tenant_a)}"' in html and 'aria-current="page"' in html
