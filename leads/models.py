@@ -192,9 +192,26 @@ class IntakeRecord(TenantOwnedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     api_key = models.ForeignKey("tenancy.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Restore (leads/quarantine.py): the pipeline re-run with `waived_reasons` waived; `lead` is
+    # the lead it created, was collected into, or updated (`restore_outcome`).
+    restored_at = models.DateTimeField(null=True, blank=True)
+    restored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    waived_reasons = ArrayField(models.CharField(max_length=64), default=list, blank=True, db_default=[])
+    restore_outcome = models.CharField(max_length=16, blank=True, default="", db_default="")
+    # Purge: the payload's personal data is gone; reasons, channel and time stay for the counts.
+    purged_at = models.DateTimeField(null=True, blank=True)
+    purged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
 
     class Meta(TenantOwnedModel.Meta):
-        indexes = [models.Index(fields=["tenant", "status", "-created_at"], name="intake_tenant_status_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "status", "-created_at"], name="intake_tenant_status_idx"),
+            # The quarantine list and the API, newest first across statuses (keyset on created_at, id).
+            models.Index(fields=["tenant", "-created_at", "-id"], name="intake_tenant_created_idx"),
+        ]
 
 
 class LeadSubmission(TenantOwnedModel):

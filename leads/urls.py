@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads import views
+from leads import quarantine_views, views
 
 app_name = "leads"
 
@@ -12,4 +12,22 @@ urlpatterns = [
     path("<slug:tenant_slug>/leads/", views.lead_list_page),
     path("<slug:tenant_slug>/leads/<int:lead_id>", views.lead_detail_page, name="detail"),
     path("<slug:tenant_slug>/leads/<int:lead_id>/", views.lead_detail_page),
+    path("<slug:tenant_slug>/quarantine", quarantine_views.quarantine_list_page, name="quarantine"),
+    path("<slug:tenant_slug>/quarantine/", quarantine_views.quarantine_list_page),
+    path(
+        "<slug:tenant_slug>/quarantine/purge", quarantine_views.quarantine_purge_selected,
+        name="quarantine-purge-selected",
+    ),
+    path(
+        "<slug:tenant_slug>/quarantine/<int:record_id>", quarantine_views.quarantine_detail_page,
+        name="quarantine-detail",
+    ),
+    path(
+        "<slug:tenant_slug>/quarantine/<int:record_id>/restore", quarantine_views.quarantine_restore,
+        name="quarantine-restore",
+    ),
+    path(
+        "<slug:tenant_slug>/quarantine/<int:record_id>/purge", quarantine_views.quarantine_purge,
+        name="quarantine-purge",
+    ),
 ]

@@ -9,7 +9,7 @@ from typing import Any
 from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.services import CreatedTenant
 from leads.intake import lead_intake
-from leads.models import Lead
+from leads.models import IntakeRecord, Lead
 from leads.normalization import is_fake_mobile
 
 _mobile_numbers = itertools.count(13_900_000_000 + 10_007)
@@ -33,3 +33,12 @@ def lead_make(created: CreatedTenant, **fields: Any) -> Lead:
             Lead.objects.filter(id=lead.id).update(**extra)
             lead.refresh_from_db()
         return lead
+
+
+def intake_record_make(created: CreatedTenant, **fields: Any) -> IntakeRecord:
+    """A quarantined submission (no contact method, unless `fields` give one that fails)."""
+    payload = {"name": "无联系方式的客户", **fields}
+    with tenant_scope(created.tenant.id):
+        outcome = lead_intake(tenant=created.tenant, payload=payload, channel="form")
+        assert outcome.intake_record is not None, outcome
+        return outcome.intake_record

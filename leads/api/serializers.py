@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
-from leads.models import IntakeRecord, Lead, LeadStatus, Tier
+from leads.models import Lead, LeadStatus, Tier
 
 
 class StrictCharField(serializers.CharField):
@@ -299,8 +299,3 @@ class LeadScoreOutputSerializer(serializers.Serializer):
     dynamic = serializers.FloatField()
     contributions = ScoreContributionSerializer(many=True)
 
-
-class IntakeRecordOutputSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = IntakeRecord
-        fields = ["id", "channel", "status", "reasons", "payload", "lead", "created_at"]

@@ -1,9 +1,11 @@
 from rest_framework.routers import SimpleRouter
 
+from leads.api.quarantine_views import IntakeRecordViewSet
 from leads.api.views import LeadViewSet
 
 router = SimpleRouter()
 router.trailing_slash = "/?"  # API.md paths have no slash; tolerate one from clients that add it
 router.register("leads", LeadViewSet, basename="lead")
+router.register("intake", IntakeRecordViewSet, basename="intake")
 
 urlpatterns = router.urls

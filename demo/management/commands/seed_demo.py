@@ -24,7 +24,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Seeded demo data in {result.seconds:.1f}s, all through the intake pipeline: {counts['leads']} leads "
                 f"({counts['assigned']} assigned to {counts['reps']} reps), {counts['merged']} re-submissions "
-                f"collected into their leads, {counts['quarantined']} submissions quarantined."
+                f"collected into their leads, {counts['quarantined']} submissions quarantined "
+                f"(an admin reviews them at /{result.tenant.slug}/quarantine 隔离区)."
             )
         else:
             self.stdout.write("Demo tenant already exists; nothing changed. 演示租户已存在, 未做任何修改。")

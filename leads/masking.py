@@ -1,0 +1,52 @@
+"""Contact details shown to someone who may see that a contact exists but not reach it
+(a manager reading the quarantine): enough to recognise, not enough to call. Pure, no ORM."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MASK = "****"
+# Payload fields that reach a person; everything else in a submission is shown as sent.
+MASKED_PAYLOAD_FIELDS = ("mobile", "phone", "email", "wechat")
+
+
+def mask_digits(value: str) -> str:
+    """13812345678 → 138****5678; +86 138-1234-5678 → +86 138****5678; short values keep
+    their first and last character."""
+    value = value.strip()
+    digit_positions = [i for i, ch in enumerate(value) if ch.isdigit()]
+    if len(digit_positions) >= 8:
+        first_hidden, last_hidden = digit_positions[-8], digit_positions[-5]
+        return value[:first_hidden] + MASK + value[last_hidden + 1 :]
+    return mask_text(value)
+
+
+def mask_email(value: str) -> str:
+    """zhang.wei@163.com → z****@163.com; without an @, as any text."""
+    local, at, domain = value.strip().rpartition("@")
+    if not at or not local:
+        return mask_text(value)
+    return f"{local[0]}{MASK}@{domain}"
+
+
+def mask_text(value: str) -> str:
+    value = value.strip()
+    if len(value) <= 2:
+        return MASK if value else ""
+    return f"{value[0]}{MASK}{value[-1]}"
+
+
+def payload_masked(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with its contact fields masked (`MASKED_PAYLOAD_FIELDS`)."""
+    masked = dict(payload)
+    for name in MASKED_PAYLOAD_FIELDS:
+        value = masked.get(name)
+        if not isinstance(value, str) or not value:
+            continue
+        if name == "email":
+            masked[name] = mask_email(value)
+        elif name in {"mobile", "phone"}:
+            masked[name] = mask_digits(value)
+        else:
+            masked[name] = mask_text(value)
+    return masked
