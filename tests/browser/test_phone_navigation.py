@@ -1,0 +1,46 @@
+"""On a phone (390 px) the navigation stays on screen as a row of tabs, and no page is wider
+than the screen."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.demo_data import demo_lead_book
+from tests.conftest import PASSWORD, make_tenant
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_an_admin_on_a_phone_reaches_every_page_from_the_navigation(
+    live_server: Any, browser: Any, screenshot_dir: Path, language: str
+) -> None:
+    created = make_tenant("yunfan")
+    demo_lead_book(created, count=20)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN" if language == "zh-hans" else "en-US")
+    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login")
+    page.fill("input[name=username]", created.owner.user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit].btn-primary")
+    page.wait_for_url(re.compile(r".*/leads$"))
+
+    links = page.locator(".sidenav a.nav-item")
+    assert links.count() >= 2
+    for index in range(links.count()):
+        box = links.nth(index).bounding_box()
+        assert box is not None and box["height"] > 0  # rendered, not hidden
+    quarantine = page.locator(".sidenav a[href='/yunfan/quarantine']")
+    quarantine.scroll_into_view_if_needed()
+    assert quarantine.is_visible()
+    page.screenshot(path=str(screenshot_dir / f"phone-nav-leads-{language}.png"))
+    quarantine.click()
+    page.wait_for_url(f"{live_server.url}/yunfan/quarantine")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(screenshot_dir / f"phone-nav-quarantine-{language}.png"))
+    context.close()
