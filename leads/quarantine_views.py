@@ -204,7 +204,7 @@ def _list_context(request: TenantHttpRequest, params: QueryDict) -> dict[str, An
     return {
         "form": form,
         "page": page,
-        "rows": [_row(record, may_work=may_work) for record in page.records],
+        "rows": [_row(record, may_work=may_work) for record in page.rows],
         "chips": chips,
         "counts": counts,
         "all_reasons_url": f"{list_url}?{without_reason.urlencode()}" if without_reason else list_url,

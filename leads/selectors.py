@@ -1,20 +1,16 @@
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Literal
 
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import OperationalError, connection, transaction
-from django.db.models import F, QuerySet
-from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+from django.db.models import QuerySet
 
+from leadcrm.keyset import InvalidCursor, KeysetPage, keyset_page
 from leadcrm.tenancy.models import AuditLog, Membership, Role, person_name
 from leadcrm.tenancy.scoping import TenantScopeMissing, current_tenant_id
 from leads.models import OWNER_CHANGE_ACTION, POOL_CHANGE_ACTION, STATUS_CHANGE_ACTION, Lead, LeadSubmission
@@ -89,36 +85,7 @@ LEAD_PAGE_SIZE = 50
 _LIST_DEFERRED_FIELDS = ("search_text", "notes", "custom", "utm_source", "utm_medium", "utm_campaign")
 
 
-class InvalidLeadCursor(ValueError):
-    """A page cursor that was tampered with, truncated, or made for another sort order."""
-
-
-@dataclass(frozen=True)
-class LeadKeysetPage:
-    leads: list[Lead]
-    next_cursor: str | None
-    previous_cursor: str | None
-    page_size: int
-
-
-def _cursor_encode(*, direction: str, lead: Lead, ordering: tuple[str, ...]) -> str:
-    sort_field = ordering[0].lstrip("-")
-    value = getattr(lead, sort_field)
-    raw = json.dumps([direction, sort_field, value.isoformat() if isinstance(value, datetime) else str(value), lead.id])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _cursor_decode(*, cursor: str, ordering: tuple[str, ...]) -> tuple[str, Any, int]:
-    sort_field = ordering[0].lstrip("-")
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        direction, field, value, lead_id = json.loads(raw)
-        if direction not in {"next", "previous"} or field != sort_field or not isinstance(lead_id, int):
-            raise InvalidLeadCursor(cursor)
-        parsed = datetime.fromisoformat(value) if sort_field == "created_at" else Decimal(value)
-    except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError, InvalidOperation) as exc:
-        raise InvalidLeadCursor(cursor) from exc
-    return direction, parsed, lead_id
+InvalidLeadCursor = InvalidCursor  # the list's name for it
 
 
 def lead_keyset_page(
@@ -128,41 +95,11 @@ def lead_keyset_page(
     cursor: str = "",
     page_size: int = LEAD_PAGE_SIZE,
     deferred_fields: tuple[str, ...] = _LIST_DEFERRED_FIELDS,
-) -> LeadKeysetPage:
+) -> KeysetPage[Lead]:
     """One page of `queryset` in `ordering` (a `leads.filters.ORDERING_CHOICES` value), after or
-    before `cursor`. Keyset only: `(sort, id) < (?, ?) ORDER BY sort, id LIMIT n+1` rides the
-    (tenant, …, sort, id) indexes at any depth; there is no OFFSET and no COUNT(*)."""
-    sort_field = ordering[0].lstrip("-")
-    is_descending = ordering[0].startswith("-")
-    # The row value `(sort, id) < (?, ?)` (Django 5.2's tuple lookups) is the shape PostgreSQL
-    # turns into one index range; `sort < ? OR (sort = ? AND id < ?)` is not.
-    direction, position = "next", None
-    if cursor:
-        direction, sort_value, lead_id = _cursor_decode(cursor=cursor, ordering=ordering)
-        position = (sort_value, lead_id)
-
-    forward = direction == "next"
-    page_ordering = ordering if forward else tuple(f[1:] if f.startswith("-") else f"-{f}" for f in ordering)
-    qs = queryset.defer(*deferred_fields).order_by(*page_ordering)
-    if position is not None:
-        # Moving forward through a descending order means smaller values, and so on.
-        lookup = TupleLessThan if is_descending == forward else TupleGreaterThan
-        qs = qs.filter(lookup(Tuple(F(sort_field), F("id")), position))
-    rows = list(qs[: page_size + 1])
-    has_more = len(rows) > page_size
-    rows = rows[:page_size]
-    if not forward:
-        rows.reverse()
-    if not rows:
-        return LeadKeysetPage(leads=[], next_cursor=None, previous_cursor=None, page_size=page_size)
-
-    has_next = has_more if forward else True
-    has_previous = position is not None if forward else has_more
-    return LeadKeysetPage(
-        leads=rows,
-        next_cursor=_cursor_encode(direction="next", lead=rows[-1], ordering=ordering) if has_next else None,
-        previous_cursor=_cursor_encode(direction="previous", lead=rows[0], ordering=ordering) if has_previous else None,
-        page_size=page_size,
+    before `cursor`, without the large columns the list never shows."""
+    return keyset_page(
+        queryset=queryset.defer(*deferred_fields), ordering=ordering, cursor=cursor, page_size=page_size
     )
 
 

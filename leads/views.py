@@ -14,6 +14,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from leadcrm.keyset import KeysetPage
 from leadcrm.tenancy.decorators import TenantHttpRequest, tenant_member_required
 from leadcrm.tenancy.models import Role
 from leadcrm.tenancy.selectors import member_list
@@ -23,7 +24,6 @@ from leads.models import OWNER_CHANGE_ACTION, POOL_CHANGE_ACTION, Grade, Lead, L
 from leads.selectors import (
     InvalidLeadCursor,
     LeadCount,
-    LeadKeysetPage,
     PersonLabel,
     lead_count,
     lead_duplicate_list,
@@ -156,9 +156,9 @@ class LeadRow:
     owner: PersonLabel | None
 
 
-def _lead_rows(page: LeadKeysetPage) -> list[LeadRow]:
-    owners = owner_labels(user_ids={lead.owner_id for lead in page.leads if lead.owner_id})
-    return [LeadRow(lead=lead, owner=owners.get(lead.owner_id or 0)) for lead in page.leads]
+def _lead_rows(page: KeysetPage[Lead]) -> list[LeadRow]:
+    owners = owner_labels(user_ids={lead.owner_id for lead in page.rows if lead.owner_id})
+    return [LeadRow(lead=lead, owner=owners.get(lead.owner_id or 0)) for lead in page.rows]
 
 
 def _query_with_aliases(query: QueryDict) -> QueryDict:
@@ -172,9 +172,9 @@ def _query_with_aliases(query: QueryDict) -> QueryDict:
     return query
 
 
-def _list_count(*, queryset: Any, page: LeadKeysetPage, cursor: str) -> LeadCount | None:
+def _list_count(*, queryset: Any, page: KeysetPage[Lead], cursor: str) -> LeadCount | None:
     if not cursor and page.next_cursor is None:  # the whole list is on this page: nothing to count
-        return LeadCount(value=len(page.leads), kind="exact")
+        return LeadCount(value=len(page.rows), kind="exact")
     return lead_count(queryset=queryset)
 
 

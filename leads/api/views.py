@@ -84,7 +84,7 @@ class LeadCursorPagination(CursorPagination):
             raise exceptions.ValidationError(
                 {"cursor": ["Invalid cursor. Use the 'next' or 'previous' URL exactly as returned."]}
             ) from None
-        return self.keyset_page.leads
+        return self.keyset_page.rows
 
     def _page_url(self, cursor: str | None) -> str | None:
         if cursor is None:

@@ -350,16 +350,16 @@ def test_keyset_pages_walk_forward_and_back(tenant_a):
     with tenant_scope(tenant_a.tenant.id):
         qs = intake_record_list()
         first = intake_record_keyset_page(queryset=qs, page_size=2)
-        assert [r.id for r in first.records] == [records[0].id, records[1].id] and first.previous_cursor is None
+        assert [r.id for r in first.rows] == [records[0].id, records[1].id] and first.previous_cursor is None
         assert first.next_cursor is not None
         second = intake_record_keyset_page(queryset=qs, cursor=first.next_cursor, page_size=2)
-        assert [r.id for r in second.records] == [records[2].id, records[3].id]
+        assert [r.id for r in second.rows] == [records[2].id, records[3].id]
         assert second.previous_cursor is not None
         back = intake_record_keyset_page(queryset=qs, cursor=second.previous_cursor, page_size=2)
-        assert [r.id for r in back.records] == [records[0].id, records[1].id]
+        assert [r.id for r in back.rows] == [records[0].id, records[1].id]
         assert second.next_cursor is not None
         last = intake_record_keyset_page(queryset=qs, cursor=second.next_cursor, page_size=2)
-        assert [r.id for r in last.records] == [records[4].id] and last.next_cursor is None
+        assert [r.id for r in last.rows] == [records[4].id] and last.next_cursor is None
         with pytest.raises(InvalidIntakeCursor):
             intake_record_keyset_page(queryset=qs, cursor="not-a-cursor")
 

@@ -258,10 +258,10 @@ def test_keyset_pages_walk_forward_and_back_without_offset(owner_client, tenant_
         back = lead_keyset_page(
             queryset=Lead.objects.all(), ordering=ordering, cursor=second.previous_cursor, page_size=2
         )
-    assert [lead.id for lead in first.leads] == newest_first[:2] and first.previous_cursor is None
-    assert [lead.id for lead in second.leads] == newest_first[2:4]
-    assert [lead.id for lead in third.leads] == newest_first[4:] and third.next_cursor is None
-    assert [lead.id for lead in back.leads] == newest_first[:2] and back.previous_cursor is None
+    assert [lead.id for lead in first.rows] == newest_first[:2] and first.previous_cursor is None
+    assert [lead.id for lead in second.rows] == newest_first[2:4]
+    assert [lead.id for lead in third.rows] == newest_first[4:] and third.next_cursor is None
+    assert [lead.id for lead in back.rows] == newest_first[:2] and back.previous_cursor is None
 
 
 def test_page_query_uses_keyset_shape_and_the_count_is_capped(owner_client, tenant_a, django_assert_max_num_queries):
