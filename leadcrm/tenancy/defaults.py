@@ -23,6 +23,10 @@ def tenant_defaults_register(*, name: str, installer: TenantDefaultsInstaller) -
     _installers[name] = installer
 
 
+def tenant_defaults_unregister(*, name: str) -> None:
+    _installers.pop(name, None)
+
+
 def tenant_defaults_installers() -> dict[str, TenantDefaultsInstaller]:
     return dict(_installers)
 
