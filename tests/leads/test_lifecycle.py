@@ -155,3 +155,5 @@ def test_the_lead_page_words_its_history_for_people(client, tenant_a):
     client.cookies["django_language"] = "en"
     page = client.get(f"/{tenant_a.tenant.slug}/leads/{lead.id}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "assignment_rule" not in page
+    for words in ("Entered the pool “公海池”", "By an assignment rule", "Status changed to “Invalid”"):
+        assert words in page
