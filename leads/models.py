@@ -51,6 +51,8 @@ class OwnerChangeReason(models.TextChoices):
 OWNER_CHANGE_ACTION = "lead.owner_change"
 STATUS_CHANGE_ACTION = "lead.status_change"
 POOL_CHANGE_ACTION = "lead.pool_change"
+# Someone asked the owner to hand the lead over (the duplicate search tool, leads/dedup_search.py).
+TRANSFER_REQUEST_ACTION = "lead.transfer_request"
 
 
 class Tier(models.TextChoices):

@@ -13,7 +13,14 @@ from django.db.models import QuerySet
 from leadcrm.keyset import InvalidCursor, KeysetPage, keyset_page
 from leadcrm.tenancy.models import AuditLog, Membership, Role, person_name
 from leadcrm.tenancy.scoping import TenantScopeMissing, current_tenant_id
-from leads.models import OWNER_CHANGE_ACTION, POOL_CHANGE_ACTION, STATUS_CHANGE_ACTION, Lead, LeadSubmission
+from leads.models import (
+    OWNER_CHANGE_ACTION,
+    POOL_CHANGE_ACTION,
+    STATUS_CHANGE_ACTION,
+    TRANSFER_REQUEST_ACTION,
+    Lead,
+    LeadSubmission,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -227,11 +234,11 @@ def lead_duplicate_list(*, lead_id: int, membership: Membership | None, limit: i
 
 
 def lead_history_list(*, lead_id: int, limit: int = 100) -> list[AuditLog]:
-    """The lead's audited pool, owner and status changes, newest first."""
+    """The lead's audited pool, owner and status changes and the requests to take it over,
+    newest first."""
+    actions = [POOL_CHANGE_ACTION, OWNER_CHANGE_ACTION, STATUS_CHANGE_ACTION, TRANSFER_REQUEST_ACTION]
     return list(
-        AuditLog.objects.filter(
-            object_type="lead", object_id=str(lead_id), action__in=[POOL_CHANGE_ACTION, OWNER_CHANGE_ACTION, STATUS_CHANGE_ACTION]
-        )
+        AuditLog.objects.filter(object_type="lead", object_id=str(lead_id), action__in=actions)
         .select_related("actor")
         .order_by("-created_at", "-id")[:limit]
     )

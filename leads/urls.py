@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads import quarantine_views, views
+from leads import dedup_search_views, quarantine_views, views
 
 app_name = "leads"
 
@@ -12,6 +12,12 @@ urlpatterns = [
     path("<slug:tenant_slug>/leads/", views.lead_list_page),
     path("<slug:tenant_slug>/leads/<int:lead_id>", views.lead_detail_page, name="detail"),
     path("<slug:tenant_slug>/leads/<int:lead_id>/", views.lead_detail_page),
+    path(
+        "<slug:tenant_slug>/leads/<int:lead_id>/transfer-request", dedup_search_views.lead_transfer_request_action,
+        name="transfer-request",
+    ),
+    path("<slug:tenant_slug>/dedup-search", dedup_search_views.dedup_search_page, name="dedup-search"),
+    path("<slug:tenant_slug>/dedup-search/", dedup_search_views.dedup_search_page),
     path("<slug:tenant_slug>/quarantine", quarantine_views.quarantine_list_page, name="quarantine"),
     path("<slug:tenant_slug>/quarantine/", quarantine_views.quarantine_list_page),
     path(

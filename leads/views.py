@@ -20,7 +20,16 @@ from leadcrm.tenancy.models import Role
 from leadcrm.tenancy.selectors import member_list
 from leads.fields import LEAD_FIELDS
 from leads.filters import ORDERING_CHOICES, LeadFilter, ordering_for
-from leads.models import OWNER_CHANGE_ACTION, POOL_CHANGE_ACTION, Grade, Lead, LeadStatus, OwnerChangeReason, Tier
+from leads.models import (
+    OWNER_CHANGE_ACTION,
+    POOL_CHANGE_ACTION,
+    TRANSFER_REQUEST_ACTION,
+    Grade,
+    Lead,
+    LeadStatus,
+    OwnerChangeReason,
+    Tier,
+)
 from leads.selectors import (
     InvalidLeadCursor,
     LeadCount,
@@ -231,14 +240,22 @@ def lead_list_page(request: TenantHttpRequest, tenant_slug: str) -> HttpResponse
 @dataclass(frozen=True)
 class TimelineEntry:
     at: dt.datetime
-    kind: str  # created | submission | pool_change | owner_change | status_change | activity
+    kind: str  # created | submission | pool_change | owner_change | status_change | transfer_request | activity
     title: str
     detail: str = ""
 
 
 def _history_entry(change: Any, names: dict[int, str], pools: dict[int, str]) -> TimelineEntry:
-    """One audited pool, owner or status change, worded for people (never a raw code)."""
+    """One audited pool, owner or status change or transfer request, worded for people (never a
+    raw code)."""
     reason = change.changes.get("reason") or ""
+    if change.action == TRANSFER_REQUEST_ACTION:
+        message = change.changes.get("message") or ""
+        return TimelineEntry(
+            at=change.created_at, kind="transfer_request",
+            title=str(_("%(name)s 请求接手这条线索") % {"name": names.get(change.actor_id, "—")}),
+            detail=str(_("留言：%(message)s") % {"message": message}) if message else "",
+        )
     if change.action == POOL_CHANGE_ACTION:
         pool = pools.get(change.changes.get("to") or 0, "—")
         return TimelineEntry(at=change.created_at, kind="pool_change", title=str(_("进入线索池「%(pool)s」") % {"pool": pool}))
@@ -339,6 +356,7 @@ def lead_detail_page(request: TenantHttpRequest, tenant_slug: str, lead_id: int)
     )
     user_ids = {lead.owner_id, lead.created_by_id, *(d.owner_id for d in duplicates)}
     user_ids |= {c.changes.get("to") for c in history if isinstance(c.changes.get("to"), int)}
+    user_ids |= {c.actor_id for c in history if c.action == TRANSFER_REQUEST_ACTION}
     labels = owner_labels(user_ids={uid for uid in user_ids if uid})
     names = {user_id: label.name for user_id, label in labels.items()}
     context = {

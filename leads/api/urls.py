@@ -1,5 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
+from leads.api.dedup_search_views import DedupSearchViewSet, LeadTransferRequestViewSet
 from leads.api.quarantine_views import IntakeRecordViewSet
 from leads.api.views import LeadViewSet
 
@@ -7,5 +8,7 @@ router = SimpleRouter()
 router.trailing_slash = "/?"  # API.md paths have no slash; tolerate one from clients that add it
 router.register("leads", LeadViewSet, basename="lead")
 router.register("intake", IntakeRecordViewSet, basename="intake")
+router.register("dedup", DedupSearchViewSet, basename="dedup")
+router.register("leads", LeadTransferRequestViewSet, basename="lead-transfer")  # /leads/{id}/transfer-request
 
 urlpatterns = router.urls
