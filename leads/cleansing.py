@@ -664,6 +664,14 @@ def decode_text_file(data: bytes) -> tuple[str, str]:
     raise ListEntryError(_("文件编码无法识别：请另存为 UTF-8 或 GBK 编码"))
 
 
+def _cells(raw_line: str, line: str) -> list[str]:
+    """A row's cells: tab-separated (Excel's "Unicode text") when the line has a tab, else CSV.
+    Split before `clean_text` collapses the tabs into spaces."""
+    if "\t" in raw_line:
+        return [clean_text(cell) for cell in next(csv.reader([raw_line], delimiter="\t"))]
+    return [cell.strip() for cell in next(csv.reader([line]))]
+
+
 def _guess_kind(value: str) -> str | None:
     candidate = clean_text(value).lower()
     if "@" in candidate.lstrip("@"):
@@ -701,7 +709,7 @@ def blacklist_file_parse(
         line = clean_text(raw_line)
         if not line or line.startswith("#"):
             continue
-        cells = [cell.strip() for cell in next(csv.reader([line], delimiter="\t" if "\t" in raw_line else ","))]
+        cells = _cells(raw_line, line)
         first = cells[0].lower() if cells else ""
         if is_first_row and first in _HEADER_WORDS:
             is_first_row = False
