@@ -1,0 +1,30 @@
+"""The Idempotency-Key fingerprint of multipart bodies (file uploads): files count by content."""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import QueryDict
+
+from leadcrm.api.idempotency import request_fingerprint
+
+
+def _form(content: bytes, **fields: str) -> QueryDict:
+    data = QueryDict(mutable=True)
+    data.update(fields)
+    data.update({"file": SimpleUploadedFile("list.csv", content, content_type="text/csv")})
+    return data
+
+
+def test_a_multipart_body_is_fingerprinted_by_its_fields_and_its_files_content():
+    first = request_fingerprint(method="POST", path="/api/v1/blacklist/import", data=_form(b"13952816437\n", kind="phone"))
+    same = request_fingerprint(method="POST", path="/api/v1/blacklist/import", data=_form(b"13952816437\n", kind="phone"))
+    other_file = request_fingerprint(method="POST", path="/api/v1/blacklist/import", data=_form(b"spam.cn\n", kind="phone"))
+    other_field = request_fingerprint(method="POST", path="/api/v1/blacklist/import", data=_form(b"13952816437\n", kind="keyword"))
+    assert first == same
+    assert len({first, other_file, other_field}) == 3
+
+
+def test_the_file_can_still_be_read_after_fingerprinting():
+    data = _form(b"13952816437\n")
+    request_fingerprint(method="POST", path="/x", data=data)
+    assert data["file"].read() == b"13952816437\n"
