@@ -1,9 +1,20 @@
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
+from leads.api.cleansing_views import BlacklistEntryViewSet, CleansingPolicyViewSet, SensitiveWordViewSet
 from leads.api.views import LeadViewSet
 
 router = SimpleRouter()
 router.trailing_slash = "/?"  # API.md paths have no slash; tolerate one from clients that add it
 router.register("leads", LeadViewSet, basename="lead")
+router.register("blacklist", BlacklistEntryViewSet, basename="blacklist")
+router.register("sensitive-words", SensitiveWordViewSet, basename="sensitive-word")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    re_path(
+        r"^cleansing-policy/?$",
+        CleansingPolicyViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
+        name="cleansing-policy",
+    ),
+]
