@@ -170,6 +170,13 @@ def _back_to(request: TenantHttpRequest, default: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(_local_url(request, request.POST.get("next"), default))
 
 
+def _wants(request: TenantHttpRequest, fragment: str) -> bool:
+    """Whether htmx asks for the list alone (a filter, a page link). A form's swap of the panel
+    arrives here too, redirected after its POST: it gets the whole page to take the panel from."""
+    htmx = request.htmx
+    return bool(htmx) and htmx.target == fragment and not htmx.history_restore_request
+
+
 def _page(queryset: QuerySet[Any], number: str | None) -> Page[Any]:
     return Paginator(queryset, PAGE_SIZE).get_page(number)
 
@@ -274,7 +281,7 @@ def _blacklist_context(
         "add_form": add_form or BlacklistEntryForm(),
         "import_form": import_form or BlacklistImportForm(),
         "import_outcome": import_outcome,
-        "limit": MAX_BLACKLIST_ENTRIES,
+        "limit": f"{MAX_BLACKLIST_ENTRIES:,}",
         "current_url": request.get_full_path(),
     }
 
@@ -305,8 +312,7 @@ def cleansing_blacklist_page(request: TenantHttpRequest, tenant_slug: str) -> Ht
                 return HttpResponseRedirect(_blacklist_url(request))
         return _render(request, "leads/settings/cleansing_blacklist.html", _blacklist_context(request, add_form=form))
     context = _blacklist_context(request)
-    is_fragment = request.htmx and not request.htmx.history_restore_request
-    template = "leads/settings/cleansing_blacklist.html" + ("#blacklist-table" if is_fragment else "")
+    template = "leads/settings/cleansing_blacklist.html" + ("#blacklist-table" if _wants(request, "blacklist-table") else "")
     return _render(request, template, context)
 
 
@@ -392,7 +398,7 @@ def _words_context(
         "add_form": add_form or SensitiveWordForm(),
         "import_form": import_form or SensitiveWordImportForm(),
         "import_outcome": import_outcome,
-        "limit": MAX_SENSITIVE_WORDS,
+        "limit": f"{MAX_SENSITIVE_WORDS:,}",
         "current_url": request.get_full_path(),
     }
 
@@ -419,8 +425,7 @@ def cleansing_words_page(request: TenantHttpRequest, tenant_slug: str) -> HttpRe
                 return HttpResponseRedirect(_words_url(request))
         return _render(request, "leads/settings/cleansing_words.html", _words_context(request, add_form=form))
     context = _words_context(request)
-    is_fragment = request.htmx and not request.htmx.history_restore_request
-    template = "leads/settings/cleansing_words.html" + ("#word-table" if is_fragment else "")
+    template = "leads/settings/cleansing_words.html" + ("#word-table" if _wants(request, "word-table") else "")
     return _render(request, template, context)
 
 

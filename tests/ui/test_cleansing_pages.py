@@ -137,7 +137,7 @@ def test_the_list_filters_by_kind_and_search_and_htmx_gets_the_table_alone(tenan
     assert "代开发票" in table and "spam.cn" not in table and "共 1 条" in table
     table = text(admin_client.get(url(tenant_a), {"q": "纷扬"})).split('id="blacklist-table"')[1]
     assert "北京纷扬科技有限公司" in table and "代开发票" not in table
-    fragment = admin_client.get(url(tenant_a), {"q": "spam"}, headers={"HX-Request": "true"})
+    fragment = admin_client.get(url(tenant_a), {"q": "spam"}, headers={"HX-Request": "true", "HX-Target": "blacklist-table"})
     assert fragment.content.decode().lstrip().startswith('<div id="blacklist-table"')
     assert "spam.cn" in text(fragment) and "<html" not in text(fragment)
     assert "HX-Request" in fragment["Vary"]
@@ -252,7 +252,9 @@ def test_a_word_is_added_listed_and_deleted(tenant_a, admin_client):
     with tenant_scope(tenant_a.tenant.id):
         word = SensitiveWord.objects.get()
     assert "某某竞品" in text(admin_client.get(url(tenant_a, "/words"), {"category": "custom"}))
-    exceptions_only = admin_client.get(url(tenant_a, "/words"), {"category": "allow"}, headers={"HX-Request": "true"})
+    exceptions_only = admin_client.get(
+        url(tenant_a, "/words"), {"category": "allow"}, headers={"HX-Request": "true", "HX-Target": "word-table"}
+    )
     assert "某某竞品" not in text(exceptions_only) and "没有符合条件的敏感词" in text(exceptions_only)
     admin_client.post(url(tenant_a, f"/words/{word.id}/delete"))
     assert intake(tenant_a, name="张伟", mobile="13952816438", company="某某竞品代理商").outcome == "created"
