@@ -112,6 +112,9 @@ class SensitiveWordListQuerySerializer(serializers.Serializer[Any]):
 class CleansingPolicyOutputSerializer(serializers.ModelSerializer[CleansingPolicy]):
     version = serializers.IntegerField(help_text="Goes up with every change to the blacklist, the words or this policy.")
     flag_tag = serializers.SerializerMethodField(help_text="The tag a lead gets when `sensitive_action` is `flag`.")
+    updated_at = serializers.DateTimeField(
+        allow_null=True, help_text="When it last changed; null while a tenant made before these settings has the defaults."
+    )
 
     class Meta:
         model = CleansingPolicy

@@ -211,6 +211,17 @@ def test_the_policy_reads_and_changes_and_flag_mode_tags_leads(key_client, tenan
         assert CleansingPolicy.objects.get().sensitive_action == "flag"
 
 
+def test_a_tenant_without_a_policy_row_reads_the_defaults_and_can_change_them(key_client, tenant_a):
+    with tenant_scope(tenant_a.tenant.id):
+        CleansingPolicy.objects.all().delete()  # as a tenant made before cleansing rules existed
+    policy = key_client.get("/api/v1/cleansing-policy").json()
+    assert (policy["sensitive_action"], policy["use_builtin_words"], policy["version"], policy["updated_at"]) == (
+        "quarantine", True, 0, None,
+    )
+    changed = key_client.patch("/api/v1/cleansing-policy", {"use_builtin_words": False}, format="json").json()
+    assert (changed["use_builtin_words"], changed["version"]) == (False, 1) and changed["updated_at"]
+
+
 # --- who may ----------------------------------------------------------------------------------
 
 
