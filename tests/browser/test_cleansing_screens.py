@@ -170,6 +170,12 @@ def test_the_tabs_in_both_languages_and_sizes(
             page.goto(f"{live_server.url}/yunfan/settings/cleansing{path}")
             page.screenshot(path=str(screenshot_dir / f"cleansing-{tab}-{suffix}.png"), full_page=True)
             assert _fits_the_screen(page), f"{tab} wider than {size} px ({language})"
+        page.goto(f"{live_server.url}/yunfan/settings/cleansing")
+        delete_link = page.locator("#blacklist-table tbody tr").first.locator("a.btn-danger-ghost")
+        page.goto(live_server.url + delete_link.get_attribute("href"))  # where "delete" leads without JavaScript
+        assert page.locator(".confirm-card button[type=submit]").count() == 1
+        page.screenshot(path=str(screenshot_dir / f"cleansing-delete-confirm-{suffix}.png"))
+        assert _fits_the_screen(page)
         page.goto(f"{live_server.url}/yunfan/settings/cleansing/words")
         page.fill("#word-value", "赌")
         page.click("#word-add button[type=submit]")
