@@ -37,6 +37,7 @@ from assignment.services import pool_create
 from leadcrm.tenancy.models import Membership, Role, Tenant
 from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.services import membership_create, tenant_create, user_get_or_create
+from leads.cleansing_services import blacklist_entry_add
 from leads.intake import lead_intake_many
 from leads.models import LeadStatus, OwnerChangeReason
 from leads.normalization import is_fake_mobile, parse_phone, split_region
@@ -548,6 +549,8 @@ class _Book:
         self._history(plans)
         merged = self._resubmissions([p for p in plans if p.lead_id and p is not showcase][:15], showcase)
         duplicate_id = self._duplicate_of(showcase)
+        for kind, value, note in DEMO_BLACKLIST:  # the admin's 清洗规则, before the last submissions
+            blacklist_entry_add(tenant=self.tenant, kind=kind, value=value, note=note, actor=self.admin)
         quarantined = self._quarantine()
         assert showcase.lead_id is not None
         return DemoBook(
@@ -676,6 +679,8 @@ class _Book:
             ("import", {"name": faker.name(), "mobile": self._mobile()[0], "notes": "高仿名表批发"}),
             ("form", {"name": faker.name(), "email": "promo@mail.ru", "notes": "cheap viagra"}),
             ("form", {"name": faker.name(), "mobile": "00000000000", "email": "none"}),
+            ("form", {"name": faker.name(), "mobile": "139 5281 6437", "notes": "想了解一下价格"}),  # blacklisted
+            ("api", {"name": faker.name(), "email": "li.na@fenxiang-crm.com", "company": "纷享销客", "title": "产品经理"}),
         ]
         count = 0
         for channel in ("form", "api", "import"):
@@ -687,6 +692,13 @@ class _Book:
         return count
 
 
+DEMO_BLACKLIST = (
+    ("phone", "139 5281 6437", "多次骚扰来电，要求不再联系"),
+    ("email_domain", "fenxiang-crm.com", "竞品公司的邮箱"),
+    ("email_domain", "mailinator.com", "一次性邮箱"),
+    ("company", "深圳市某某信息咨询有限公司", "同行套取资料"),
+    ("keyword", "刷单", ""),
+)
 DECISION_MAKERS = frozenset(title for title, _, is_decision_maker in TITLES if is_decision_maker)
 INVALID_REASONS = ("空号", "无购买意向", "同行咨询", "联系不上", "个人用户，非企业客户")
 RETURN_REASONS = ("不在负责区域", "客户要求换对接人", "暂无精力跟进")

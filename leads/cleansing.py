@@ -440,6 +440,11 @@ def _builtin_matcher() -> SensitiveWordMatcher:
     return SensitiveWordMatcher()
 
 
+def builtin_sensitive_word_matcher() -> SensitiveWordMatcher:
+    """The built-in lexicon alone, one per process: for the tenants that added no words."""
+    return _builtin_matcher()
+
+
 # --- blacklists --------------------------------------------------------------------------------
 
 BLACKLIST_KINDS = ("phone", "email", "email_domain", "company", "keyword")
@@ -628,6 +633,7 @@ class BlacklistFileEntry:
     line: int
     kind: str
     value: str  # normalised by blacklist_entry_normalise
+    original: str = ""  # the value as written in the file (cleaned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -662,6 +668,14 @@ def decode_text_file(data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
     raise ListEntryError(_("文件编码无法识别：请另存为 UTF-8 或 GBK 编码"))
+
+
+def _cells(raw_line: str, line: str) -> list[str]:
+    """A row's cells: tab-separated (Excel's "Unicode text") when the line has a tab, else CSV.
+    Split before `clean_text` collapses the tabs into spaces."""
+    if "\t" in raw_line:
+        return [clean_text(cell) for cell in next(csv.reader([raw_line], delimiter="\t"))]
+    return [cell.strip() for cell in next(csv.reader([line]))]
 
 
 def _guess_kind(value: str) -> str | None:
@@ -701,7 +715,7 @@ def blacklist_file_parse(
         line = clean_text(raw_line)
         if not line or line.startswith("#"):
             continue
-        cells = [cell.strip() for cell in next(csv.reader([line], delimiter="\t" if "\t" in raw_line else ","))]
+        cells = _cells(raw_line, line)
         first = cells[0].lower() if cells else ""
         if is_first_row and first in _HEADER_WORDS:
             is_first_row = False
@@ -738,7 +752,92 @@ def blacklist_file_parse(
             )
             break
         seen.add((entry_kind, normalised))
-        result.entries.append(BlacklistFileEntry(line=number, kind=entry_kind, value=normalised))
+        result.entries.append(BlacklistFileEntry(line=number, kind=entry_kind, value=normalised, original=clean_text(value)))
+    return result
+
+
+# --- sensitive-word files ----------------------------------------------------------------------
+
+_CATEGORY_ALIASES = {
+    **{name: name for name in (TENANT_CATEGORY, *SENSITIVE_CATEGORIES, ALLOW_CATEGORY)},
+    **dict.fromkeys(("自定义", "其他", "其它"), TENANT_CATEGORY),
+    **dict.fromkeys(("赌博", "博彩", "赌场"), "gambling"),
+    **dict.fromkeys(("色情", "黄色", "涉黄"), "pornography"),
+    **dict.fromkeys(("诈骗", "欺诈"), "fraud"),
+    **dict.fromkeys(("发票", "代开发票"), "invoice"),
+    **dict.fromkeys(("武器", "枪支", "军火"), "weapons"),
+    **dict.fromkeys(("毒品", "涉毒"), "drugs"),
+    **dict.fromkeys(("政治", "涉政"), "political"),
+    **dict.fromkeys(("辱骂", "脏话", "粗口"), "profanity"),
+    **dict.fromkeys(("例外", "白名单", "放行", "不拦截"), ALLOW_CATEGORY),
+}
+_WORD_HEADER_WORDS = frozenset({"category", "word", "words", "分类", "类别", "类型", "词", "词语", "敏感词"})
+
+
+@dataclass(frozen=True, slots=True)
+class SensitiveWordFileEntry:
+    line: int
+    word: str  # normalised by sensitive_word_normalise
+    original: str  # as written in the file (cleaned)
+    category: str
+
+
+@dataclass
+class SensitiveWordFile:
+    encoding: str
+    entries: list[SensitiveWordFileEntry] = field(default_factory=list)
+    errors: list[BlacklistFileError] = field(default_factory=list)
+    duplicate_count: int = 0  # lines repeating an earlier word (kept once)
+
+
+def sensitive_word_category(name: str) -> str | None:
+    """A category as a file or a form names it (English code or Chinese name), or None."""
+    return _CATEGORY_ALIASES.get(clean_text(name).lower())
+
+
+def sensitive_word_file_parse(
+    data: bytes, *, category: str = TENANT_CATEGORY, max_entries: int = MAX_FILE_ENTRIES
+) -> SensitiveWordFile:
+    """Read an uploaded word list: one word a line, or `category,word` rows (categories in
+    English or Chinese: 赌博, 色情, 诈骗, 发票, 武器, 毒品, 政治, 辱骂, 自定义, 例外). `category` is the
+    category of lines that do not say theirs. A header row, blank lines and `#` comments are
+    skipped; every other line gives a word or an error with its line number (as
+    `blacklist_file_parse`). Raises ListEntryError when the file cannot be read as text."""
+    if sensitive_word_category(category) is None:
+        raise ListEntryError(_("未知的敏感词分类“{category}”").format(category=_shown(category)))
+    default_category = sensitive_word_category(category) or TENANT_CATEGORY
+    text, encoding = decode_text_file(data)
+    result = SensitiveWordFile(encoding=encoding)
+    seen: set[str] = set()
+    is_first_row = True
+    for number, raw_line in enumerate(text.splitlines(), start=1):
+        line = clean_text(raw_line)
+        if not line or line.startswith("#"):
+            continue
+        cells = _cells(raw_line, line)
+        if is_first_row and cells and cells[0].lower() in _WORD_HEADER_WORDS:
+            is_first_row = False
+            continue
+        is_first_row = False
+        named = sensitive_word_category(cells[0]) if len(cells) >= 2 else None
+        word_category, value = (named, ",".join(cells[1:]).strip()) if named else (default_category, line)
+        try:
+            normalised = sensitive_word_normalise(value)
+        except ListEntryError as error:
+            result.errors.append(BlacklistFileError(number, _shown(line), error.message))
+            continue
+        if normalised in seen:
+            result.duplicate_count += 1
+            continue
+        if len(result.entries) >= max_entries:
+            result.errors.append(
+                BlacklistFileError(number, _shown(line), _("文件超过 {limit} 条：请拆分后分批导入").format(limit=max_entries))
+            )
+            break
+        seen.add(normalised)
+        result.entries.append(
+            SensitiveWordFileEntry(line=number, word=normalised, original=clean_text(value), category=word_category)
+        )
     return result
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads import dedup_search_views, quarantine_views, views
+from leads import dedup_search_views, quarantine_views, settings_views, views
 
 app_name = "leads"
 
@@ -36,4 +36,29 @@ urlpatterns = [
         "<slug:tenant_slug>/quarantine/<int:record_id>/purge", quarantine_views.quarantine_purge,
         name="quarantine-purge",
     ),
+    # 清洗规则 / Cleansing (admins)
+    path("<slug:tenant_slug>/settings/cleansing", settings_views.cleansing_blacklist_page, name="cleansing-blacklist"),
+    path("<slug:tenant_slug>/settings/cleansing/", settings_views.cleansing_blacklist_page),
+    path(
+        "<slug:tenant_slug>/settings/cleansing/blacklist/import", settings_views.cleansing_blacklist_import,
+        name="cleansing-blacklist-import",
+    ),
+    path(
+        "<slug:tenant_slug>/settings/cleansing/blacklist/<int:entry_id>/delete", settings_views.cleansing_blacklist_delete,
+        name="cleansing-blacklist-delete",
+    ),
+    path("<slug:tenant_slug>/settings/cleansing/words", settings_views.cleansing_words_page, name="cleansing-words"),
+    path(
+        "<slug:tenant_slug>/settings/cleansing/words/import", settings_views.cleansing_words_import,
+        name="cleansing-words-import",
+    ),
+    path(
+        "<slug:tenant_slug>/settings/cleansing/words/builtin", settings_views.cleansing_builtin_switch,
+        name="cleansing-words-builtin",
+    ),
+    path(
+        "<slug:tenant_slug>/settings/cleansing/words/<int:word_id>/delete", settings_views.cleansing_word_delete,
+        name="cleansing-word-delete",
+    ),
+    path("<slug:tenant_slug>/settings/cleansing/policy", settings_views.cleansing_policy_page, name="cleansing-policy"),
 ]

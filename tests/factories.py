@@ -8,8 +8,9 @@ from typing import Any
 
 from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.services import CreatedTenant
+from leads.cleansing_services import blacklist_entry_add, sensitive_word_add
 from leads.intake import lead_intake
-from leads.models import IntakeRecord, Lead
+from leads.models import BlacklistEntry, IntakeRecord, Lead, SensitiveWord
 from leads.normalization import is_fake_mobile
 
 _mobile_numbers = itertools.count(13_900_000_000 + 10_007)
@@ -42,3 +43,16 @@ def intake_record_make(created: CreatedTenant, **fields: Any) -> IntakeRecord:
         outcome = lead_intake(tenant=created.tenant, payload=payload, channel="form")
         assert outcome.intake_record is not None, outcome
         return outcome.intake_record
+
+
+_list_entries = itertools.count(1)
+
+
+def blacklist_entry_make(created: CreatedTenant, *, kind: str = "keyword", value: str = "") -> BlacklistEntry:
+    with tenant_scope(created.tenant.id):
+        return blacklist_entry_add(tenant=created.tenant, kind=kind, value=value or f"竞品{next(_list_entries)}号")
+
+
+def sensitive_word_make(created: CreatedTenant, *, word: str = "", category: str = "custom") -> SensitiveWord:
+    with tenant_scope(created.tenant.id):
+        return sensitive_word_add(tenant=created.tenant, word=word or f"敏感词{next(_list_entries)}号", category=category)

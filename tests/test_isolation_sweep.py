@@ -10,8 +10,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from leadcrm.tenancy.services import CreatedTenant
-from leads.models import IntakeRecord, Lead
-from tests.factories import intake_record_make, lead_make
+from leads.models import BlacklistEntry, IntakeRecord, Lead, SensitiveWord
+from tests.factories import blacklist_entry_make, intake_record_make, lead_make, sensitive_word_make
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +19,8 @@ pytestmark = pytest.mark.django_db
 OBJECT_MAKERS: dict[type[Any], Callable[[CreatedTenant], Any]] = {
     Lead: lead_make,
     IntakeRecord: intake_record_make,
+    BlacklistEntry: blacklist_entry_make,
+    SensitiveWord: sensitive_word_make,
 }
 
 
@@ -66,7 +68,9 @@ def test_other_tenants_object_is_404_on_every_detail_route(route, key_client, te
 # --- pages ------------------------------------------------------------------------------------
 
 # URL kwarg -> model of the object it names in a page route
-PAGE_OBJECT_KWARGS: dict[str, type[Any]] = {"lead_id": Lead, "record_id": IntakeRecord}
+PAGE_OBJECT_KWARGS: dict[str, type[Any]] = {
+    "lead_id": Lead, "record_id": IntakeRecord, "entry_id": BlacklistEntry, "word_id": SensitiveWord,
+}
 
 
 def _tenant_page_routes() -> list[tuple[str, list[str]]]:

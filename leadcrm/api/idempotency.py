@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -39,10 +40,24 @@ class IdempotencyMismatch(Exception):
     """422: the key was used with a different request."""
 
 
+def _uploaded_file_fingerprint(value: Any) -> Any:
+    """A multipart body's file as its name and the digest of its content (json.dumps' `default`)."""
+    if isinstance(value, UploadedFile):
+        digest = hashlib.sha256()
+        for chunk in value.chunks():
+            digest.update(chunk)
+        value.seek(0)  # the handler reads it next
+        return {"file": value.name, "sha256": digest.hexdigest()}
+    raise TypeError(f"{type(value).__name__} is not part of a request body")
+
+
 def request_fingerprint(*, method: str, path: str, data: Any) -> str:
-    """What makes two requests "the same" for a key: the method, the path and the parsed JSON
-    in one canonical form, so another key order or other whitespace is still the same body."""
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """What makes two requests "the same" for a key: the method, the path and the parsed body
+    in one canonical form, so another key order or other whitespace is still the same body. A
+    multipart body's files count by their content."""
+    canonical = json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_uploaded_file_fingerprint
+    )
     digest = hashlib.sha256()
     for part in (method.encode(), b"\0", path.encode(), b"\0", canonical.encode()):
         digest.update(part)

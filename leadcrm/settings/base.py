@@ -227,6 +227,8 @@ SPECTACULAR_SETTINGS = {
         "leadcrm.api.schema.strip_trailing_slashes",
     ],
     "DEFAULT_QUERY_MANAGER": "all_tenants",  # schema generation only; never evaluated
+    # Fields called `kind` carry different choices in different components: name them apart.
+    "ENUM_NAME_OVERRIDES": {"BlacklistKindEnum": "leads.models.BlacklistKind"},
 }
 # Per API key, per minute. Tenants with heavier integrations get a key-level override.
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=6000)

@@ -77,6 +77,9 @@ class ApiScope(models.TextChoices):
     LEADS_WRITE = "leads:write", "leads:write"
     EVENTS_WRITE = "events:write", "events:write"
     READ = "read", "read"
+    # Changing the tenant's configuration (API.md's "admin scope"): cleansing rules, members…
+    # A lead-submitting key (a web form's) must not be able to blacklist or unblock anyone.
+    ADMIN = "admin", "admin"
 
 
 ALL_SCOPES = [scope.value for scope in ApiScope]

@@ -1,5 +1,7 @@
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
+from leads.api.cleansing_views import BlacklistEntryViewSet, CleansingPolicyViewSet, SensitiveWordViewSet
 from leads.api.dedup_search_views import DedupSearchViewSet, LeadTransferRequestViewSet
 from leads.api.quarantine_views import IntakeRecordViewSet
 from leads.api.views import LeadViewSet
@@ -10,5 +12,14 @@ router.register("leads", LeadViewSet, basename="lead")
 router.register("intake", IntakeRecordViewSet, basename="intake")
 router.register("dedup", DedupSearchViewSet, basename="dedup")
 router.register("leads", LeadTransferRequestViewSet, basename="lead-transfer")  # /leads/{id}/transfer-request
+router.register("blacklist", BlacklistEntryViewSet, basename="blacklist")
+router.register("sensitive-words", SensitiveWordViewSet, basename="sensitive-word")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    re_path(
+        r"^cleansing-policy/?$",
+        CleansingPolicyViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
+        name="cleansing-policy",
+    ),
+]

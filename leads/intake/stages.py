@@ -3,10 +3,13 @@ its items; none writes to the database."""
 
 from __future__ import annotations
 
-from leads.cleansing import BUILTIN_SENSITIVE_WORDS, sensitive_words_found, validity_reasons
+from leads.cleansing import ScanText, validity_reasons
+from leads.cleansing_selectors import SENSITIVE_TAG, cleansing_rules_for_intake
 from leads.intake.batch import IntakeBatch
 from leads.intake.custom_fields import custom_field_definitions, custom_fields_problems
 from leads.normalization import normalise_lead
+
+SENSITIVE_REASON = "sensitive_word"
 
 
 def normalise(batch: IntakeBatch) -> None:
@@ -33,13 +36,29 @@ def validate(batch: IntakeBatch) -> None:
 
 def cleanse(batch: IntakeBatch) -> None:
     """Reasons to quarantine (API.md codes): no way to reach the person, an unusable mobile or
-    e-mail, sensitive words. Reasons the caller waives (a restore) are dropped."""
-    for item in batch.items:
-        if item.errors:
-            continue
+    e-mail, the tenant's blacklist (`blacklist.<kind>`), sensitive words (the built-in lexicon
+    unless the tenant turned it off, plus its own). With the tenant's action "flag" a sensitive
+    word tags the lead instead. Reasons the caller waives (a restore) are dropped; a waived
+    sensitive word still tags the lead, so people see what let it in.
+
+    One small query per batch (the tenant's policy and list versions); the matchers are built
+    once per process and list version, and both read one normalised text per lead."""
+    items = [item for item in batch.items if not item.errors]
+    if not items:
+        return
+    rules = cleansing_rules_for_intake(tenant_id=batch.tenant.id)
+    blacklist, sensitive, waived = rules.blacklist, rules.sensitive, batch.waived_reasons
+    for item in items:
         assert item.normalised is not None
+        fields = item.fields
         item.reasons.extend(validity_reasons(item.normalised))
-        if sensitive_words_found(item.fields, BUILTIN_SENSITIVE_WORDS):
-            item.reasons.append("sensitive_word")
-        if batch.waived_reasons:
-            item.reasons = [reason for reason in item.reasons if reason not in batch.waived_reasons]
+        scan = ScanText.of_fields(fields) if blacklist is not None and sensitive is not None else None
+        if blacklist is not None:
+            item.reasons.extend(blacklist.reasons(fields, scan=scan))
+        if sensitive is not None and sensitive.match(fields, scan=scan):
+            if rules.flag_sensitive or SENSITIVE_REASON in waived:
+                item.tags.append(SENSITIVE_TAG)
+            else:
+                item.reasons.append(SENSITIVE_REASON)
+        if waived:
+            item.reasons = [reason for reason in item.reasons if reason not in waived]

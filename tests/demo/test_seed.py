@@ -117,6 +117,7 @@ def test_demo_tenant_has_staff_pools_and_realistic_leads(client):
         reasons = {reason for record in IntakeRecord.objects.all() for reason in record.reasons}
         assert IntakeRecord.objects.count() >= 15
         assert {"no_contact", "invalid.mobile", "invalid.email", "sensitive_word"} <= reasons
+        assert {"blacklist.phone", "blacklist.email_domain"} <= reasons  # the demo's 清洗规则 at work
         assert LeadSubmission.objects.exists()  # re-submissions collected (归集) into their leads
 
     # the printed log-ins work

@@ -472,6 +472,18 @@ def test_blacklist_file_recognises_phones_emails_and_domains_and_asks_for_the_re
     assert parsed.errors[0].message.startswith("Cannot tell what kind of entry '纷扬科技' is: write it as 'company,NAME'")
 
 
+def test_blacklist_file_of_tab_separated_rows_reads_each_rows_kind():
+    # What Excel's "Unicode text" export writes: a header, then kind<TAB>value rows.
+    data = "类型\t内容\n公司\t北京纷扬 科技有限公司\nkeyword\t代开 发票\n手机\t139 5281 6437\n".encode("utf-16")
+    parsed = blacklist_file_parse(data)
+    assert parsed.errors == []
+    assert [(entry.line, entry.kind, entry.original) for entry in parsed.entries] == [
+        (2, "company", "北京纷扬 科技有限公司"),
+        (3, "keyword", "代开 发票"),
+        (4, "phone", "139 5281 6437"),
+    ]
+
+
 def test_blacklist_file_that_is_not_text_is_refused_whole():
     with translation.override("en"), pytest.raises(ListEntryError, match="The file is not text"):
         blacklist_file_parse(b"PK\x03\x04\x14\x00\x00\x00\x08\x00binary")

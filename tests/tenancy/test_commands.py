@@ -24,7 +24,7 @@ def test_create_tenant_prints_json_last_and_the_key_works(client):
         assert Membership.objects.get().role == Role.OWNER
         key = ApiKey.objects.get()
         assert key.hashed_secret != result["api_key"] and result["api_key"] not in key.hashed_secret
-        assert set(key.scopes) == {"leads:write", "events:write", "read"}
+        assert set(key.scopes) == {"leads:write", "events:write", "read", "admin"}
         assert set(AuditLog.objects.values_list("action", flat=True)) == {"membership.create", "api_key.create"}
     response = client.get("/api/v1/leads", HTTP_AUTHORIZATION=f"Bearer {result['api_key']}")
     assert response.status_code == 200

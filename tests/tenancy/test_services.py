@@ -43,7 +43,7 @@ def test_api_key_is_shown_once_stored_hashed_and_revocation_is_audited(tenant_a)
 
 def test_unknown_scope_is_refused(tenant_a):
     with pytest.raises(ValidationError, match="Unknown scope"):
-        api_key_create(tenant=tenant_a.tenant, name="bad", scopes=["admin"])
+        api_key_create(tenant=tenant_a.tenant, name="bad", scopes=["root"])
 
 
 def test_suspending_and_reactivating_a_tenant_is_audited_once_each(tenant_a):
