@@ -302,3 +302,19 @@ def intake_leads_score(event: IntakePersisted) -> None:
     """The `persisted` intake hook: score the batch's new and updated leads in one UPDATE."""
     leads = [*event.created, *event.updated]
     leads_score_new(tenant_id=event.tenant_id, leads=leads)
+
+
+# --- explanation ---------------------------------------------------------------------------------
+
+
+def lead_score_explain(*, lead: Lead) -> engine.ScoreResult | None:
+    """The lead's score with every contribution, recomputed from the inputs that gave it: the
+    rules of its version, as of when it was scored. None: not scored yet."""
+    if lead.scored_at is None or lead.score_version is None:
+        return None
+    rules = rules_of_version(tenant_id=lead.tenant_id, version=lead.score_version)
+    if rules is None:  # its rule set was deleted; nothing to explain with
+        return None
+    return engine.score_compute(
+        rules=rules, attributes=lead_attributes(lead, rules_field_names(rules)), events=(), now=lead.scored_at
+    )

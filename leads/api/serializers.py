@@ -297,17 +297,3 @@ class LeadBulkResultSerializer(serializers.Serializer):
 class LeadBulkOutputSerializer(serializers.Serializer):
     results = LeadBulkResultSerializer(many=True)
 
-
-class ScoreContributionSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["attribute", "event", "decay", "inactivity", "smart"])
-    label = serializers.CharField()  # type: ignore[assignment]  # a field: DRF pops it from the class
-    points = serializers.FloatField()
-    at = serializers.DateTimeField(allow_null=True)
-
-
-class LeadScoreOutputSerializer(serializers.Serializer):
-    total = serializers.FloatField()
-    static = serializers.FloatField()
-    dynamic = serializers.FloatField()
-    contributions = ScoreContributionSerializer(many=True)
-
