@@ -26,6 +26,7 @@ def in_english(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
 
 api_v1: list[URLPattern | URLResolver] = [
+    path("", include("scoring.api.urls")),  # before leads': it serves /leads/{id}/score
     path("", include("leads.api.urls")),
     path("schema/", in_english(SpectacularAPIView.as_view()), name="api-schema"),
     # The split view serves Swagger UI's init code as a file: the CSP allows no inline script.
@@ -43,5 +44,6 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     re_path(r"^api(/|$)", api_route_not_found),  # after every API route: the rest is a problem+json 404
     path("", include("leadcrm.tenancy.urls")),
+    path("", include("scoring.urls")),
     path("", include("leads.urls")),
 ]

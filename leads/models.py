@@ -110,7 +110,7 @@ class Lead(TenantOwnedModel):
     search_bigrams = ArrayField(models.CharField(max_length=2), default=list, blank=True)
 
     # Score, denormalised so the list filters and sorts on indexed columns. Written only by the
-    # scoring engine; zero until the lead is scored.
+    # scoring app; zero until the lead is scored (see `scored_at`).
     score_total = models.DecimalField(max_digits=6, decimal_places=2, default=0)
     score_static = models.DecimalField(max_digits=6, decimal_places=2, default=0)
     score_dynamic = models.DecimalField(max_digits=6, decimal_places=2, default=0)
@@ -119,6 +119,10 @@ class Lead(TenantOwnedModel):
     level = models.PositiveSmallIntegerField(default=3)
     tier = models.CharField(max_length=8, choices=Tier.choices, default=Tier.COLD)
     is_mature = models.BooleanField(default=False)
+    # Null until the lead is first scored: "not scored" is its own state, not a D3/cold it was
+    # never given. `score_version` is the rule set's version the score came from.
+    scored_at = models.DateTimeField(null=True, blank=True)
+    score_version = models.PositiveIntegerField(null=True, blank=True)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
@@ -174,6 +178,10 @@ class Lead(TenantOwnedModel):
     @property
     def group(self) -> str:
         return f"{self.grade}{self.level}"
+
+    @property
+    def is_scored(self) -> bool:
+        return self.scored_at is not None
 
 
 class IntakeStatus(models.TextChoices):

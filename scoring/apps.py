@@ -3,3 +3,12 @@ from django.apps import AppConfig
 
 class ScoringConfig(AppConfig):
     name = "scoring"
+
+    def ready(self) -> None:
+        from leadcrm.tenancy.defaults import tenant_defaults_register
+        from leads.intake.hooks import intake_hook_register
+        from scoring.services import intake_leads_score, rule_set_defaults_install
+
+        tenant_defaults_register(name="scoring.rule_set", installer=rule_set_defaults_install)
+        # Inside intake's transaction: a lead is scored in the request that brings it.
+        intake_hook_register(name="scoring.score_at_intake", when="persisted", hook=intake_leads_score)

@@ -152,15 +152,37 @@ def not_an_object_error(item: Any) -> dict[str, list[str]] | None:
 
 
 class ScoreOutputSerializer(serializers.Serializer):
+    """A lead's score. Until the lead is scored `scored_at` is null and so are grade, level,
+    group and tier: "not scored" is not a D3/cold it was never given."""
+
     total = serializers.FloatField()
     static = serializers.FloatField()
     dynamic = serializers.FloatField()
     smart = serializers.FloatField(allow_null=True)
-    grade = serializers.ChoiceField(choices=["A", "B", "C", "D"])
-    level = serializers.IntegerField(min_value=1, max_value=3)
-    group = serializers.CharField()
-    tier = serializers.ChoiceField(choices=Tier.choices)
+    grade = serializers.ChoiceField(choices=["A", "B", "C", "D"], allow_null=True)
+    level = serializers.IntegerField(min_value=1, max_value=3, allow_null=True)
+    group = serializers.CharField(allow_null=True)
+    tier = serializers.ChoiceField(choices=Tier.choices, allow_null=True)
     mature = serializers.BooleanField()
+    scored_at = serializers.DateTimeField(allow_null=True, help_text="When the lead was last scored; null: not yet.")
+    version = serializers.IntegerField(allow_null=True, help_text="The version of the rules that gave this score.")
+
+
+def score_block(lead: Lead) -> dict[str, Any]:
+    scored = lead.scored_at is not None
+    return {
+        "total": float(lead.score_total),
+        "static": float(lead.score_static),
+        "dynamic": float(lead.score_dynamic),
+        "smart": float(lead.score_smart) if lead.score_smart is not None else None,
+        "grade": lead.grade if scored else None,
+        "level": lead.level if scored else None,
+        "group": lead.group if scored else None,
+        "tier": lead.tier if scored else None,
+        "mature": lead.is_mature,
+        "scored_at": lead.scored_at.isoformat().replace("+00:00", "Z") if lead.scored_at is not None else None,
+        "version": lead.score_version,
+    }
 
 
 class LeadOutputSerializer(serializers.Serializer):
@@ -230,17 +252,7 @@ class LeadOutputSerializer(serializers.Serializer):
             "duplicate_of": lead.duplicate_of_id,
             "created_at": lead.created_at.isoformat().replace("+00:00", "Z"),
             "updated_at": lead.updated_at.isoformat().replace("+00:00", "Z"),
-            "score": {
-                "total": float(lead.score_total),
-                "static": float(lead.score_static),
-                "dynamic": float(lead.score_dynamic),
-                "smart": float(lead.score_smart) if lead.score_smart is not None else None,
-                "grade": lead.grade,
-                "level": lead.level,
-                "group": lead.group,
-                "tier": lead.tier,
-                "mature": lead.is_mature,
-            },
+            "score": score_block(lead),
         }
 
 
@@ -284,18 +296,4 @@ class LeadBulkResultSerializer(serializers.Serializer):
 
 class LeadBulkOutputSerializer(serializers.Serializer):
     results = LeadBulkResultSerializer(many=True)
-
-
-class ScoreContributionSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["attribute", "event", "decay", "inactivity", "smart"])
-    label = serializers.CharField()  # type: ignore[assignment]  # a field: DRF pops it from the class
-    points = serializers.FloatField()
-    at = serializers.DateTimeField(allow_null=True)
-
-
-class LeadScoreOutputSerializer(serializers.Serializer):
-    total = serializers.FloatField()
-    static = serializers.FloatField()
-    dynamic = serializers.FloatField()
-    contributions = ScoreContributionSerializer(many=True)
 

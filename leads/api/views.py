@@ -36,7 +36,6 @@ from leads.api.serializers import (
     LeadBulkInputSerializer,
     LeadCreateInputSerializer,
     LeadOutputSerializer,
-    LeadScoreOutputSerializer,
     not_an_object_error,
 )
 from leads.filters import ORDERING_CHOICES, LeadFilter, ordering_for
@@ -243,20 +242,3 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
         for index, outcome in zip(positions, outcomes, strict=True):
             results[index] = {"index": index, **outcome_body(outcome, may_read=may_read)}
         return Response({"results": results}, status=status.HTTP_200_OK)
-
-    @extend_schema(
-        summary="Score explanation", parameters=[LEAD_ID_PARAMETER],
-        responses={200: LeadScoreOutputSerializer, 404: PROBLEM},
-    )
-    @action(detail=True, methods=["get"], url_path="score")
-    def score(self, request: Request, pk: str | None = None) -> Response:
-        lead = self.get_object()
-        # TODO(scoring): contributions come from the scoring engine; until then the score is zero.
-        return Response(
-            {
-                "total": float(lead.score_total),
-                "static": float(lead.score_static),
-                "dynamic": float(lead.score_dynamic),
-                "contributions": [],
-            }
-        )

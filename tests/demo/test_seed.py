@@ -18,6 +18,8 @@ from leadcrm.tenancy.models import ApiKey, AuditLog, Membership, Role, Tenant
 from leadcrm.tenancy.scoping import tenant_scope
 from leads.models import IntakeRecord, Lead, LeadStatus, LeadSubmission
 from leads.normalization import company_key, search_text
+from scoring.engine import score_compute
+from scoring.services import lead_attributes, rules_field_names, rules_published
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +56,8 @@ def test_demo_tenant_has_staff_pools_and_realistic_leads(client):
         assert {"公海池", "华东线索池", "展会线索池"} <= set(Pool.objects.values_list("name", flat=True))
 
         leads = list(Lead.objects.all())
+        rules = rules_published(tenant_id=tenant.id)
+        assert rules is not None
         assert len(leads) == N
         for lead in leads:
             if lead.mobile:  # the showcase's duplicate came with an e-mail only
@@ -65,8 +69,12 @@ def test_demo_tenant_has_staff_pools_and_realistic_leads(client):
             assert lead.pool_id is not None
             if lead.owner_id:
                 assert lead.owner_assigned_at is not None and lead.owner_assigned_at >= lead.created_at
-            # no engine has scored them yet, and nothing made a score up
-            assert lead.score_total == 0 and lead.score_static == 0 and lead.score_dynamic == 0
+            # scored by the engine with the tenant's published rules, nothing made up
+            assert lead.scored_at is not None and lead.score_version == 1
+            expected = score_compute(
+                rules=rules, attributes=lead_attributes(lead, rules_field_names(rules)), events=(), now=lead.scored_at
+            )
+            assert lead.score_static == expected.static and lead.grade == expected.grade
 
         assert len({lead.mobile for lead in leads if lead.mobile}) == N - 1
         assert len({lead.source for lead in leads}) >= 6
