@@ -213,18 +213,27 @@ def _weighted(pairs: list[tuple[Any, int]]) -> tuple[list[Any], list[int]]:
 @dataclass
 class Pools:
     names: list[str]
-    companies: list[tuple[str, str, str]]  # company, company_key, industry
+    companies: list[tuple[str, str, str, str]]  # company, company_key, company_brand, industry
     company_cum: list[float]
     search_words: dict[str, str]
+    name_keys: dict[str, str]  # leads.matching.person_name_key of each name
+
+
+def company_keys(company: str) -> tuple[str, str]:
+    """The lead's company_key and company_brand, as intake computes them."""
+    from leads.normalization import match_keys  # pure Python, no Django
+
+    keys = match_keys({"company": company, "name": ""})
+    return keys["company_key"], keys["company_brand"]
 
 
 def make_pools(seed: int = 7) -> Pools:
-    from leads.normalization import company_key  # pure Python, no Django
+    from leads.matching import person_name_key  # pure Python, no Django
 
     rnd = random.Random(seed)
     names = [rnd.choice(SURNAMES) + "".join(rnd.choices(GIVEN, k=rnd.choice((1, 2, 2)))) for _ in range(20_000)]
     suffixes, suffix_cum = _weighted(SUFFIXES)
-    companies: list[tuple[str, str, str]] = []
+    companies: list[tuple[str, str, str, str]] = []
     seen: set[str] = set()
     while len(companies) < 30_000:
         brand = "".join(rnd.sample(BRAND_CHARS, 2))
@@ -234,7 +243,7 @@ def make_pools(seed: int = 7) -> Pools:
         if company in seen:
             continue
         seen.add(company)
-        companies.append((company, company_key(company), industry))
+        companies.append((company, *company_keys(company), industry))
     # Zipf-ish: a few big customers, a long tail.
     cum, total = [], 0.0
     for rank in range(len(companies)):
@@ -251,7 +260,8 @@ def make_pools(seed: int = 7) -> Pools:
     # And what a rep types for a contact: the last four digits of a mobile (trigrams of the
     # number) and the beginning of an e-mail address (the e-mail index, ORed with the trigrams).
     return Pools(names=names, companies=companies, company_cum=cum,
-                 search_words={"brand2": stripped[:2], "brand4": stripped[:4], "digits4": "8524", "email": "wang"})
+                 search_words={"brand2": stripped[:2], "brand4": stripped[:4], "digits4": "8524", "email": "wang"},
+                 name_keys={name: person_name_key(name) for name in names})
 
 
 def _escape_copy(value: str) -> str:
@@ -260,6 +270,7 @@ def _escape_copy(value: str) -> str:
 
 LOAD_COLUMNS = (
     "created_at", "updated_at", "status", "name", "mobile", "phone", "email", "wechat", "company", "company_key",
+    "company_brand", "name_key",
     "title", "industry", "company_size", "annual_revenue", "province", "city", "source", "campaign", "utm_source",
     "utm_medium", "utm_campaign", "external_id", "notes", "custom", "tags", "search_text", "search_bigrams", "score_total",
     "score_static", "score_dynamic", "score_smart", "grade", "level", "tier", "is_mature", "owner_assigned_at",
@@ -316,9 +327,9 @@ def generate_copy_rows(
         )
         wechat = f"wx_{''.join(rnd.choices(ASCII, k=8))}" if rnd.random() < 0.2 else ""
         if rnd.random() < 0.85:
-            company, ckey, industry = rnd.choices(pools.companies, cum_weights=pools.company_cum)[0]
+            company, ckey, brand, industry = rnd.choices(pools.companies, cum_weights=pools.company_cum)[0]
         else:
-            company, ckey, industry = "", "", ""
+            company, ckey, brand, industry = "", "", "", ""
         province, city = rnd.choices(regions, cum_weights=region_cum)[0]
         source = rnd.choices(sources, cum_weights=source_cum)[0]
         external_id = f"{source}-{i}-{seed}" if source in ("api", "import") else ""
@@ -342,7 +353,7 @@ def generate_copy_rows(
         utm = ("baidu", "cpc", campaign) if source == "baidu_sem" else ("", "", "")
         parts = [
             created_s, created_s, rnd.choices(statuses, cum_weights=status_cum)[0], name, mobile, phone, email, wechat,
-            company, ckey, rnd.choices(titles, cum_weights=title_cum)[0], industry,
+            company, ckey, brand, pools.name_keys.get(name, ""), rnd.choices(titles, cum_weights=title_cum)[0], industry,
             rnd.choices(sizes, cum_weights=size_cum)[0], revenue, province, city, source, campaign, utm[0], utm[1],
             utm[2], external_id, notes, "{}", tags, search,
             "{" + ",".join(search_bigrams({"name": name, "company": company})) + "}", f"{total:.2f}", f"{static:.2f}", f"{dynamic:.2f}",
@@ -361,7 +372,7 @@ def generate_copy_rows(
 
 def lead_payload(n: int, rnd: random.Random, pools: Pools) -> dict[str, Any]:
     """One realistic API submission with the distinct bench mobile number `n`."""
-    company, _, industry = rnd.choices(pools.companies, cum_weights=pools.company_cum)[0]
+    company, _, _, industry = rnd.choices(pools.companies, cum_weights=pools.company_cum)[0]
     payload: dict[str, Any] = {
         "name": rnd.choice(pools.names),
         "mobile": bench_mobile(n),
@@ -815,8 +826,8 @@ def merge_loads(results: list[LoadResult]) -> LoadResult:
 def _wrk_script(pools: Pools) -> Path:
     sample = pools.companies[:200]
     lua = WRK_SCRIPT % {
-        "companies": ", ".join(f'"{c}"' for c, _, _ in sample),
-        "industries": ", ".join(f'"{i}"' for _, _, i in sample),
+        "companies": ", ".join(f'"{c}"' for c, _, _, _ in sample),
+        "industries": ", ".join(f'"{i}"' for _, _, _, i in sample),
     }
     path = OUT_DIR / "load.lua"
     path.write_text(lua, encoding="utf-8")
