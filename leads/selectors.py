@@ -17,7 +17,15 @@ from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, Tuple
 
 from leadcrm.tenancy.models import AuditLog, Membership, Role, person_name
 from leadcrm.tenancy.scoping import TenantScopeMissing, current_tenant_id
-from leads.models import OWNER_CHANGE_ACTION, POOL_CHANGE_ACTION, STATUS_CHANGE_ACTION, Lead, LeadSubmission
+from leads.models import (
+    OWNER_CHANGE_ACTION,
+    POOL_CHANGE_ACTION,
+    STATUS_CHANGE_ACTION,
+    CompanyAlias,
+    DedupRule,
+    Lead,
+    LeadSubmission,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -307,3 +315,26 @@ def lead_pool_names() -> dict[int, str]:
     pool_model = Lead._meta.get_field("pool").related_model
     assert isinstance(pool_model, type)
     return dict(pool_model._default_manager.filter(tenant_id=current_tenant_id()).order_by("name").values_list("id", "name"))
+
+
+# --- duplicate rules, company aliases ------------------------------------------------------------
+
+
+def dedup_rule_list() -> QuerySet[DedupRule]:
+    """The tenant's duplicate rules in the order intake tries them."""
+    return DedupRule.objects.order_by("position", "id")
+
+
+def dedup_rule_get(*, rule_id: int) -> DedupRule | None:
+    return DedupRule.objects.filter(id=rule_id).first()
+
+
+def company_alias_list() -> QuerySet[CompanyAlias]:
+    return CompanyAlias.objects.order_by("-created_at", "-id")
+
+
+def lead_dedup_rule_names(*, rule_ids: set[int]) -> dict[int, str]:
+    """Names of the duplicate rules that matched, for a lead's page."""
+    if not rule_ids:
+        return {}
+    return dict(DedupRule.objects.filter(id__in=rule_ids).values_list("id", "name"))

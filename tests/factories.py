@@ -8,8 +8,9 @@ from typing import Any
 
 from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.services import CreatedTenant
+from leads.dedup_services import company_alias_create, dedup_rule_create
 from leads.intake import lead_intake
-from leads.models import Lead
+from leads.models import CompanyAlias, DedupRule, Lead
 from leads.normalization import is_fake_mobile
 
 _mobile_numbers = itertools.count(13_900_000_000 + 10_007)
@@ -33,3 +34,22 @@ def lead_make(created: CreatedTenant, **fields: Any) -> Lead:
             Lead.objects.filter(id=lead.id).update(**extra)
             lead.refresh_from_db()
         return lead
+
+
+_rule_numbers = itertools.count(1)
+
+
+def dedup_rule_make(created: CreatedTenant, **fields: Any) -> DedupRule:
+    """A duplicate rule of its own (a WeChat id rule, any time), added last."""
+    n = next(_rule_numbers)
+    data = {"name": f"微信相同 {n}", "conditions": ["wechat"], "compare_with": "leads", "window_days": n,
+            "action": "tag", **fields}
+    with tenant_scope(created.tenant.id):
+        return dedup_rule_create(tenant=created.tenant, data=data)
+
+
+def company_alias_make(created: CreatedTenant, **fields: Any) -> CompanyAlias:
+    n = next(_rule_numbers)
+    values = {"alias": f"产品{n}号", "company": f"北京纷扬{n}科技有限公司", **fields}
+    with tenant_scope(created.tenant.id):
+        return company_alias_create(tenant=created.tenant, alias=values["alias"], company=values["company"])

@@ -10,14 +10,16 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from leadcrm.tenancy.services import CreatedTenant
-from leads.models import Lead
-from tests.factories import lead_make
+from leads.models import CompanyAlias, DedupRule, Lead
+from tests.factories import company_alias_make, dedup_rule_make, lead_make
 
 pytestmark = pytest.mark.django_db
 
 # model -> how to make one in a given tenant
 OBJECT_MAKERS: dict[type[Any], Callable[[CreatedTenant], Any]] = {
     Lead: lead_make,
+    DedupRule: dedup_rule_make,
+    CompanyAlias: company_alias_make,
 }
 
 
@@ -65,7 +67,7 @@ def test_other_tenants_object_is_404_on_every_detail_route(route, key_client, te
 # --- pages ------------------------------------------------------------------------------------
 
 # URL kwarg -> model of the object it names in a page route
-PAGE_OBJECT_KWARGS: dict[str, type[Any]] = {"lead_id": Lead}
+PAGE_OBJECT_KWARGS: dict[str, type[Any]] = {"lead_id": Lead, "rule_id": DedupRule}
 
 
 def _tenant_page_routes() -> list[tuple[str, list[str]]]:

@@ -31,7 +31,7 @@ from leads.dedup_rules import DUPLICATE_TAG, EXACT_FIELDS, DedupAction, DedupFie
 from leads.fields import WRITABLE_FIELD_NAMES
 from leads.intake.batch import IntakeBatch, IntakeItem, IntakeOutcome
 from leads.intake.dedup_config import DedupSnapshot, dedup_snapshot
-from leads.matching import brand_prefixes, lookup_brands, lookup_ranges, same_company
+from leads.matching import brand_prefixes, same_company
 from leads.models import Lead, LeadSubmission, OwnerChangeReason
 from leads.normalization import match_keys, search_columns
 
@@ -63,7 +63,12 @@ _CONTACT_COLUMNS = (
 )
 _EXACT_KEYS = "k(p int, v text, nk text, since timestamptz, lim int)"
 _RANGE_KEYS = "k(p int, lo text, hi text, nk text, since timestamptz, lim int)"
-_BRAND_RANGE = "BETWEEN (k.lo COLLATE \"C\") AND (k.hi COLLATE \"C\")"
+# A brand range comes as two look-ups: the brand itself, by equality, so that the btree seeks
+# straight to (brand, name key); and the brands extending it, strictly after it (none, mostly).
+_BRAND_MATCH = {
+    "eq": "= (k.lo COLLATE \"C\")",
+    "ext": "> (k.lo COLLATE \"C\") AND {column} <= (k.hi COLLATE \"C\")",
+}
 
 
 def _lead_exact_branch(column: str) -> str:
@@ -81,31 +86,39 @@ def _contact_exact_branch(column: str) -> str:
         AND (k.nk IS NULL OR c.name_key = k.nk) ORDER BY c.created_at, c.id LIMIT k.lim) AS x"""
 
 
+def _company_branches(part: str) -> dict[str, str]:
+    lead_brand = "company_brand " + _BRAND_MATCH[part].format(column="company_brand")
+    customer_brand = "cu.company_brand " + _BRAND_MATCH[part].format(column="cu.company_brand")
+    return {
+        f"lead_company_name_{part}": f"""
+    SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(lead_company_name_{part})s::jsonb) AS {_RANGE_KEYS} CROSS JOIN LATERAL (
+        SELECT {_LEAD_COLUMNS} FROM leads_lead WHERE tenant_id = %(tenant_id)s AND company_brand <> ''
+        AND {lead_brand} AND name_key = k.nk AND created_at >= k.since ORDER BY created_at, id LIMIT k.lim) AS x""",
+        f"lead_company_{part}": f"""
+    SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(lead_company_{part})s::jsonb) AS {_RANGE_KEYS} CROSS JOIN LATERAL (
+        SELECT {_LEAD_COLUMNS} FROM leads_lead WHERE tenant_id = %(tenant_id)s AND company_brand <> ''
+        AND {lead_brand} AND created_at >= k.since ORDER BY created_at, id LIMIT k.lim) AS x""",
+        f"contact_company_name_{part}": f"""
+    SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(contact_company_name_{part})s::jsonb) AS {_RANGE_KEYS} CROSS JOIN LATERAL (
+        SELECT {_CONTACT_COLUMNS} FROM leads_customer cu
+        JOIN leads_contact c ON c.tenant_id = cu.tenant_id AND c.customer_id = cu.id
+        WHERE cu.tenant_id = %(tenant_id)s AND cu.company_brand <> '' AND {customer_brand}
+        AND c.name_key = k.nk AND c.created_at >= k.since ORDER BY c.created_at, c.id LIMIT k.lim) AS x""",
+        # A company-only rule comparing contacts matches the customer itself, contacts or not.
+        f"contact_company_{part}": f"""
+    SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(contact_company_{part})s::jsonb) AS {_RANGE_KEYS} CROSS JOIN LATERAL (
+        SELECT 'U' AS side, NULL::bigint AS id, cu.id AS customer_id, cu.owner_id, cu.created_at, '' AS mobile,
+        '' AS email, '' AS wechat, '' AS phone, cu.name AS company, '' AS name_key FROM leads_customer cu
+        WHERE cu.tenant_id = %(tenant_id)s AND cu.company_brand <> '' AND {customer_brand}
+        AND cu.created_at >= k.since ORDER BY cu.created_at, cu.id LIMIT k.lim) AS x""",
+    }
+
+
 _BRANCHES: dict[str, str] = {
     **{f"lead_{column}": _lead_exact_branch(column) for column in EXACT_FIELDS},
     **{f"contact_{column}": _contact_exact_branch(column) for column in EXACT_FIELDS},
-    "lead_company_name": f"""
-    SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(lead_company_name)s::jsonb) AS {_RANGE_KEYS} CROSS JOIN LATERAL (
-        SELECT {_LEAD_COLUMNS} FROM leads_lead WHERE tenant_id = %(tenant_id)s AND company_brand <> ''
-        AND company_brand {_BRAND_RANGE} AND name_key = k.nk AND created_at >= k.since
-        ORDER BY created_at, id LIMIT k.lim) AS x""",
-    "lead_company": f"""
-    SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(lead_company)s::jsonb) AS {_RANGE_KEYS} CROSS JOIN LATERAL (
-        SELECT {_LEAD_COLUMNS} FROM leads_lead WHERE tenant_id = %(tenant_id)s AND company_brand <> ''
-        AND company_brand {_BRAND_RANGE} AND created_at >= k.since ORDER BY created_at, id LIMIT k.lim) AS x""",
-    "contact_company_name": f"""
-    SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(contact_company_name)s::jsonb) AS {_RANGE_KEYS} CROSS JOIN LATERAL (
-        SELECT {_CONTACT_COLUMNS} FROM leads_customer cu
-        JOIN leads_contact c ON c.tenant_id = cu.tenant_id AND c.customer_id = cu.id
-        WHERE cu.tenant_id = %(tenant_id)s AND cu.company_brand <> '' AND cu.company_brand {_BRAND_RANGE}
-        AND c.name_key = k.nk AND c.created_at >= k.since ORDER BY c.created_at, c.id LIMIT k.lim) AS x""",
-    # A company-only rule comparing contacts matches the customer itself, contacts or not.
-    "contact_company": f"""
-    SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(contact_company)s::jsonb) AS {_RANGE_KEYS} CROSS JOIN LATERAL (
-        SELECT 'U' AS side, NULL::bigint AS id, cu.id AS customer_id, cu.owner_id, cu.created_at, '' AS mobile,
-        '' AS email, '' AS wechat, '' AS phone, cu.name AS company, '' AS name_key FROM leads_customer cu
-        WHERE cu.tenant_id = %(tenant_id)s AND cu.company_brand <> '' AND cu.company_brand {_BRAND_RANGE}
-        AND cu.created_at >= k.since ORDER BY cu.created_at, cu.id LIMIT k.lim) AS x""",
+    **_company_branches("eq"),
+    **_company_branches("ext"),
 }
 _ANY_TIME = "-infinity"
 
@@ -207,6 +220,34 @@ class _ItemKeys:
     brands: list[str]  # leads.matching.lookup_brands, through the aliases
 
 
+@dataclass(frozen=True)
+class _Rule:
+    """A rule compiled for one batch: what its look-up anchors on, and from when."""
+
+    index: int
+    spec: RuleSpec
+    exact: tuple[str, ...]  # its equality conditions, the anchor first
+    with_name: bool
+    with_company: bool
+    sides: tuple[str, ...]  # "lead", "contact"
+    limit: int
+    since: str
+
+    @classmethod
+    def of(cls, index: int, spec: RuleSpec, *, now: datetime) -> _Rule:
+        exact = spec.exact_conditions
+        conditions = set(spec.conditions)
+        whole_key = bool(exact) and conditions <= {exact[0], DedupField.NAME}
+        return cls(
+            index=index, spec=spec, exact=exact, with_name=DedupField.NAME in conditions,
+            with_company=DedupField.COMPANY in conditions,
+            sides=tuple(side for side, wanted in (("lead", spec.compares_leads), ("contact", spec.compares_contacts))
+                        if wanted),
+            limit=_WHOLE_KEY_LIMIT if whole_key else (_CHECKED_LIMIT if exact else _RANGE_LIMIT),
+            since=_ANY_TIME if spec.window_days is None else (now - timedelta(days=spec.window_days)).isoformat(),
+        )
+
+
 class _Probes:
     """The look-up's key rows by branch, each once, and which (item, rule) asked for which."""
 
@@ -215,50 +256,50 @@ class _Probes:
         self._ids: dict[tuple[Any, ...], int] = {}
         self.wanted: dict[tuple[int, int], list[int]] = {}  # (item index, rule index) -> probe ids
 
-    def add(self, *, item: int, rule: int, branch: str, key: dict[str, Any]) -> None:
+    def add(self, wanted: list[int], branch: str, key: dict[str, Any]) -> None:
         identity = (branch, *key.values())
         if (probe := self._ids.get(identity)) is None:
             probe = self._ids[identity] = len(self._ids)
             self.rows.setdefault(branch, []).append({"p": probe, **key})
-        self.wanted.setdefault((item, rule), []).append(probe)
+        wanted.append(probe)
 
 
 def _item_keys(item: IntakeItem, snapshot: DedupSnapshot) -> _ItemKeys:
     fields = item.fields
     company = fields["company"]
     with_company = snapshot.compares_company and bool(fields["company_brand"] or (company and snapshot.aliases))
+    ranges, brands = snapshot.company_lookup(company) if with_company else ([], [])
     return _ItemKeys(
         values={name: fields[name] for name in EXACT_FIELDS}, name_key=fields["name_key"], company=company,
-        ranges=lookup_ranges(company, snapshot.aliases) if with_company else [],
-        brands=lookup_brands(company, snapshot.aliases) if with_company else [],
+        ranges=ranges, brands=brands,
     )
 
 
-def _rule_probes(probes: _Probes, *, item: int, rule_index: int, rule: RuleSpec, keys: _ItemKeys, since: str) -> None:
-    """The key rows rule `rule` needs for one submission; none when a condition's value is
-    empty (an empty value never matches)."""
-    conditions = set(rule.conditions)
-    exact = rule.exact_conditions
-    if any(not keys.values[name] for name in exact):
+def _rule_probes(probes: _Probes, *, item: int, rule: _Rule, keys: _ItemKeys) -> None:
+    """The key rows `rule` needs for one submission; none when a condition's value is empty (an
+    empty value never matches)."""
+    values = keys.values
+    for name in rule.exact:
+        if not values[name]:
+            return
+    if (rule.with_name and not keys.name_key) or (rule.with_company and not keys.ranges):
         return
-    if DedupField.NAME in conditions and not keys.name_key:
-        return
-    if DedupField.COMPANY in conditions and not keys.ranges:
-        return
-    name_key = keys.name_key if DedupField.NAME in conditions else None
-    sides = [side for side, wanted in (("lead", rule.compares_leads), ("contact", rule.compares_contacts)) if wanted]
-    if exact:
-        anchor = exact[0]
-        limit = _WHOLE_KEY_LIMIT if conditions <= {anchor, DedupField.NAME} else _CHECKED_LIMIT
-        for side in sides:
-            probes.add(item=item, rule=rule_index, branch=f"{side}_{anchor}",
-                       key={"v": keys.values[anchor], "nk": name_key, "since": since, "lim": limit})
+    name_key = keys.name_key if rule.with_name else None
+    wanted = probes.wanted[(item, rule.index)] = []
+    if rule.exact:
+        anchor = rule.exact[0]
+        for side in rule.sides:
+            probes.add(wanted, f"{side}_{anchor}", {"v": values[anchor], "nk": name_key, "since": rule.since,
+                                                    "lim": rule.limit})
         return
     branch = "company_name" if name_key else "company"
-    for side in sides:
+    for side in rule.sides:
         for lo, hi in keys.ranges:
-            probes.add(item=item, rule=rule_index, branch=f"{side}_{branch}",
-                       key={"lo": lo, "hi": hi, "nk": name_key, "since": since, "lim": _RANGE_LIMIT})
+            probes.add(wanted, f"{side}_{branch}_eq", {"lo": lo, "hi": lo, "nk": name_key, "since": rule.since,
+                                                       "lim": rule.limit})
+            if hi != lo:
+                probes.add(wanted, f"{side}_{branch}_ext", {"lo": lo, "hi": hi, "nk": name_key, "since": rule.since,
+                                                            "lim": rule.limit})
 
 
 def _lock_and_look_up(*, tenant_id: int, lock_keys: list[int], probes: _Probes) -> dict[int, list[Candidate]]:
@@ -316,29 +357,32 @@ def _satisfies(rule: RuleSpec, keys: _ItemKeys, candidate: Candidate, aliases: d
 
 
 class _BatchIndex:
-    """The leads created earlier in this batch, found as the look-up finds stored ones."""
+    """The leads created earlier in this batch, found as the look-up finds stored ones (indexed
+    only by what the rules anchor on)."""
 
-    def __init__(self) -> None:
-        self.exact: dict[str, dict[str, list[Lead]]] = {name: {} for name in EXACT_FIELDS}
+    def __init__(self, rules: list[_Rule]) -> None:
+        anchors = {rule.exact[0] for rule in rules if rule.exact and "lead" in rule.sides}
+        self.exact: dict[str, dict[str, list[Lead]]] = {name: {} for name in anchors}
+        self.with_name = any(not rule.exact and rule.with_name and "lead" in rule.sides for rule in rules)
+        self.with_brand = any(not rule.exact and not rule.with_name and "lead" in rule.sides for rule in rules)
         self.by_name: dict[str, list[Lead]] = {}
         self.by_brand: dict[str, list[Lead]] = {}  # under its brand and each brand it extends
 
     def add(self, lead: Lead) -> None:
-        for name in EXACT_FIELDS:
+        for name, index in self.exact.items():
             if value := getattr(lead, name):
-                self.exact[name].setdefault(value, []).append(lead)
-        if lead.name_key:
+                index.setdefault(value, []).append(lead)
+        if self.with_name and lead.name_key:
             self.by_name.setdefault(lead.name_key, []).append(lead)
-        if lead.company_brand:
+        if self.with_brand and lead.company_brand:
             for brand in {*brand_prefixes(lead.company_brand), lead.company_brand}:
                 self.by_brand.setdefault(brand, []).append(lead)
 
-    def candidates(self, rule: RuleSpec, keys: _ItemKeys) -> list[Lead]:
-        exact = rule.exact_conditions
-        if exact:
-            return self.exact[exact[0]].get(keys.values[exact[0]], []) if keys.values[exact[0]] else []
-        if DedupField.NAME in rule.conditions:
-            return self.by_name.get(keys.name_key, []) if keys.name_key else []
+    def candidates(self, rule: _Rule, keys: _ItemKeys) -> list[Lead]:
+        if rule.exact:
+            return self.exact[rule.exact[0]].get(keys.values[rule.exact[0]], [])
+        if rule.with_name:
+            return self.by_name.get(keys.name_key, [])
         found: dict[int, Lead] = {}
         for brand in keys.brands:
             for key in (brand, *brand_prefixes(brand)):
@@ -351,23 +395,28 @@ def _first(candidates: Iterable[Candidate], rule: RuleSpec, keys: _ItemKeys, ali
 
 
 def _match(
-    *, item_index: int, keys: _ItemKeys, snapshot: DedupSnapshot, probes: _Probes,
+    *, item_index: int, keys: _ItemKeys, rules: list[_Rule], aliases: dict[str, str], probes: _Probes,
     found: dict[int, list[Candidate]], in_batch: _BatchIndex,
 ) -> _Match | None:
     """The first rule, by position, that matches the submission, with what it matched."""
-    for rule_index, rule in enumerate(snapshot.rules):
-        wanted = probes.wanted.get((item_index, rule_index))
+    for rule in rules:
+        wanted = probes.wanted.get((item_index, rule.index))
         if wanted is None:
             continue  # a condition's value is empty: the rule cannot match
-        stored = sorted((c for probe in wanted for c in found.get(probe, ())), key=lambda c: (c.created_at, c.id or 0))
+        stored = [c for probe in wanted if probe in found for c in found[probe]]
+        batch_leads = in_batch.candidates(rule, keys) if "lead" in rule.sides else []
+        if not stored and not batch_leads:
+            continue
+        stored.sort(key=lambda c: (c.created_at, c.id or 0))
+        spec = rule.spec
         lead = contact = None
-        if rule.compares_leads:
-            batch_leads = [Candidate.of_lead(lead) for lead in in_batch.candidates(rule, keys)]
-            lead = _first([c for c in stored if c.side == "L"] + batch_leads, rule, keys, snapshot.aliases)
-        if rule.compares_contacts:
-            contact = _first((c for c in stored if c.side != "L"), rule, keys, snapshot.aliases)
+        if "lead" in rule.sides:
+            lead_candidates = [c for c in stored if c.side == "L"] + [Candidate.of_lead(lead) for lead in batch_leads]
+            lead = _first(lead_candidates, spec, keys, aliases)
+        if "contact" in rule.sides:
+            contact = _first((c for c in stored if c.side != "L"), spec, keys, aliases)
         if lead is not None or contact is not None:
-            return _Match(rule=rule, lead=lead, contact=contact)
+            return _Match(rule=spec, lead=lead, contact=contact)
     return None
 
 
@@ -403,16 +452,11 @@ def dedup(batch: IntakeBatch) -> None:
                 lock_keys.add(f"company_name:{item_keys.brands[0]}\x1f{item_keys.name_key}")
     batch.lock_keys = contact_lock_keys(lock_keys)
 
+    rules = [_Rule.of(index, spec, now=batch.now) for index, spec in enumerate(snapshot.rules)]
     probes = _Probes()
-    since_by_window: dict[int | None, str] = {}
-    for rule_index, rule in enumerate(snapshot.rules):
-        if rule.window_days not in since_by_window:
-            since_by_window[rule.window_days] = (
-                _ANY_TIME if rule.window_days is None else (batch.now - timedelta(days=rule.window_days)).isoformat()
-            )
+    for rule in rules:
         for item in items:
-            _rule_probes(probes, item=item.index, rule_index=rule_index, rule=rule, keys=keys[item.index],
-                         since=since_by_window[rule.window_days])
+            _rule_probes(probes, item=item.index, rule=rule, keys=keys[item.index])
     found = _lock_and_look_up(tenant_id=tenant_id, lock_keys=batch.lock_keys, probes=probes)
 
     # upsert by (source, external_id)
@@ -424,7 +468,7 @@ def dedup(batch: IntakeBatch) -> None:
             (lead.source, lead.external_id): lead for lead in same_external_id if (lead.source, lead.external_id) in external_keys
         }
 
-    in_batch = _BatchIndex()
+    in_batch = _BatchIndex(rules)
     pending: list[_PendingUpdate] = []
     for item in items:
         fields = item.fields
@@ -432,8 +476,8 @@ def dedup(batch: IntakeBatch) -> None:
         if existing is not None:
             _update_existing(batch, item, existing)
             continue
-        match = _match(item_index=item.index, keys=keys[item.index], snapshot=snapshot, probes=probes, found=found,
-                       in_batch=in_batch)
+        match = _match(item_index=item.index, keys=keys[item.index], rules=rules, aliases=snapshot.aliases,
+                       probes=probes, found=found, in_batch=in_batch)
         action = match.rule.action if match else ""
         if match and action == DedupAction.COLLECT and match.lead is not None and match.lead.lead is not None:
             _collect(batch, item, match, match.lead.lead)

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection
 
 from leads.dedup_rules import DedupField, RuleSpec
-from leads.matching import alias_index
+from leads.matching import alias_index, lookup_brands, lookup_ranges
 from leads.models import CompanyAlias, DedupConfig, DedupRule
 
 _VERSION_SQL = "SELECT version FROM leads_dedupconfig WHERE tenant_id = %s"
 _MAX_TENANTS = 4096
+_MAX_COMPANIES = 20_000  # company look-up keys kept per tenant and version
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,20 @@ class DedupSnapshot:
     version: int
     rules: tuple[RuleSpec, ...]  # the active ones, in position order
     aliases: dict[str, str]  # leads.matching.alias_index of the tenant's aliases
+    # company -> (lookup_ranges, lookup_brands) through these aliases: the same companies come
+    # back batch after batch
+    _companies: dict[str, tuple[list[tuple[str, str]], list[str]]] = field(default_factory=dict, compare=False)
+
+    def company_lookup(self, company: str) -> tuple[list[tuple[str, str]], list[str]]:
+        """The brand ranges a look-up for `company` searches, and its brands (the first is the
+        one it resolves to), through the tenant's aliases."""
+        if (cached := self._companies.get(company)) is not None:
+            return cached
+        found = (lookup_ranges(company, self.aliases), lookup_brands(company, self.aliases))
+        if len(self._companies) >= _MAX_COMPANIES:
+            self._companies.clear()
+        self._companies[company] = found
+        return found
 
     @property
     def exact_fields(self) -> frozenset[str]:

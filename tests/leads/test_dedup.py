@@ -102,6 +102,7 @@ def test_the_default_company_rule_tags_links_and_routes_to_the_existing_owner_as
     assert lead.duplicate_of_id == first.id
     assert lead.tags == [DUPLICATE_TAG]
     assert lead.owner_id == rep.user_id and lead.owner_assigned_at is not None
+    assert lead.duplicate_rule_id is not None
     with tenant_scope(tenant_a.tenant.id):
         assert DedupRule.objects.get(id=lead.duplicate_rule_id).name == "公司相同且联系人相同（180 天内）"
         audit = AuditLog.objects.get(action=OWNER_CHANGE_ACTION, object_id=str(lead.id))
