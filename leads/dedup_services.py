@@ -192,11 +192,11 @@ def company_alias_create(
     duplicate rules then treat the two as one company, for new and existing leads alike."""
     alias, company = clean_text(alias), clean_text(company)
     errors: dict[str, list[str]] = {}
-    for name, value in (("alias", alias), ("company", company)):
+    for name, value, missing in (("alias", alias, _("请填写别名。")), ("company", company, _("请填写对应的公司。"))):
         if not value:
-            errors[name] = [_("请填写这一项。")]
+            errors[name] = [missing]
         elif len(value) > ALIAS_MAX_LENGTH:
-            errors[name] = [_("最多 %(max)d 个字符。") % {"max": ALIAS_MAX_LENGTH}]
+            errors[name] = [_("别名和公司名称最多 %(max)d 个字符。") % {"max": ALIAS_MAX_LENGTH}]
     if errors:
         raise ValidationError(errors)
     key = alias_key(alias)

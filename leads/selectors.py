@@ -22,6 +22,7 @@ from leads.models import (
     POOL_CHANGE_ACTION,
     STATUS_CHANGE_ACTION,
     CompanyAlias,
+    Customer,
     DedupRule,
     Lead,
     LeadSubmission,
@@ -292,7 +293,7 @@ def lead_duplicate_list(*, lead_id: int, membership: Membership | None, limit: i
     return list(
         lead_visible_to(membership=membership)
         .filter(duplicate_of_id=lead_id)
-        .only("id", "name", "company", "status", "owner_id", "created_at")
+        .only("id", "name", "company", "status", "owner_id", "created_at", "duplicate_rule_id")
         .order_by("-created_at", "-id")[:limit]
     )
 
@@ -338,3 +339,7 @@ def lead_dedup_rule_names(*, rule_ids: set[int]) -> dict[int, str]:
     if not rule_ids:
         return {}
     return dict(DedupRule.objects.filter(id__in=rule_ids).values_list("id", "name"))
+
+
+def customer_name(*, customer_id: int) -> str:
+    return Customer.objects.filter(id=customer_id).values_list("name", flat=True).first() or ""

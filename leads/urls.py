@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads import views
+from leads import dedup_views, views
 
 app_name = "leads"
 
@@ -12,4 +12,10 @@ urlpatterns = [
     path("<slug:tenant_slug>/leads/", views.lead_list_page),
     path("<slug:tenant_slug>/leads/<int:lead_id>", views.lead_detail_page, name="detail"),
     path("<slug:tenant_slug>/leads/<int:lead_id>/", views.lead_detail_page),
+    path("<slug:tenant_slug>/settings/dedup", dedup_views.dedup_rules_page, name="dedup-rules"),
+    path("<slug:tenant_slug>/settings/dedup/", dedup_views.dedup_rules_page),
+    path("<slug:tenant_slug>/settings/dedup/<int:rule_id>", dedup_views.dedup_rule_page, name="dedup-rule"),
+    path("<slug:tenant_slug>/settings/dedup/<int:rule_id>/", dedup_views.dedup_rule_page),
+    path("<slug:tenant_slug>/settings/company-aliases", dedup_views.company_aliases_page, name="company-aliases"),
+    path("<slug:tenant_slug>/settings/company-aliases/", dedup_views.company_aliases_page),
 ]
