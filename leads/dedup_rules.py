@@ -26,6 +26,7 @@ from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 # The tag a new lead gets when a rule links it to an existing record as its duplicate.
 DUPLICATE_TAG = "疑似重复"
@@ -98,13 +99,14 @@ class RuleSpec:
 
 
 DEFAULT_RULES: tuple[RuleSpec, ...] = (
-    # API.md "Defaults of a new tenant".
-    RuleSpec(name="手机号相同（180 天内）", conditions=("mobile",), compare_with=DedupCompareWith.LEADS, window_days=180,
-             action=DedupAction.COLLECT),
-    RuleSpec(name="邮箱相同（180 天内）", conditions=("email",), compare_with=DedupCompareWith.LEADS, window_days=180,
-             action=DedupAction.COLLECT),
-    RuleSpec(name="公司相同且联系人相同（180 天内）", conditions=("company", "name"), compare_with=DedupCompareWith.LEADS,
-             window_days=180, action=DedupAction.ROUTE_TO_OWNER),
+    # API.md "Defaults of a new tenant". Names are the tenant's data, written in its language
+    # when it is created (leads.dedup_services.dedup_defaults_install).
+    RuleSpec(name=gettext_noop("手机号相同（180 天内）"), conditions=("mobile",), compare_with=DedupCompareWith.LEADS,
+             window_days=180, action=DedupAction.COLLECT),
+    RuleSpec(name=gettext_noop("邮箱相同（180 天内）"), conditions=("email",), compare_with=DedupCompareWith.LEADS,
+             window_days=180, action=DedupAction.COLLECT),
+    RuleSpec(name=gettext_noop("公司相同且联系人相同（180 天内）"), conditions=("company", "name"),
+             compare_with=DedupCompareWith.LEADS, window_days=180, action=DedupAction.ROUTE_TO_OWNER),
 )
 
 

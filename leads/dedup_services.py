@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from leadcrm.tenancy.models import ApiKey, Tenant
@@ -28,12 +29,14 @@ def dedup_defaults_install(*, tenant: Tenant) -> None:
     if DedupConfig.objects.filter(tenant=tenant).exists():
         return
     DedupConfig.objects.create(tenant=tenant, version=1)
+    with translation.override(tenant.locale):
+        names = [_(spec.name) for spec in DEFAULT_RULES]
     DedupRule.objects.bulk_create([
         DedupRule(
-            tenant=tenant, position=position, name=spec.name, conditions=list(spec.conditions),
+            tenant=tenant, position=position, name=name, conditions=list(spec.conditions),
             compare_with=spec.compare_with, window_days=spec.window_days, action=spec.action, is_active=True,
         )
-        for position, spec in enumerate(DEFAULT_RULES, start=1)
+        for position, (name, spec) in enumerate(zip(names, DEFAULT_RULES, strict=True), start=1)
     ])
 
 

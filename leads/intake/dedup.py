@@ -55,11 +55,21 @@ _CONTACT_UNLOCK_SQL = (
 # out rather than built with the ORM: intake runs it on every submission, and compiling the
 # equivalent QuerySet cost more than PostgreSQL's work. Each branch repeats its partial index's
 # predicate (x <> '') and keeps to the oldest few rows per key.
-_CANDIDATE = "k.p, x.side, x.id, x.customer_id, x.owner_id, x.created_at, x.mobile, x.email, x.wechat, x.phone, x.company, x.name_key"
-_LEAD_COLUMNS = "'L' AS side, id, NULL::bigint AS customer_id, owner_id, created_at, mobile, email, wechat, phone, company, name_key"
+_CANDIDATE = (
+    "k.p, x.side, x.id, x.customer_id, x.owner_id, x.created_at, x.mobile, x.email, x.wechat, x.phone, x.company, "
+    "x.name_key, x.is_duplicate"
+)
+_LEAD_COLUMNS = (
+    "'L' AS side, id, NULL::bigint AS customer_id, owner_id, created_at, mobile, email, wechat, phone, company, "
+    "name_key, duplicate_of_id IS NOT NULL AS is_duplicate"
+)
+# Originals before their duplicates, then the oldest: a duplicate points at (and a submission is
+# collected into) the lead the others are duplicates of, even when a racer that waited for the
+# contact lock holds an earlier arrival time than the lead it waited for.
+_LEAD_ORDER = "ORDER BY duplicate_of_id IS NOT NULL, created_at, id"
 _CONTACT_COLUMNS = (
     "'C' AS side, c.id, c.customer_id, cu.owner_id, c.created_at, c.mobile, c.email, c.wechat, c.phone, "
-    "cu.name AS company, c.name_key"
+    "cu.name AS company, c.name_key, false AS is_duplicate"
 )
 _EXACT_KEYS = "k(p int, v text, nk text, since timestamptz, lim int)"
 _RANGE_KEYS = "k(p int, lo text, hi text, nk text, since timestamptz, lim int)"
@@ -75,7 +85,7 @@ def _lead_exact_branch(column: str) -> str:
     return f"""
     SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(lead_{column})s::jsonb) AS {_EXACT_KEYS} CROSS JOIN LATERAL (
         SELECT {_LEAD_COLUMNS} FROM leads_lead WHERE tenant_id = %(tenant_id)s AND {column} = k.v AND {column} <> ''
-        AND created_at >= k.since AND (k.nk IS NULL OR name_key = k.nk) ORDER BY created_at, id LIMIT k.lim) AS x"""
+        AND created_at >= k.since AND (k.nk IS NULL OR name_key = k.nk) {_LEAD_ORDER} LIMIT k.lim) AS x"""
 
 
 def _contact_exact_branch(column: str) -> str:
@@ -93,11 +103,11 @@ def _company_branches(part: str) -> dict[str, str]:
         f"lead_company_name_{part}": f"""
     SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(lead_company_name_{part})s::jsonb) AS {_RANGE_KEYS} CROSS JOIN LATERAL (
         SELECT {_LEAD_COLUMNS} FROM leads_lead WHERE tenant_id = %(tenant_id)s AND company_brand <> ''
-        AND {lead_brand} AND name_key = k.nk AND created_at >= k.since ORDER BY created_at, id LIMIT k.lim) AS x""",
+        AND {lead_brand} AND name_key = k.nk AND created_at >= k.since {_LEAD_ORDER} LIMIT k.lim) AS x""",
         f"lead_company_{part}": f"""
     SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(lead_company_{part})s::jsonb) AS {_RANGE_KEYS} CROSS JOIN LATERAL (
         SELECT {_LEAD_COLUMNS} FROM leads_lead WHERE tenant_id = %(tenant_id)s AND company_brand <> ''
-        AND {lead_brand} AND created_at >= k.since ORDER BY created_at, id LIMIT k.lim) AS x""",
+        AND {lead_brand} AND created_at >= k.since {_LEAD_ORDER} LIMIT k.lim) AS x""",
         f"contact_company_name_{part}": f"""
     SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(contact_company_name_{part})s::jsonb) AS {_RANGE_KEYS} CROSS JOIN LATERAL (
         SELECT {_CONTACT_COLUMNS} FROM leads_customer cu
@@ -108,7 +118,8 @@ def _company_branches(part: str) -> dict[str, str]:
         f"contact_company_{part}": f"""
     SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(contact_company_{part})s::jsonb) AS {_RANGE_KEYS} CROSS JOIN LATERAL (
         SELECT 'U' AS side, NULL::bigint AS id, cu.id AS customer_id, cu.owner_id, cu.created_at, '' AS mobile,
-        '' AS email, '' AS wechat, '' AS phone, cu.name AS company, '' AS name_key FROM leads_customer cu
+        '' AS email, '' AS wechat, '' AS phone, cu.name AS company, '' AS name_key, false AS is_duplicate
+        FROM leads_customer cu
         WHERE cu.tenant_id = %(tenant_id)s AND cu.company_brand <> '' AND {customer_brand}
         AND cu.created_at >= k.since ORDER BY cu.created_at, cu.id LIMIT k.lim) AS x""",
     }
@@ -184,15 +195,22 @@ class Candidate:
     phone: str
     company: str
     name_key: str
+    is_duplicate: bool = False  # a lead linked to another as its duplicate
     lead: Lead | None = None  # a lead's stub from the look-up, or the lead made earlier in this batch
 
     @classmethod
     def of_lead(cls, lead: Lead) -> Candidate:
+        """A lead made earlier in this batch (its `duplicate_of` may not have an id yet)."""
         return cls(
             side="L", id=lead.pk, customer_id=None, owner_id=lead.owner_id, created_at=lead.created_at,
             mobile=lead.mobile, email=lead.email, wechat=lead.wechat, phone=lead.phone, company=lead.company,
-            name_key=lead.name_key, lead=lead,
+            name_key=lead.name_key, is_duplicate=lead.duplicate_of_id is not None or lead.duplicate_of is not None,
+            lead=lead,
         )
+
+    @property
+    def order(self) -> tuple[bool, datetime, int]:
+        return self.is_duplicate, self.created_at, self.id or 0
 
 
 @dataclass
@@ -209,15 +227,17 @@ class _Match:
         return self.lead.owner_id if self.lead is not None else None
 
 
-@dataclass
 class _ItemKeys:
     """What the rules compare of one submission, computed once."""
 
-    values: dict[str, str]  # mobile, email, wechat, phone
-    name_key: str
-    company: str
-    ranges: list[tuple[str, str]]  # leads.matching.lookup_ranges, through the aliases
-    brands: list[str]  # leads.matching.lookup_brands, through the aliases
+    __slots__ = ("brands", "company", "name_key", "ranges", "values")
+
+    def __init__(self, *, values: dict[str, Any], company: str, ranges: list[tuple[str, str]], brands: list[str]) -> None:
+        self.values = values  # the normalised fields: mobile, email, wechat, phone among them
+        self.name_key: str = values["name_key"]
+        self.company = company
+        self.ranges = ranges  # leads.matching.lookup_ranges, through the aliases
+        self.brands = brands  # leads.matching.lookup_brands, through the aliases
 
 
 @dataclass(frozen=True)
@@ -230,6 +250,9 @@ class _Rule:
     with_name: bool
     with_company: bool
     sides: tuple[str, ...]  # "lead", "contact"
+    compares_leads: bool
+    compares_contacts: bool
+    branches: tuple[str, ...]  # of the look-up statement
     limit: int
     since: str
 
@@ -238,11 +261,16 @@ class _Rule:
         exact = spec.exact_conditions
         conditions = set(spec.conditions)
         whole_key = bool(exact) and conditions <= {exact[0], DedupField.NAME}
+        sides = tuple(side for side, wanted in (("lead", spec.compares_leads), ("contact", spec.compares_contacts)) if wanted)
+        company = "company_name" if DedupField.NAME in conditions else "company"
+        branches = (
+            tuple(f"{side}_{exact[0]}" for side in sides) if exact
+            else tuple(f"{side}_{company}_{part}" for side in sides for part in ("eq", "ext"))
+        )
         return cls(
             index=index, spec=spec, exact=exact, with_name=DedupField.NAME in conditions,
-            with_company=DedupField.COMPANY in conditions,
-            sides=tuple(side for side, wanted in (("lead", spec.compares_leads), ("contact", spec.compares_contacts))
-                        if wanted),
+            with_company=DedupField.COMPANY in conditions, sides=sides, branches=branches,
+            compares_leads=spec.compares_leads, compares_contacts=spec.compares_contacts,
             limit=_WHOLE_KEY_LIMIT if whole_key else (_CHECKED_LIMIT if exact else _RANGE_LIMIT),
             since=_ANY_TIME if spec.window_days is None else (now - timedelta(days=spec.window_days)).isoformat(),
         )
@@ -256,23 +284,38 @@ class _Probes:
         self._ids: dict[tuple[Any, ...], int] = {}
         self.wanted: dict[tuple[int, int], list[int]] = {}  # (item index, rule index) -> probe ids
 
-    def add(self, wanted: list[int], branch: str, key: dict[str, Any]) -> None:
-        identity = (branch, *key.values())
+    def add_exact(self, wanted: list[int], branch: str, value: str, name_key: str | None, since: str, limit: int) -> None:
+        identity = (branch, value, name_key, since, limit)
         if (probe := self._ids.get(identity)) is None:
             probe = self._ids[identity] = len(self._ids)
-            self.rows.setdefault(branch, []).append({"p": probe, **key})
+            self.rows.setdefault(branch, []).append({"p": probe, "v": value, "nk": name_key, "since": since, "lim": limit})
+        wanted.append(probe)
+
+    def add_range(
+        self, wanted: list[int], branch: str, low: str, high: str, name_key: str | None, since: str, limit: int
+    ) -> None:
+        identity = (branch, low, high, name_key, since, limit)
+        if (probe := self._ids.get(identity)) is None:
+            probe = self._ids[identity] = len(self._ids)
+            self.rows.setdefault(branch, []).append(
+                {"p": probe, "lo": low, "hi": high, "nk": name_key, "since": since, "lim": limit}
+            )
         wanted.append(probe)
 
 
-def _item_keys(item: IntakeItem, snapshot: DedupSnapshot) -> _ItemKeys:
+_NO_RANGES: list[tuple[str, str]] = []
+_NO_LEADS: list[Lead] = []
+_NO_BRANDS: list[str] = []
+
+
+def _item_keys(item: IntakeItem, snapshot: DedupSnapshot, *, compares_company: bool) -> _ItemKeys:
     fields = item.fields
     company = fields["company"]
-    with_company = snapshot.compares_company and bool(fields["company_brand"] or (company and snapshot.aliases))
-    ranges, brands = snapshot.company_lookup(company) if with_company else ([], [])
-    return _ItemKeys(
-        values={name: fields[name] for name in EXACT_FIELDS}, name_key=fields["name_key"], company=company,
-        ranges=ranges, brands=brands,
-    )
+    if compares_company and (fields["company_brand"] or (company and snapshot.aliases)):
+        ranges, brands = snapshot.company_lookup(company)
+    else:
+        ranges, brands = _NO_RANGES, _NO_BRANDS
+    return _ItemKeys(values=fields, company=company, ranges=ranges, brands=brands)
 
 
 def _rule_probes(probes: _Probes, *, item: int, rule: _Rule, keys: _ItemKeys) -> None:
@@ -286,20 +329,16 @@ def _rule_probes(probes: _Probes, *, item: int, rule: _Rule, keys: _ItemKeys) ->
         return
     name_key = keys.name_key if rule.with_name else None
     wanted = probes.wanted[(item, rule.index)] = []
-    if rule.exact:
-        anchor = rule.exact[0]
-        for side in rule.sides:
-            probes.add(wanted, f"{side}_{anchor}", {"v": values[anchor], "nk": name_key, "since": rule.since,
-                                                    "lim": rule.limit})
-        return
-    branch = "company_name" if name_key else "company"
-    for side in rule.sides:
-        for lo, hi in keys.ranges:
-            probes.add(wanted, f"{side}_{branch}_eq", {"lo": lo, "hi": lo, "nk": name_key, "since": rule.since,
-                                                       "lim": rule.limit})
-            if hi != lo:
-                probes.add(wanted, f"{side}_{branch}_ext", {"lo": lo, "hi": hi, "nk": name_key, "since": rule.since,
-                                                            "lim": rule.limit})
+    for branch in rule.branches:
+        if rule.exact:
+            probes.add_exact(wanted, branch, values[rule.exact[0]], name_key, rule.since, rule.limit)
+            continue
+        extending = branch.endswith("_ext")
+        for low, high in keys.ranges:
+            if not extending:
+                probes.add_range(wanted, branch, low, low, name_key, rule.since, rule.limit)
+            elif high != low:
+                probes.add_range(wanted, branch, low, high, name_key, rule.since, rule.limit)
 
 
 def _lock_and_look_up(*, tenant_id: int, lock_keys: list[int], probes: _Probes) -> dict[int, list[Candidate]]:
@@ -324,10 +363,11 @@ def _lock_and_look_up(*, tenant_id: int, lock_keys: list[int], probes: _Probes) 
         if lock:
             cursor.nextset()
         rows = cursor.fetchall()
-    for probe, side, record_id, customer_id, owner_id, created_at, mobile, email, wechat, phone, company, name_key in rows:
+    for probe, side, record_id, customer_id, owner_id, created_at, mobile, email, wechat, phone, company, name_key, \
+            is_duplicate in rows:
         candidate = Candidate(
             side=side, id=record_id, customer_id=customer_id, owner_id=owner_id, created_at=created_at, mobile=mobile,
-            email=email, wechat=wechat, phone=phone, company=company, name_key=name_key,
+            email=email, wechat=wechat, phone=phone, company=company, name_key=name_key, is_duplicate=is_duplicate,
         )
         if side == "L":
             if (stub := stubs.get(record_id)) is None:
@@ -399,21 +439,29 @@ def _match(
     found: dict[int, list[Candidate]], in_batch: _BatchIndex,
 ) -> _Match | None:
     """The first rule, by position, that matches the submission, with what it matched."""
+    wanted_by = probes.wanted
     for rule in rules:
-        wanted = probes.wanted.get((item_index, rule.index))
+        wanted = wanted_by.get((item_index, rule.index))
         if wanted is None:
             continue  # a condition's value is empty: the rule cannot match
-        stored = [c for probe in wanted if probe in found for c in found[probe]]
-        batch_leads = in_batch.candidates(rule, keys) if "lead" in rule.sides else []
+        stored: list[Candidate] = []
+        for probe in wanted:
+            if probe in found:
+                stored += found[probe]
+        batch_leads = in_batch.candidates(rule, keys) if rule.compares_leads else _NO_LEADS
         if not stored and not batch_leads:
             continue
-        stored.sort(key=lambda c: (c.created_at, c.id or 0))
+        if len(stored) > 1:
+            stored.sort(key=lambda c: c.order)
         spec = rule.spec
         lead = contact = None
-        if "lead" in rule.sides:
-            lead_candidates = [c for c in stored if c.side == "L"] + [Candidate.of_lead(lead) for lead in batch_leads]
+        if rule.compares_leads:
+            lead_candidates = [c for c in stored if c.side == "L"]
+            if batch_leads:
+                lead_candidates = sorted(lead_candidates + [Candidate.of_lead(lead) for lead in batch_leads],
+                                         key=lambda c: c.order)
             lead = _first(lead_candidates, spec, keys, aliases)
-        if "contact" in rule.sides:
+        if rule.compares_contacts:
             contact = _first((c for c in stored if c.side != "L"), spec, keys, aliases)
         if lead is not None or contact is not None:
             return _Match(rule=spec, lead=lead, contact=contact)
@@ -434,7 +482,8 @@ def dedup(batch: IntakeBatch) -> None:
     items = batch.open_items()
     tenant_id = batch.tenant.id
     snapshot = dedup_snapshot(tenant_id=tenant_id) if items else DedupSnapshot(version=0, rules=(), aliases={})
-    keys = {item.index: _item_keys(item, snapshot) for item in items}
+    compares_company = snapshot.compares_company
+    keys = {item.index: _item_keys(item, snapshot, compares_company=compares_company) for item in items}
 
     lock_keys: set[str] = set()
     exact_fields = snapshot.exact_fields
@@ -551,6 +600,7 @@ def _apply_updates(batch: IntakeBatch, pending: list[_PendingUpdate]) -> None:
     lead, and when a customer's contact matched too, the lead goes to the customer's owner and
     its previous owner is told. Loaded whole in one query: the look-up has a few columns."""
     stored = Lead.objects.in_bulk([p.lead.pk for p in pending if p.lead.pk is not None])
+    stored.update({lead.pk: lead for lead in batch.to_update})  # one instance per row: an upsert may hold it
     for update in pending:
         item, match = update.item, update.match
         lead = stored.get(update.lead.pk) if update.lead.pk is not None else update.lead

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.db import connection
 
@@ -36,6 +37,8 @@ class DedupSnapshot:
     def company_lookup(self, company: str) -> tuple[list[tuple[str, str]], list[str]]:
         """The brand ranges a look-up for `company` searches, and its brands (the first is the
         one it resolves to), through the tenant's aliases."""
+        if not self.aliases:
+            return _company_lookup(company)  # shared by every tenant without aliases
         if (cached := self._companies.get(company)) is not None:
             return cached
         found = (lookup_ranges(company, self.aliases), lookup_brands(company, self.aliases))
@@ -43,6 +46,7 @@ class DedupSnapshot:
             self._companies.clear()
         self._companies[company] = found
         return found
+
 
     @property
     def exact_fields(self) -> frozenset[str]:
@@ -52,6 +56,12 @@ class DedupSnapshot:
     @property
     def compares_company(self) -> bool:
         return any(DedupField.COMPANY in rule.conditions for rule in self.rules)
+
+
+@lru_cache(maxsize=131_072)
+def _company_lookup(company: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """`DedupSnapshot.company_lookup` without aliases (lists: callers must not change them)."""
+    return lookup_ranges(company), lookup_brands(company)
 
 
 _EMPTY = DedupSnapshot(version=0, rules=(), aliases={})

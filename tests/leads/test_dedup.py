@@ -94,6 +94,17 @@ def test_a_new_tenant_gets_the_default_rules_of_api_md(tenant_a):
     ]
 
 
+def test_an_english_speaking_tenant_gets_the_default_rules_named_in_english(db):
+    from leadcrm.tenancy.services import tenant_create
+
+    created = tenant_create(slug="acme", name="Acme", admin_email="owner@acme.test", admin_password="Pass-word-9",
+                            locale="en")
+    with tenant_scope(created.tenant.id):
+        names = list(DedupRule.objects.order_by("position").values_list("name", flat=True))
+    assert names == ["Same mobile (within 180 days)", "Same e-mail (within 180 days)",
+                     "Same company and contact (within 180 days)"]
+
+
 def test_the_default_company_rule_tags_links_and_routes_to_the_existing_owner_as_before(tenant_a, rep):
     first = lead_make(tenant_a, name="王萱强", company="天津合汇软件股份有限公司", owner_id=rep.user_id)
     outcome = submit(tenant_a, name="王萱强", company="合汇软件", mobile=next_mobile())
@@ -268,7 +279,7 @@ def test_a_rule_without_a_window_matches_any_time(tenant_a):
 
 
 def test_the_first_matching_rule_by_position_wins(tenant_a, rep):
-    by_mobile, by_company = use_rules(
+    _by_mobile, by_company = use_rules(
         tenant_a,
         {"name": "手机号归集", "conditions": ["mobile"], "action": "collect"},
         {"name": "公司+姓名只标记", "conditions": ["company", "name"], "action": "tag"},
