@@ -177,6 +177,16 @@ class Lead(TenantOwnedModel):
             models.Index(
                 fields=["tenant", "duplicate_of"], name="lead_tenant_duplicate_idx", condition=Q(duplicate_of__isnull=False)
             ),
+            # Small (duplicates only): deleting a rule or a customer nulls these without a scan
+            # of every lead.
+            models.Index(
+                fields=["tenant", "duplicate_rule"], name="lead_tenant_dup_rule_idx",
+                condition=Q(duplicate_rule__isnull=False),
+            ),
+            models.Index(
+                fields=["tenant", "duplicate_customer"], name="lead_tenant_dup_customer_idx",
+                condition=Q(duplicate_customer__isnull=False),
+            ),
             GinIndex(
                 fields=["tenant", "search_text"], opclasses=["int8_ops", "gin_trgm_ops"], name="lead_search_trgm_idx"
             ),

@@ -1366,7 +1366,7 @@ def django_dedup_lookup(count: int, *, seed: int) -> int:
         normalise(batch)
         snapshot = dedup_snapshot(tenant_id=tenant.id)
         probes = _Probes()
-        keys = _item_keys(batch.items[0], snapshot)
+        keys = _item_keys(batch.items[0], snapshot, compares_company=snapshot.compares_company)
         for index, spec in enumerate(snapshot.rules):
             _rule_probes(probes, item=0, rule=_Rule.of(index, spec, now=now), keys=keys)
         found = _lock_and_look_up(tenant_id=tenant.id, lock_keys=[], probes=probes)

@@ -197,6 +197,14 @@ class Migration(migrations.Migration):
             model_name='lead',
             index=models.Index(condition=models.Q(('phone', ''), _negated=True), fields=['tenant', 'phone'], name='lead_tenant_phone_idx'),
         ),
+        migrations.AddIndex(
+            model_name='lead',
+            index=models.Index(condition=models.Q(('duplicate_rule__isnull', False)), fields=['tenant', 'duplicate_rule'], name='lead_tenant_dup_rule_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='lead',
+            index=models.Index(condition=models.Q(('duplicate_customer__isnull', False)), fields=['tenant', 'duplicate_customer'], name='lead_tenant_dup_customer_idx'),
+        ),
         migrations.AddConstraint(
             model_name='companyalias',
             constraint=models.UniqueConstraint(fields=('tenant', 'alias_key'), name='companyalias_unique_key_per_tenant'),
