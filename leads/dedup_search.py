@@ -36,10 +36,11 @@ from opencc_purepy import OpenCC
 from leadcrm.tenancy.models import AuditLog, Membership, Role, Tenant
 from leadcrm.tenancy.scoping import current_tenant_id
 from leadcrm.tenancy.services import audit_log_record
+from leads.intake.dedup_config import dedup_snapshot
 from leads.masking import mask_digits, mask_email, mask_text
-from leads.matching import brand_prefixes, fold, lookup_brands, person_name_key, same_company, same_person
+from leads.matching import fold, lookup_brands, lookup_ranges, person_name_key, same_company, same_person
 from leads.models import TRANSFER_REQUEST_ACTION, Lead, LeadStatus
-from leads.normalization import clean_text, company_key, email_is_valid, is_cjk_pair, normalise_email, parse_phone
+from leads.normalization import clean_text, email_is_valid, is_cjk_pair, normalise_email, parse_phone
 from leads.selectors import lead_is_visible_to, lead_pool_names, owner_labels
 
 RESULT_LIMIT = 50
@@ -262,25 +263,22 @@ def lead_company_matches(*, company: str, cap: int = CANDIDATE_CAP) -> CompanyMa
     """The tenant's leads of the same company as `company` (`same_company`: "北京纷扬" finds
     "北京纷扬科技有限公司" and "北京紛揚科技", not "北京纷享"), newest first.
 
-    The one place the search tool looks companies up. Today candidates come through the existing
-    indexes: the exact `company_key`, and the brand (and every shorter brand it extends, and
-    their Traditional spellings) as a substring of `search_text` (trigram index) or, for two
-    characters, of `search_bigrams`; the newest `cap` candidates are decided by `same_company`.
-    TODO(lead): once leads store `company_brand` (btree with `name_key`), read the candidates
-    from `leads.matching.lookup_ranges` over that index instead: exact, and never capped by a
-    brand that is also a common word."""
-    brands = lookup_brands(company)
-    if not brands:
+    The one place the search tool looks companies up: the brand ranges of
+    `leads.matching.lookup_ranges` (the brand, the brands extending it, the shorter brands it
+    extends) over the (tenant, company_brand, name_key) index intake's duplicate rules use, with
+    the tenant's company aliases; the newest `cap` candidates are decided by `same_company`."""
+    aliases = dedup_snapshot(tenant_id=current_tenant_id() or 0).aliases  # cached per tenant version
+    ranges = lookup_ranges(company, aliases)
+    if not ranges:
         return CompanyMatches(leads=[], is_capped=False)
-    terms: set[str] = set()
-    for brand in brands:
-        for term in brand_prefixes(brand):
-            terms |= {term, _traditional(term)}
-    keys = sorted({key for key in (company_key(company), *brands) if key})
-    condition = Q(tenant_id=current_tenant_id(), company_key__in=keys) & ~Q(company_key="")
-    candidates, is_capped = _newest(condition | _term_condition(terms), cap=cap)
+    in_ranges = Q()
+    for low, high in ranges:
+        in_ranges |= Q(company_brand=low) if low == high else Q(company_brand__gte=low, company_brand__lte=high)
+    # `<> ''` repeats the partial index's predicate, so that PostgreSQL may use the index.
+    condition = Q(tenant_id=current_tenant_id()) & ~Q(company_brand="") & in_ranges
+    candidates, is_capped = _newest(condition, cap=cap)
     return CompanyMatches(
-        leads=[lead for lead in candidates if lead.company and same_company(company, lead.company)],
+        leads=[lead for lead in candidates if lead.company and same_company(company, lead.company, aliases)],
         is_capped=is_capped,
     )
 

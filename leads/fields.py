@@ -60,5 +60,7 @@ CONTACT_FIELD_NAMES = tuple(field.name for field in LEAD_FIELDS if field.is_cont
 SCANNED_FIELD_NAMES = tuple(field.name for field in LEAD_FIELDS if field.is_scanned)
 # `search_text` joins these in this order (stored data: existing rows were built this way).
 SEARCH_TEXT_FIELD_NAMES = ("name", "company", "mobile", "wechat", "phone")
-# What intake writes to the lead row: the submitted fields plus the derived company key.
-WRITABLE_FIELD_NAMES = (*INPUT_FIELD_NAMES[:6], "company_key", *INPUT_FIELD_NAMES[6:])
+# The keys duplicate matching derives from company and name (leads.normalization.match_keys).
+MATCH_KEY_FIELD_NAMES = ("company_key", "company_brand", "name_key")
+# What intake writes to the lead row: the submitted fields plus the derived matching keys.
+WRITABLE_FIELD_NAMES = (*INPUT_FIELD_NAMES[:6], *MATCH_KEY_FIELD_NAMES, *INPUT_FIELD_NAMES[6:])

@@ -317,6 +317,11 @@ class CompanyName:
     def families(self) -> frozenset[str]:
         return _industry_families(self.industry)
 
+    @property
+    def is_place_only(self) -> bool:
+        """A region and nothing else ("北京", "（北京）"): no company to show or to group by."""
+        return not self.industry and self.brand in _PLACES
+
 
 def _split_industry(core: str) -> tuple[str, str]:
     """Brand | industry at the first industry word that leaves at least two characters of brand."""

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from leadcrm.models import TenantOwnedModel
+from leads.dedup_rules import DedupAction, DedupCompareWith
 
 
 class LeadStatus(models.TextChoices):
@@ -40,6 +41,7 @@ class OwnerChangeReason(models.TextChoices):
     """Why a lead changed hands: stored in the audit log, worded on the lead's timeline."""
 
     DUPLICATE_OF = "duplicate_of", _("疑似重复，沿用原线索负责人")
+    CUSTOMER_OWNER = "customer_owner", _("重复进入，改为客户负责人")
     ASSIGNMENT_RULE = "assignment_rule", _("按分配规则分配")
     MANUAL = "manual", _("手动分配")
     CLAIM = "claim", _("从线索池领取")
@@ -49,6 +51,7 @@ class OwnerChangeReason(models.TextChoices):
 
 
 OWNER_CHANGE_ACTION = "lead.owner_change"
+DUPLICATE_NOTICE_ACTION = "lead.duplicate_notice"  # a previous owner told their lead came in again
 STATUS_CHANGE_ACTION = "lead.status_change"
 POOL_CHANGE_ACTION = "lead.pool_change"
 # Someone asked the owner to hand the lead over (the duplicate search tool, leads/dedup_search.py).
@@ -85,7 +88,13 @@ class Lead(TenantOwnedModel):
     email = models.CharField(max_length=254, blank=True)  # lower-cased
     wechat = models.CharField(max_length=64, blank=True)
     company = models.CharField(max_length=200, blank=True)
-    company_key = models.CharField(max_length=200, blank=True)  # normalised for matching (§3)
+    # Company and person keys (leads.matching), written by intake's normalise stage:
+    # `company_key` the core (brand + trade, "纷扬科技") for display and grouping, `company_brand`
+    # the brand (字号, "纷扬") and `name_key` the contact's name key, which the duplicate look-up
+    # searches by equality and prefix ranges; "C" so that a range's upper bound sorts last.
+    company_key = models.CharField(max_length=200, blank=True)
+    company_brand = models.CharField(max_length=100, blank=True, db_collation="C")
+    name_key = models.CharField(max_length=100, blank=True)
     title = models.CharField(max_length=100, blank=True)
     industry = models.CharField(max_length=100, blank=True)
     company_size = models.CharField(max_length=50, blank=True)
@@ -103,6 +112,14 @@ class Lead(TenantOwnedModel):
     tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    # The duplicate rule that linked this lead to what it duplicates, and the customer when a
+    # customer's contact matched (SPEC §3; conversion fills customers later).
+    duplicate_rule = models.ForeignKey(
+        "DedupRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    duplicate_customer = models.ForeignKey(
+        "Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     search_text = models.TextField(blank=True)  # name, company, phones, WeChat: one trigram index for `q`
     # Each pair of adjacent Chinese characters in the name and company: a two-character search
@@ -155,14 +172,26 @@ class Lead(TenantOwnedModel):
                 condition=~models.Q(email=""),
             ),
             models.Index(fields=["tenant", "wechat"], name="lead_tenant_wechat_idx", condition=~models.Q(wechat="")),
-            # Company + name duplicate rule; a big company has thousands of leads, so the name
-            # belongs in the index rather than in a filter over every one of them.
+            models.Index(fields=["tenant", "phone"], name="lead_tenant_phone_idx", condition=~models.Q(phone="")),
+            # Company duplicate rules: brand ranges (equal, or extended) and the contact's name
+            # key; a big company has thousands of leads, so the name belongs in the index rather
+            # than in a filter over every one of them. Serves the company alone too.
             models.Index(
-                fields=["tenant", "company_key", "name"], name="lead_tenant_company_name_idx",
-                condition=~models.Q(company_key=""),
+                fields=["tenant", "company_brand", "name_key"], name="lead_tenant_brand_name_idx",
+                condition=~models.Q(company_brand=""),
             ),
             models.Index(
                 fields=["tenant", "duplicate_of"], name="lead_tenant_duplicate_idx", condition=Q(duplicate_of__isnull=False)
+            ),
+            # Small (duplicates only): deleting a rule or a customer nulls these without a scan
+            # of every lead.
+            models.Index(
+                fields=["tenant", "duplicate_rule"], name="lead_tenant_dup_rule_idx",
+                condition=Q(duplicate_rule__isnull=False),
+            ),
+            models.Index(
+                fields=["tenant", "duplicate_customer"], name="lead_tenant_dup_customer_idx",
+                condition=Q(duplicate_customer__isnull=False),
             ),
             GinIndex(
                 fields=["tenant", "search_text"], opclasses=["int8_ops", "gin_trgm_ops"], name="lead_search_trgm_idx"
@@ -230,7 +259,8 @@ class LeadSubmission(TenantOwnedModel):
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
     channel = models.CharField(max_length=20)
-    rule = models.CharField(max_length=64)
+    rule = models.CharField(max_length=100)  # the rule's name when it matched (kept if the rule goes)
+    dedup_rule = models.ForeignKey("DedupRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     payload = models.JSONField(encoder=DjangoJSONEncoder)
 
     class Meta(TenantOwnedModel.Meta):
@@ -382,3 +412,95 @@ class CleansingPolicy(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"cleansing policy v{self.version}"
+
+
+# --- duplicate rules, company aliases, customers and contacts (SPEC §3) ------------------------
+
+
+class DedupRule(TenantOwnedModel):
+    """One of a tenant's ordered duplicate rules (leads.dedup_rules describes them)."""
+
+    position = models.PositiveIntegerField()
+    name = models.CharField(max_length=100)
+    is_active = models.BooleanField(default=True)
+    compare_with = models.CharField(max_length=16, choices=DedupCompareWith.choices, default=DedupCompareWith.LEADS)
+    conditions = ArrayField(models.CharField(max_length=16))
+    window_days = models.PositiveIntegerField(null=True, blank=True)  # None: any time
+    action = models.CharField(max_length=24, choices=DedupAction.choices)
+
+    class Meta(TenantOwnedModel.Meta):
+        # Not unique on position: a reorder rewrites several positions in one statement.
+        indexes = [models.Index(fields=["tenant", "position"], name="deduprule_tenant_position_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DedupConfig(TenantOwnedModel):
+    """A tenant's dedup configuration version: bumped in the transaction of every change to its
+    rules or company aliases. Intake reads it (one small query per batch) and keeps the compiled
+    rules and alias index per (tenant, version), so a change takes effect at once everywhere."""
+
+    version = models.PositiveBigIntegerField(default=1)
+
+    class Meta(TenantOwnedModel.Meta):
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="dedupconfig_unique_per_tenant")]
+
+
+class CompanyAlias(TenantOwnedModel):
+    """A brand or product name standing for a company ("纷享销客" → "北京纷扬科技有限公司")."""
+
+    alias = models.CharField(max_length=200)
+    company = models.CharField(max_length=200)
+    alias_key = models.CharField(max_length=200)  # leads.matching.alias_key(alias)
+
+    class Meta(TenantOwnedModel.Meta):
+        constraints = [models.UniqueConstraint(fields=["tenant", "alias_key"], name="companyalias_unique_key_per_tenant")]
+
+    def __str__(self) -> str:
+        return f"{self.alias} → {self.company}"
+
+
+class Customer(TenantOwnedModel):
+    """A customer company (客户); conversion of a lead fills these, with their contacts."""
+
+    name = models.CharField(max_length=200)
+    company_key = models.CharField(max_length=200, blank=True)  # as on Lead
+    company_brand = models.CharField(max_length=100, blank=True, db_collation="C")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta(TenantOwnedModel.Meta):
+        indexes = [
+            models.Index(fields=["tenant", "company_brand"], name="customer_tenant_brand_idx", condition=~Q(company_brand="")),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(TenantOwnedModel):
+    """A person at a customer; duplicate rules comparing "contacts" match these."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    name = models.CharField(max_length=100, blank=True)
+    name_key = models.CharField(max_length=100, blank=True)
+    mobile = models.CharField(max_length=20, blank=True)  # E.164
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    wechat = models.CharField(max_length=64, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta(TenantOwnedModel.Meta):
+        indexes = [
+            models.Index(fields=["tenant", "customer", "name_key"], name="contact_tenant_customer_idx"),
+            models.Index(fields=["tenant", "mobile"], name="contact_tenant_mobile_idx", condition=~Q(mobile="")),
+            models.Index(fields=["tenant", "email"], name="contact_tenant_email_idx", condition=~Q(email="")),
+            models.Index(fields=["tenant", "wechat"], name="contact_tenant_wechat_idx", condition=~Q(wechat="")),
+            models.Index(fields=["tenant", "phone"], name="contact_tenant_phone_idx", condition=~Q(phone="")),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.mobile or self.email or f"#{self.id}"

@@ -1,8 +1,8 @@
 """Pure normalisation of an incoming lead (SPEC §2). No ORM: unit-tested without a database.
 
 Full-width → half-width (NFKC), trimmed whitespace, phones to E.164 (default region CN), the
-mobile number's region (手机号属地) when province/city are empty, lower-case e-mail, and a
-normalised company key for duplicate matching (§3). Validity is decided on the way (§3): invalid
+mobile number's region (手机号属地) when province/city are empty, lower-case e-mail, and the
+company and person keys duplicate matching compares (§3, leads.matching). Validity is decided on the way (§3): invalid
 or fake mobiles and landlines, malformed or placeholder e-mails, and "无"/"-" in a contact box
 read as no contact.
 """
@@ -20,27 +20,12 @@ from email_validator import EmailNotValidError, validate_email
 from phonenumbers import PhoneNumberType, geocoder
 
 from leads.fields import CONTACT_FIELD_NAMES, SEARCH_TEXT_FIELD_NAMES, TEXT_FIELD_NAMES
+from leads.matching import company_brand, parse_company, person_name_key
 
 DEFAULT_REGION = "CN"
 TEXT_FIELDS = TEXT_FIELD_NAMES
 _MUNICIPALITIES = ("北京市", "上海市", "天津市", "重庆市")
 _PROVINCE_SUFFIX = re.compile(r"^(.+?(?:省|自治区|特别行政区))(.*)$")
-
-# Company key: strip what people add or drop when writing the same company (§3).
-_LEGAL_SUFFIXES = (
-    "股份有限公司", "有限责任公司", "有限公司", "集团有限公司", "集团股份有限公司", "集团公司", "集团",
-    "股份公司", "总公司", "分公司", "公司", "co.,ltd.", "co., ltd.", "co.,ltd", "co. ltd", "co ltd",
-    "company limited", "corporation", "limited", "ltd.", "ltd", "inc.", "inc", "corp.", "corp", "llc", "gmbh",
-)
-_REGION_PREFIXES = tuple(
-    sorted(
-        ["北京", "上海", "天津", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海", "台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门", "深圳", "广州", "杭州", "南京", "苏州", "成都", "武汉", "西安", "长沙", "郑州", "青岛", "厦门", "宁波", "无锡", "合肥", "福州", "济南", "大连", "沈阳", "哈尔滨", "长春", "昆明", "南昌", "南宁", "贵阳", "太原", "石家庄", "珠海", "佛山", "东莞", "中山", "常州", "温州", "烟台", "唐山", "徐州", "绍兴", "嘉兴", "金华", "台州", "泉州", "惠州"],
-        key=len,
-        reverse=True,
-    )
-)
-_BRACKETS = re.compile(r"[(（\[【].*?[)）\]】]")
-_PUNCTUATION = re.compile(r"[\s\-_.,，。·・'\"“”‘’/\\&+]+")
 
 
 def to_half_width(value: str) -> str:
@@ -166,26 +151,12 @@ def is_fake_digits(digits: str) -> bool:
     return local == local[0] * 7 or local in "01234567890123456789" or local in "98765432109876543210"
 
 
-_BARE_SUFFIXES = sorted(
-    {suffix.replace(" ", "").replace(".", "").replace(",", "") for suffix in _LEGAL_SUFFIXES}, key=len, reverse=True
-)
-_SUFFIX_RE = re.compile("(?:" + "|".join(map(re.escape, _BARE_SUFFIXES)) + ")$")
-_PREFIX_RE = re.compile("^(?:" + "|".join(map(re.escape, _REGION_PREFIXES)) + ")[市省]?")
-
-
 def company_key(company: str) -> str:
-    """A key under which "北京纷扬科技有限公司", "北京纷扬" and "纷扬科技" come close together:
-    lower-case, no brackets, punctuation, region prefix or legal suffix."""
-    key = _PUNCTUATION.sub("", _BRACKETS.sub("", to_half_width(company).lower()))
-    while key:
-        before = key
-        while (match := _SUFFIX_RE.search(key)) and match.start() > 0:
-            key = key[: match.start()]
-        if (match := _PREFIX_RE.match(key)) and len(key) > match.end() + 1:
-            key = key[match.end() :]
-        if key == before:
-            break
-    return key
+    """The company's core for display and grouping (leads.matching: brand + trade, without region,
+    legal form or brackets): "北京纷扬科技有限公司", "纷扬科技（北京）有限公司" → "纷扬科技"; "" for no company,
+    a placeholder ("个人", "无") or a region alone ("（北京）"). Duplicate matching compares brands."""
+    parsed = parse_company(company)
+    return "" if parsed.is_place_only else parsed.core
 
 
 @dataclass
@@ -341,8 +312,19 @@ def normalise_lead(raw: dict[str, Any]) -> NormalisedLead:
     if email := fields["email"]:
         fields["email"] = email = normalise_email(email)
         result.email_problem = email_problem(email)
-    fields["company_key"] = company_key(fields["company"]) if fields["company"] else ""
+    fields.update(match_keys(fields))
     return result
+
+
+def match_keys(fields: dict[str, Any]) -> dict[str, str]:
+    """The lead's stored matching keys (leads.matching), kept in step wherever company or name
+    are written: `company_key` (the core), `company_brand`, `name_key`."""
+    company, name = fields.get("company") or "", fields.get("name") or ""
+    return {
+        "company_key": company_key(company) if company else "",
+        "company_brand": company_brand(company) if company else "",
+        "name_key": person_name_key(name) if name else "",
+    }
 
 
 def _is_fake_number(e164: str) -> bool:

@@ -18,6 +18,9 @@ from leads.models import (
     POOL_CHANGE_ACTION,
     STATUS_CHANGE_ACTION,
     TRANSFER_REQUEST_ACTION,
+    CompanyAlias,
+    Customer,
+    DedupRule,
     Lead,
     LeadSubmission,
 )
@@ -228,7 +231,7 @@ def lead_duplicate_list(*, lead_id: int, membership: Membership | None, limit: i
     return list(
         lead_visible_to(membership=membership)
         .filter(duplicate_of_id=lead_id)
-        .only("id", "name", "company", "status", "owner_id", "created_at")
+        .only("id", "name", "company", "status", "owner_id", "created_at", "duplicate_rule_id")
         .order_by("-created_at", "-id")[:limit]
     )
 
@@ -251,3 +254,30 @@ def lead_pool_names() -> dict[int, str]:
     pool_model = Lead._meta.get_field("pool").related_model
     assert isinstance(pool_model, type)
     return dict(pool_model._default_manager.filter(tenant_id=current_tenant_id()).order_by("name").values_list("id", "name"))
+
+
+# --- duplicate rules, company aliases ------------------------------------------------------------
+
+
+def dedup_rule_list() -> QuerySet[DedupRule]:
+    """The tenant's duplicate rules in the order intake tries them."""
+    return DedupRule.objects.order_by("position", "id")
+
+
+def dedup_rule_get(*, rule_id: int) -> DedupRule | None:
+    return DedupRule.objects.filter(id=rule_id).first()
+
+
+def company_alias_list() -> QuerySet[CompanyAlias]:
+    return CompanyAlias.objects.order_by("-created_at", "-id")
+
+
+def lead_dedup_rule_names(*, rule_ids: set[int]) -> dict[int, str]:
+    """Names of the duplicate rules that matched, for a lead's page."""
+    if not rule_ids:
+        return {}
+    return dict(DedupRule.objects.filter(id__in=rule_ids).values_list("id", "name"))
+
+
+def customer_name(*, customer_id: int) -> str:
+    return Customer.objects.filter(id=customer_id).values_list("name", flat=True).first() or ""

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads import dedup_search_views, quarantine_views, settings_views, views
+from leads import dedup_search_views, dedup_views, quarantine_views, settings_views, views
 
 app_name = "leads"
 
@@ -61,4 +61,10 @@ urlpatterns = [
         name="cleansing-word-delete",
     ),
     path("<slug:tenant_slug>/settings/cleansing/policy", settings_views.cleansing_policy_page, name="cleansing-policy"),
+    path("<slug:tenant_slug>/settings/dedup", dedup_views.dedup_rules_page, name="dedup-rules"),
+    path("<slug:tenant_slug>/settings/dedup/", dedup_views.dedup_rules_page),
+    path("<slug:tenant_slug>/settings/dedup/<int:rule_id>", dedup_views.dedup_rule_page, name="dedup-rule"),
+    path("<slug:tenant_slug>/settings/dedup/<int:rule_id>/", dedup_views.dedup_rule_page),
+    path("<slug:tenant_slug>/settings/company-aliases", dedup_views.company_aliases_page, name="company-aliases"),
+    path("<slug:tenant_slug>/settings/company-aliases/", dedup_views.company_aliases_page),
 ]

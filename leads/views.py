@@ -34,7 +34,9 @@ from leads.selectors import (
     InvalidLeadCursor,
     LeadCount,
     PersonLabel,
+    customer_name,
     lead_count,
+    lead_dedup_rule_names,
     lead_duplicate_list,
     lead_get,
     lead_history_list,
@@ -58,6 +60,7 @@ ORDERING_OPTIONS = [(value, _ORDERING_LABELS[value]) for value in ORDERING_CHOIC
 DEFAULT_ORDERING = "-created_at"
 OWNER_ME = "me"
 OWNER_UNASSIGNED = "unassigned"
+# What submissions collected before duplicate rules were rows say about their rule.
 SUBMISSION_RULE_LABELS = {"same_mobile": _("手机号相同"), "same_email": _("邮箱相同")}
 PAYLOAD_FIELD_LABELS = {field.name: field.label for field in LEAD_FIELDS}
 CHANNEL_LABELS = {
@@ -274,8 +277,16 @@ def _history_entry(change: Any, names: dict[int, str], pools: dict[int, str]) ->
     )
 
 
+def _rule_label(*, rule_id: int | None, stored: str, rule_names: dict[int, str]) -> str:
+    """The rule as it is called now, else as it was called when it matched (it was deleted)."""
+    if rule_id is not None and rule_id in rule_names:
+        return rule_names[rule_id]
+    return str(SUBMISSION_RULE_LABELS.get(stored, stored))
+
+
 def _lead_timeline(
-    lead: Lead, *, submissions: list[Any], history: list[Any], names: dict[int, str], pools: dict[int, str]
+    lead: Lead, *, submissions: list[Any], history: list[Any], names: dict[int, str], pools: dict[int, str],
+    rule_names: dict[int, str],
 ) -> list[TimelineEntry]:
     """What actually happened to the lead, newest first. Follow-ups and score changes join
     when those features land."""
@@ -298,7 +309,7 @@ def _lead_timeline(
                 detail=" · ".join(
                     str(part) for part in (
                         CHANNEL_LABELS.get(submission.channel, submission.channel),
-                        SUBMISSION_RULE_LABELS.get(submission.rule, submission.rule),
+                        _rule_label(rule_id=submission.dedup_rule_id, stored=submission.rule, rule_names=rule_names),
                     )
                 ),
             )
@@ -318,6 +329,12 @@ def _phone_display(number: str) -> str:
 
 
 @dataclass(frozen=True)
+class DuplicateRow:
+    lead: Lead
+    rule: str  # the rule that linked it, "" when unknown (deleted, or linked before rules were rows)
+
+
+@dataclass(frozen=True)
 class SubmissionRow:
     created_at: dt.datetime
     channel: str
@@ -325,12 +342,12 @@ class SubmissionRow:
     fields: list[tuple[str, str]]
 
 
-def _submission_rows(submissions: list[Any]) -> list[SubmissionRow]:
+def _submission_rows(submissions: list[Any], *, rule_names: dict[int, str]) -> list[SubmissionRow]:
     return [
         SubmissionRow(
             created_at=submission.created_at,
             channel=str(CHANNEL_LABELS.get(submission.channel, submission.channel)),
-            rule=str(SUBMISSION_RULE_LABELS.get(submission.rule, submission.rule)),
+            rule=_rule_label(rule_id=submission.dedup_rule_id, stored=submission.rule, rule_names=rule_names),
             fields=[
                 (str(PAYLOAD_FIELD_LABELS.get(key, key)), str(value))
                 for key, value in (submission.payload or {}).items()
@@ -359,15 +376,24 @@ def lead_detail_page(request: TenantHttpRequest, tenant_slug: str, lead_id: int)
     user_ids |= {c.actor_id for c in history if c.action == TRANSFER_REQUEST_ACTION}
     labels = owner_labels(user_ids={uid for uid in user_ids if uid})
     names = {user_id: label.name for user_id, label in labels.items()}
+    rule_ids = {lead.duplicate_rule_id, *(d.duplicate_rule_id for d in duplicates), *(s.dedup_rule_id for s in submissions)}
+    rule_names = lead_dedup_rule_names(rule_ids={rule_id for rule_id in rule_ids if rule_id})
     context = {
         "lead": lead,
-        "submissions": _submission_rows(submissions),
+        "submissions": _submission_rows(submissions, rule_names=rule_names),
         "mobile_display": _phone_display(lead.mobile),
-        "duplicates": duplicates,
+        "duplicates": [
+            DuplicateRow(lead=duplicate, rule=rule_names.get(duplicate.duplicate_rule_id or 0, ""))
+            for duplicate in duplicates
+        ],
         "duplicate_of": duplicate_of,
+        "duplicate_rule": rule_names.get(lead.duplicate_rule_id or 0, ""),
+        "duplicate_customer": customer_name(customer_id=lead.duplicate_customer_id) if lead.duplicate_customer_id else "",
         "owner": labels.get(lead.owner_id or 0),
         "pool_name": pools.get(lead.pool_id or 0, ""),
-        "timeline": _lead_timeline(lead, submissions=submissions, history=history, names=names, pools=pools),
+        "timeline": _lead_timeline(
+            lead, submissions=submissions, history=history, names=names, pools=pools, rule_names=rule_names
+        ),
         "nav_active": "leads",
     }
     return render(request, "leads/lead_detail.html", context)

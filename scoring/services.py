@@ -158,7 +158,7 @@ def rule_set_validate(*, rule_set: ScoringRuleSet) -> None:
             if not ok:
                 errors.setdefault("dimension_caps", []).append(f"The cap of '{dimension}' must be a positive number.")
     if rule_set.pk is not None:
-        for rule in rule_set.attribute_rules.all():
+        for rule in rule_set.attribute_rules.order_by("id"):
             if problems := _attribute_rule_problems(rule):
                 errors.setdefault("attribute_rules", []).extend(problems)
         for event_type in rule_set.event_types.all():

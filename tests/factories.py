@@ -9,8 +9,9 @@ from typing import Any
 from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.services import CreatedTenant
 from leads.cleansing_services import blacklist_entry_add, sensitive_word_add
+from leads.dedup_services import company_alias_create, dedup_rule_create
 from leads.intake import lead_intake
-from leads.models import BlacklistEntry, IntakeRecord, Lead, SensitiveWord
+from leads.models import BlacklistEntry, CompanyAlias, DedupRule, IntakeRecord, Lead, SensitiveWord
 from leads.normalization import is_fake_mobile
 
 _mobile_numbers = itertools.count(13_900_000_000 + 10_007)
@@ -56,3 +57,22 @@ def blacklist_entry_make(created: CreatedTenant, *, kind: str = "keyword", value
 def sensitive_word_make(created: CreatedTenant, *, word: str = "", category: str = "custom") -> SensitiveWord:
     with tenant_scope(created.tenant.id):
         return sensitive_word_add(tenant=created.tenant, word=word or f"敏感词{next(_list_entries)}号", category=category)
+
+
+_rule_numbers = itertools.count(1)
+
+
+def dedup_rule_make(created: CreatedTenant, **fields: Any) -> DedupRule:
+    """A duplicate rule of its own (a WeChat id rule, any time), added last."""
+    n = next(_rule_numbers)
+    data = {"name": f"微信相同 {n}", "conditions": ["wechat"], "compare_with": "leads", "window_days": n,
+            "action": "tag", **fields}
+    with tenant_scope(created.tenant.id):
+        return dedup_rule_create(tenant=created.tenant, data=data)
+
+
+def company_alias_make(created: CreatedTenant, **fields: Any) -> CompanyAlias:
+    n = next(_rule_numbers)
+    values = {"alias": f"产品{n}号", "company": f"北京纷扬{n}科技有限公司", **fields}
+    with tenant_scope(created.tenant.id):
+        return company_alias_create(tenant=created.tenant, alias=values["alias"], company=values["company"])

@@ -10,8 +10,15 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from leadcrm.tenancy.services import CreatedTenant
-from leads.models import BlacklistEntry, IntakeRecord, Lead, SensitiveWord
-from tests.factories import blacklist_entry_make, intake_record_make, lead_make, sensitive_word_make
+from leads.models import BlacklistEntry, CompanyAlias, DedupRule, IntakeRecord, Lead, SensitiveWord
+from tests.factories import (
+    blacklist_entry_make,
+    company_alias_make,
+    dedup_rule_make,
+    intake_record_make,
+    lead_make,
+    sensitive_word_make,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +28,8 @@ OBJECT_MAKERS: dict[type[Any], Callable[[CreatedTenant], Any]] = {
     IntakeRecord: intake_record_make,
     BlacklistEntry: blacklist_entry_make,
     SensitiveWord: sensitive_word_make,
+    DedupRule: dedup_rule_make,
+    CompanyAlias: company_alias_make,
 }
 
 
@@ -70,6 +79,7 @@ def test_other_tenants_object_is_404_on_every_detail_route(route, key_client, te
 # URL kwarg -> model of the object it names in a page route
 PAGE_OBJECT_KWARGS: dict[str, type[Any]] = {
     "lead_id": Lead, "record_id": IntakeRecord, "entry_id": BlacklistEntry, "word_id": SensitiveWord,
+    "rule_id": DedupRule,
 }
 
 

@@ -213,18 +213,27 @@ def _weighted(pairs: list[tuple[Any, int]]) -> tuple[list[Any], list[int]]:
 @dataclass
 class Pools:
     names: list[str]
-    companies: list[tuple[str, str, str]]  # company, company_key, industry
+    companies: list[tuple[str, str, str, str]]  # company, company_key, company_brand, industry
     company_cum: list[float]
     search_words: dict[str, str]
+    name_keys: dict[str, str]  # leads.matching.person_name_key of each name
+
+
+def company_keys(company: str) -> tuple[str, str]:
+    """The lead's company_key and company_brand, as intake computes them."""
+    from leads.normalization import match_keys  # pure Python, no Django
+
+    keys = match_keys({"company": company, "name": ""})
+    return keys["company_key"], keys["company_brand"]
 
 
 def make_pools(seed: int = 7) -> Pools:
-    from leads.normalization import company_key  # pure Python, no Django
+    from leads.matching import person_name_key  # pure Python, no Django
 
     rnd = random.Random(seed)
     names = [rnd.choice(SURNAMES) + "".join(rnd.choices(GIVEN, k=rnd.choice((1, 2, 2)))) for _ in range(20_000)]
     suffixes, suffix_cum = _weighted(SUFFIXES)
-    companies: list[tuple[str, str, str]] = []
+    companies: list[tuple[str, str, str, str]] = []
     seen: set[str] = set()
     while len(companies) < 30_000:
         brand = "".join(rnd.sample(BRAND_CHARS, 2))
@@ -234,7 +243,7 @@ def make_pools(seed: int = 7) -> Pools:
         if company in seen:
             continue
         seen.add(company)
-        companies.append((company, company_key(company), industry))
+        companies.append((company, *company_keys(company), industry))
     # Zipf-ish: a few big customers, a long tail.
     cum, total = [], 0.0
     for rank in range(len(companies)):
@@ -251,7 +260,8 @@ def make_pools(seed: int = 7) -> Pools:
     # And what a rep types for a contact: the last four digits of a mobile (trigrams of the
     # number) and the beginning of an e-mail address (the e-mail index, ORed with the trigrams).
     return Pools(names=names, companies=companies, company_cum=cum,
-                 search_words={"brand2": stripped[:2], "brand4": stripped[:4], "digits4": "8524", "email": "wang"})
+                 search_words={"brand2": stripped[:2], "brand4": stripped[:4], "digits4": "8524", "email": "wang"},
+                 name_keys={name: person_name_key(name) for name in names})
 
 
 def _escape_copy(value: str) -> str:
@@ -260,6 +270,7 @@ def _escape_copy(value: str) -> str:
 
 LOAD_COLUMNS = (
     "created_at", "updated_at", "status", "name", "mobile", "phone", "email", "wechat", "company", "company_key",
+    "company_brand", "name_key",
     "title", "industry", "company_size", "annual_revenue", "province", "city", "source", "campaign", "utm_source",
     "utm_medium", "utm_campaign", "external_id", "notes", "custom", "tags", "search_text", "search_bigrams", "score_total",
     "score_static", "score_dynamic", "score_smart", "grade", "level", "tier", "is_mature", "owner_assigned_at",
@@ -316,9 +327,9 @@ def generate_copy_rows(
         )
         wechat = f"wx_{''.join(rnd.choices(ASCII, k=8))}" if rnd.random() < 0.2 else ""
         if rnd.random() < 0.85:
-            company, ckey, industry = rnd.choices(pools.companies, cum_weights=pools.company_cum)[0]
+            company, ckey, brand, industry = rnd.choices(pools.companies, cum_weights=pools.company_cum)[0]
         else:
-            company, ckey, industry = "", "", ""
+            company, ckey, brand, industry = "", "", "", ""
         province, city = rnd.choices(regions, cum_weights=region_cum)[0]
         source = rnd.choices(sources, cum_weights=source_cum)[0]
         external_id = f"{source}-{i}-{seed}" if source in ("api", "import") else ""
@@ -342,7 +353,7 @@ def generate_copy_rows(
         utm = ("baidu", "cpc", campaign) if source == "baidu_sem" else ("", "", "")
         parts = [
             created_s, created_s, rnd.choices(statuses, cum_weights=status_cum)[0], name, mobile, phone, email, wechat,
-            company, ckey, rnd.choices(titles, cum_weights=title_cum)[0], industry,
+            company, ckey, brand, pools.name_keys.get(name, ""), rnd.choices(titles, cum_weights=title_cum)[0], industry,
             rnd.choices(sizes, cum_weights=size_cum)[0], revenue, province, city, source, campaign, utm[0], utm[1],
             utm[2], external_id, notes, "{}", tags, search,
             "{" + ",".join(search_bigrams({"name": name, "company": company})) + "}", f"{total:.2f}", f"{static:.2f}", f"{dynamic:.2f}",
@@ -361,7 +372,7 @@ def generate_copy_rows(
 
 def lead_payload(n: int, rnd: random.Random, pools: Pools) -> dict[str, Any]:
     """One realistic API submission with the distinct bench mobile number `n`."""
-    company, _, industry = rnd.choices(pools.companies, cum_weights=pools.company_cum)[0]
+    company, _, _, industry = rnd.choices(pools.companies, cum_weights=pools.company_cum)[0]
     payload: dict[str, Any] = {
         "name": rnd.choice(pools.names),
         "mobile": bench_mobile(n),
@@ -815,8 +826,8 @@ def merge_loads(results: list[LoadResult]) -> LoadResult:
 def _wrk_script(pools: Pools) -> Path:
     sample = pools.companies[:200]
     lua = WRK_SCRIPT % {
-        "companies": ", ".join(f'"{c}"' for c, _, _ in sample),
-        "industries": ", ".join(f'"{i}"' for _, _, i in sample),
+        "companies": ", ".join(f'"{c}"' for c, _, _, _ in sample),
+        "industries": ", ".join(f'"{i}"' for _, _, _, i in sample),
     }
     path = OUT_DIR / "load.lua"
     path.write_text(lua, encoding="utf-8")
@@ -1173,6 +1184,245 @@ def bench_copy(ctx: Context) -> list[Row]:
 
 
 # --------------------------------------------------------------------------------------------
+# duplicate detection: accuracy through the API, and the look-up among 1M leads
+# --------------------------------------------------------------------------------------------
+DEDUP_EVAL_SLUG = "dedup-eval"
+
+
+def django_dedup_tenants(count: int) -> int:
+    """Runs in a subprocess: `count` fresh tenants with the default configuration and an
+    all-scopes key each, one per labelled pair (pairs must not meet each other's leads)."""
+    import django
+
+    django.setup()
+    from leadcrm.tenancy.services import tenant_create
+
+    run = f"{DEDUP_EVAL_SLUG}-{int(time.time())}"
+    keys = []
+    for n in range(count):
+        created = tenant_create(
+            slug=f"{run}-{n}", name=f"查重评估 {n}", admin_email="owner@dedup-eval.test", admin_password="Dedup-Eval-9",
+            with_api_key=True,
+        )
+        assert created.api_key is not None
+        keys.append(created.api_key.raw_key)
+    print(json.dumps({"run": run, "keys": keys}))
+    return 0
+
+
+def django_dedup_cleanup(run: str) -> int:
+    """Runs in a subprocess as the owner: the evaluation's tenants go, with everything in them."""
+    import django
+
+    django.setup()
+    from leadcrm.tenancy.models import Tenant
+
+    Tenant.objects.filter(slug__startswith=f"{run}-").delete()
+    return 0
+
+
+def _dedup_pairs() -> list[dict[str, str]] | None:
+    from tools.dedup_eval import SHARED_PAIRS, load_pairs
+
+    return load_pairs(SHARED_PAIRS) if SHARED_PAIRS.exists() else None
+
+
+@benchmark("dedup", "duplicate detection of the labelled pairs through POST /api/v1/leads, default rules")
+def bench_dedup(ctx: Context) -> list[Row]:
+    from tools.dedup_eval import Confusion, evaluate
+
+    rows = _dedup_pairs()
+    if rows is None:
+        return [Row(name="dedup accuracy (REST)", result="n/a", baseline="", target="P >= 0.98, R >= 0.95", ok=None,
+                    note="the shared dedup_pairs.csv is not next to the project folder")]
+    out = subprocess.run(
+        [sys.executable, "-m", "tools.bench", "--django-dedup-tenants", str(len(rows))], cwd=BASE_DIR,
+        env=django_env(ctx.args, owner=True), check=True, capture_output=True, text=True,
+    )
+    setup = json.loads(out.stdout.strip().splitlines()[-1])
+    lock = threading.Lock()
+    results: list[tuple[dict[str, str], bool]] = []
+    pending = list(zip(rows, setup["keys"], strict=True))
+
+    def post(conn: http.client.HTTPConnection, key: str, fields: dict[str, str]) -> dict[str, Any]:
+        body = json.dumps({k: v for k, v in fields.items() if v}).encode()
+        _status, data, _ = request(conn, "POST", "/api/v1/leads", {"Authorization": f"Bearer {key}",
+                                                                   "Content-Type": "application/json"}, body)
+        return dict(json.loads(data))
+
+    def worker(_seed: int) -> None:
+        conn = ctx.connect()
+        while True:
+            with lock:
+                if not pending:
+                    break
+                row, key = pending.pop()
+            sides = [{f: row[f"{s}_{f}"] for f in ("name", "company", "mobile", "email")} for s in ("a", "b")]
+            first, second = post(conn, key, sides[0]), post(conn, key, sides[1])
+            found = "lead" in first and "lead" in second and (
+                (second["outcome"] == "merged" and second["lead"]["id"] == first["lead"]["id"])
+                or (second["outcome"] == "created" and second["lead"].get("duplicate_of") == first["lead"]["id"])
+            )
+            with lock:
+                results.append((row, found))
+        conn.close()
+
+    try:
+        seconds = run_threads(worker, 4)
+    finally:
+        subprocess.run([sys.executable, "-m", "tools.bench", "--django-dedup-cleanup", setup["run"]], cwd=BASE_DIR,
+                       env=django_env(ctx.args, owner=True), check=True, capture_output=True, text=True)
+    overall, by_kind = Confusion(), dict[str, Confusion]()
+    for row, found in results:
+        overall.add(truth=row["same"] == "1", predicted=found, row=row)
+        by_kind.setdefault(row["kind"], Confusion()).add(truth=row["same"] == "1", predicted=found, row=row)
+    pure, _ = evaluate(rows)
+    kinds = "; ".join(f"{kind} TP {c.tp} FP {c.fp} FN {c.fn} TN {c.tn}" for kind, c in sorted(by_kind.items()))
+    errors = "; ".join(f"{'FN' if r['same'] == '1' else 'FP'} {r['kind']}: {r['a_company']}/{r['a_name']} ~ "
+                       f"{r['b_company']}/{r['b_name']}" for r in overall.errors[:10])
+    return [Row(
+        name="dedup accuracy (REST, dedup_pairs.csv)",
+        result=f"P {overall.precision:.3f} / R {overall.recall:.3f} (TP {overall.tp} FP {overall.fp} FN {overall.fn} "
+               f"TN {overall.tn})",
+        baseline=f"pure matcher: P {pure.precision:.3f} / R {pure.recall:.3f}",
+        target="P >= 0.98, R >= 0.95", ok=overall.precision >= 0.98 and overall.recall >= 0.95,
+        note=f"{len(rows)} pairs, each a then b into a fresh tenant of its own, {seconds:.0f} s; by kind: {kinds}"
+             + (f"; misjudged: {errors}" if errors else ""),
+        data={"tp": overall.tp, "fp": overall.fp, "fn": overall.fn, "tn": overall.tn,
+              "by_kind": {k: [c.tp, c.fp, c.fn, c.tn] for k, c in by_kind.items()}},
+    )]
+
+
+DEDUP_LOOKUP_TARGET_P95_MS = 20.0
+_BASELINE_TABLE = "bench_dedup_baseline"
+
+
+def django_dedup_lookup(count: int, *, seed: int) -> int:
+    """Runs in a subprocess as the owner: times intake's duplicate look-up (the one statement it
+    sends, every default rule's keys) for one incoming lead at a time among the bench tenant's
+    leads, beside the naive `company % x AND name = y` over a trigram index of full company
+    names (its own copy of the leads, so that index never slows the intake benchmarks)."""
+    import django
+
+    django.setup()
+    from django.db import connection, transaction
+    from django.utils import timezone
+    from opencc_purepy import OpenCC
+
+    from leadcrm.tenancy.models import Tenant
+    from leadcrm.tenancy.scoping import tenant_scope
+    from leads.intake.batch import IntakeBatch, IntakeItem
+    from leads.intake.dedup import _item_keys, _lock_and_look_up, _Probes, _Rule, _rule_probes
+    from leads.intake.dedup_config import dedup_snapshot
+    from leads.intake.stages import normalise
+    from leads.matching import parse_company, person_name_key, same_company
+
+    tenant = Tenant.objects.get(slug=BENCH_SLUG)
+    rnd = random.Random(seed)
+    now = timezone.now()
+    since = now - timedelta(days=180)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT value FROM bench_meta WHERE key = 'loaded_max_id'")
+        loaded_max_id = int(cursor.fetchone()[0])
+        cursor.execute("SELECT to_regclass(%s)", [_BASELINE_TABLE])
+        if cursor.fetchone()[0] is None:
+            log(f"building {_BASELINE_TABLE}: the loaded leads with a trigram index on the full company name")
+            cursor.execute(f"CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE TABLE {_BASELINE_TABLE} AS "
+                           f"SELECT id, tenant_id, name, company, created_at FROM {LEAD_TABLE} WHERE id <= %s",
+                           [loaded_max_id])
+            cursor.execute(f"CREATE INDEX {_BASELINE_TABLE}_trgm ON {_BASELINE_TABLE} USING gin (company gin_trgm_ops); "
+                           f"ANALYZE {_BASELINE_TABLE}")
+        # existing contacts within the window, sampled across the table
+        cursor.execute(
+            f"SELECT name, company FROM {LEAD_TABLE} TABLESAMPLE SYSTEM (1) REPEATABLE (%s) WHERE tenant_id = %s "
+            f"AND created_at >= %s AND company_brand <> '' AND name <> '' AND id <= %s LIMIT %s",
+            [seed, tenant.id, since, loaded_max_id, count],
+        )
+        known = cursor.fetchall()
+    t2s = OpenCC("s2t")
+    chars = "纷扬创新华信达通宏远博瑞恒泰鼎盛天成锦程智汇云启星辰美邦安捷立讯科海蓝卓越联合正阳金石凯德润鸿运东方"
+    incoming: list[tuple[str, str, str]] = []  # kind, name, company
+    for name, company in known[:count]:
+        parsed = parse_company(company)
+        roll = rnd.random()
+        if roll < 0.5:  # the same contact, the company written another way
+            forms = [parsed.core, f"{parsed.brand}{parsed.industry}（{parsed.city or '北京'}）有限公司", t2s.convert(company),
+                     company.replace("有限公司", "") or parsed.core, f"{parsed.brand} {parsed.industry}"]
+            incoming.append(("same", name, rnd.choice(forms)))
+        elif roll < 0.75:  # a brand one character different
+            other = rnd.choice([c for c in chars if c not in parsed.brand])
+            incoming.append(("lookalike", name, company.replace(parsed.brand, parsed.brand[0] + other, 1)))
+        else:
+            incoming.append(("new", name[0] + rnd.choice(chars), rnd.choice(chars) + rnd.choice(chars) + "数据服务有限公司"))
+
+    baseline_sql = (f"SELECT id, name, company FROM {_BASELINE_TABLE} WHERE tenant_id = %s AND created_at >= %s "  # noqa: S608
+                    f"AND company %% %s AND name = %s")
+
+    def keys_lookup(name: str, company: str) -> list[Any]:
+        batch = IntakeBatch(tenant=tenant, channel="bench", submitted_by=None, api_key=None, waived_reasons=frozenset(),
+                            now=now, items=[IntakeItem(index=0, raw={"name": name, "company": company,
+                                                                     "mobile": bench_mobile(rnd.randrange(10**7))},
+                                                       at=now)])
+        normalise(batch)
+        snapshot = dedup_snapshot(tenant_id=tenant.id)
+        probes = _Probes()
+        keys = _item_keys(batch.items[0], snapshot, compares_company=snapshot.compares_company)
+        for index, spec in enumerate(snapshot.rules):
+            _rule_probes(probes, item=0, rule=_Rule.of(index, spec, now=now), keys=keys)
+        found = _lock_and_look_up(tenant_id=tenant.id, lock_keys=[], probes=probes)
+        return [c for candidates in found.values() for c in candidates]
+
+    timings: dict[str, list[float]] = {"keys": [], "baseline": []}
+    found: dict[str, Counter[str]] = {"keys": Counter(), "baseline": Counter()}
+    with tenant_scope(tenant.id), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL pg_trgm.similarity_threshold = 0.3")  # the default, stated
+        for warm_name, warm_company in [(n, c) for _, n, c in incoming[:30]]:
+            keys_lookup(warm_name, warm_company)
+            cursor.execute(baseline_sql, [tenant.id, since, warm_company, warm_name])
+            cursor.fetchall()
+        for kind, name, company in incoming:
+            started = time.perf_counter()
+            candidates = keys_lookup(name, company)
+            timings["keys"].append(time.perf_counter() - started)
+            name_key = person_name_key(name)
+            if any(c.name_key == name_key and same_company(company, c.company) for c in candidates):
+                found["keys"][kind] += 1
+            started = time.perf_counter()
+            cursor.execute(baseline_sql, [tenant.id, since, company, name])
+            rows = cursor.fetchall()
+            timings["baseline"].append(time.perf_counter() - started)
+            if any(same_company(company, row[2]) for row in rows):
+                found["baseline"][kind] += 1
+    kinds = Counter(kind for kind, _, _ in incoming)
+    print(json.dumps({
+        "count": len(incoming), "kinds": dict(kinds),
+        **{name: {"p50_ms": percentiles(values, 50)[0], "p95_ms": percentiles(values, 95)[0],
+                  "max_ms": max(values) * 1000, "found": dict(found[name])} for name, values in timings.items()},
+    }))
+    return 0
+
+
+@benchmark("dedup-lookup", "duplicate look-up of one incoming lead among the 1M bench leads")
+def bench_dedup_lookup(ctx: Context) -> list[Row]:
+    out = subprocess.run(
+        [sys.executable, "-m", "tools.bench", "--django-dedup-lookup", str(ctx.args.lookups), "--seed", str(ctx.args.seed)],
+        cwd=BASE_DIR, env=django_env(ctx.args, owner=True), check=True, capture_output=True, text=True,
+    )
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    keys, baseline = data["keys"], data["baseline"]
+    return [Row(
+        name="dedup look-up, one lead (all default rules)",
+        result=f"p50 {fmt_ms(keys['p50_ms'])} / p95 {fmt_ms(keys['p95_ms'])} ms",
+        baseline=f"company % x: p50 {fmt_ms(baseline['p50_ms'])} / p95 {fmt_ms(baseline['p95_ms'])} ms",
+        target=f"p95 <= {DEDUP_LOOKUP_TARGET_P95_MS:.0f} ms", ok=keys["p95_ms"] <= DEDUP_LOOKUP_TARGET_P95_MS,
+        note=f"{data['count']} incoming leads ({data['kinds']}) against the bench tenant's leads of the last 180 days; "
+             f"found a duplicate: keys {keys['found']}, baseline {baseline['found']} (the baseline cannot see a company "
+             f"written another way; 'lookalike' and 'new' must stay unmatched)",
+        data=data,
+    )]
+
+
+# --------------------------------------------------------------------------------------------
 # main
 # --------------------------------------------------------------------------------------------
 def log(message: str) -> None:
@@ -1201,6 +1451,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--seed", type=int, default=20250101)
     parser.add_argument("--django-setup-json", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--django-dedup-tenants", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--django-dedup-cleanup", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--django-dedup-lookup", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--lookups", type=int, default=500, help="incoming leads the dedup look-up bench times")
     return parser.parse_args(argv)
 
 
@@ -1228,6 +1482,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.django_setup_json:
         return django_setup_json()
+    if args.django_dedup_tenants:
+        return django_dedup_tenants(args.django_dedup_tenants)
+    if args.django_dedup_cleanup:
+        return django_dedup_cleanup(args.django_dedup_cleanup)
+    if args.django_dedup_lookup:
+        return django_dedup_lookup(args.django_dedup_lookup, seed=args.seed)
     wanted = {k.strip() for k in args.only.split(",") if k.strip()}
     if unknown := wanted - {b.key for b in BENCHMARKS}:
         print(f"unknown benchmark(s): {', '.join(sorted(unknown))}", file=sys.stderr)

@@ -278,11 +278,23 @@ class IntakeLeadField(serializers.Field):
         return value
 
 
+class MatchedDedupRuleSerializer(serializers.Serializer):
+    """The duplicate rule that matched the submission (see /api/v1/dedup-rules)."""
+
+    id = serializers.IntegerField(allow_null=True, help_text="Null once the rule has been deleted.")
+    name = serializers.CharField()
+    action = serializers.ChoiceField(choices=["route_to_owner", "assign", "collect", "update_and_reown", "tag"])
+
+
 class LeadIntakeOutputSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=["created", "merged", "updated", "quarantined"])
     lead = IntakeLeadField(required=False)
     intake_id = serializers.IntegerField(required=False)
     reasons = serializers.ListField(child=serializers.CharField(), required=False)
+    dedup_rule = MatchedDedupRuleSerializer(
+        required=False, help_text="Present when a duplicate rule matched: the submission was collected (merged), "
+        "updated an existing lead, or made a lead linked to what it duplicates (`lead.duplicate_of`).",
+    )
 
 
 class LeadBulkResultSerializer(serializers.Serializer):
@@ -291,6 +303,7 @@ class LeadBulkResultSerializer(serializers.Serializer):
     lead = IntakeLeadField(required=False)
     intake_id = serializers.IntegerField(required=False)
     reasons = serializers.ListField(child=serializers.CharField(), required=False)
+    dedup_rule = MatchedDedupRuleSerializer(required=False)
     errors = serializers.DictField(required=False)  # type: ignore[assignment]  # a field: DRF pops it from the class
 
 

@@ -2,6 +2,7 @@ from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from leads.api.cleansing_views import BlacklistEntryViewSet, CleansingPolicyViewSet, SensitiveWordViewSet
+from leads.api.dedup import CompanyAliasViewSet, DedupRuleViewSet
 from leads.api.dedup_search_views import DedupSearchViewSet, LeadTransferRequestViewSet
 from leads.api.quarantine_views import IntakeRecordViewSet
 from leads.api.views import LeadViewSet
@@ -14,6 +15,8 @@ router.register("dedup", DedupSearchViewSet, basename="dedup")
 router.register("leads", LeadTransferRequestViewSet, basename="lead-transfer")  # /leads/{id}/transfer-request
 router.register("blacklist", BlacklistEntryViewSet, basename="blacklist")
 router.register("sensitive-words", SensitiveWordViewSet, basename="sensitive-word")
+router.register("dedup-rules", DedupRuleViewSet, basename="dedup-rule")
+router.register("company-aliases", CompanyAliasViewSet, basename="company-alias")
 
 urlpatterns = [
     *router.urls,

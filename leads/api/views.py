@@ -110,7 +110,12 @@ def outcome_body(outcome: IntakeOutcome, *, may_read: Callable[[Lead], bool]) ->
         return {"outcome": "invalid", "errors": outcome.errors}
     lead = outcome.lead
     assert lead is not None
-    return {"outcome": outcome.outcome, "lead": _LEAD_OUTPUT.to_representation(lead) if may_read(lead) else {"id": lead.id}}
+    if not may_read(lead):
+        return {"outcome": outcome.outcome, "lead": {"id": lead.id}}
+    body = {"outcome": outcome.outcome, "lead": _LEAD_OUTPUT.to_representation(lead)}
+    if outcome.action:  # a duplicate rule matched
+        body["dedup_rule"] = {"id": outcome.rule_id, "name": outcome.rule, "action": outcome.action}
+    return body
 
 
 OUTCOME_STATUS = {"created": 201, "merged": 200, "updated": 200, "quarantined": 202}

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import User
 
 from leadcrm.tenancy.models import ApiKey, AuditLog, Tenant
+from leads.dedup_rules import RuleSpec
 from leads.models import IntakeRecord, Lead, LeadSubmission
 from leads.normalization import NormalisedLead
 
@@ -20,7 +21,12 @@ class IntakeOutcome:
     intake_record: IntakeRecord | None = None
     reasons: list[str] = field(default_factory=list)  # quarantined: reason codes (API.md)
     errors: dict[str, list[str]] = field(default_factory=dict)  # invalid: field -> messages
-    rule: str = ""  # merged, or created as a duplicate: the dedup rule that matched
+    # merged, updated or created as a duplicate: the dedup rule that matched (its name as it was,
+    # its id, its action) and the customer when a customer's contact matched
+    rule: str = ""
+    rule_id: int | None = None
+    action: str = ""
+    customer_id: int | None = None
 
 
 @dataclass
@@ -62,6 +68,10 @@ class IntakeBatch:
     owner_changes: list[tuple[Lead, dict[str, Any], datetime]] = field(default_factory=list)
     audits: list[AuditLog] = field(default_factory=list)
     lock_keys: list[int] = field(default_factory=list)
+    # update_and_reown on a customer's contact: {"id", changed fields…, "at"}
+    contact_updates: list[dict[str, Any]] = field(default_factory=list)
+    # (lead, previous owner, new owner, rule): previous owners to tell their lead came in again
+    reown_notices: list[tuple[Lead, int, int, RuleSpec]] = field(default_factory=list)
 
     def open_items(self) -> list[IntakeItem]:
         return [item for item in self.items if item.is_open]

@@ -1,53 +1,45 @@
-"""The dedup stage: who is already known. Takes the contact locks, upserts by (source,
-external id), and applies the duplicate rules (API.md defaults: same mobile or same e-mail
-within 180 days → collect (归集) into the source lead; same company and contact name → a new
-lead tagged as a duplicate and routed to the existing owner)."""
+"""The dedup stage: who is already known. Takes the contact locks, upserts by (source, external
+id), then applies the tenant's duplicate rules (leads.dedup_rules; a new tenant gets API.md's
+defaults: same mobile or same e-mail within 180 days → collect (归集) into the source lead; same
+company and contact name → a new lead tagged as a duplicate and routed to the existing owner).
+
+For the whole batch, whatever the rules: ONE statement takes the contact locks and ONE looks up
+every candidate of every active rule (in the same round trip), then the rules are decided in
+Python, first matching rule by position winning for each submission. Each submission is matched
+once against what existed before it (and the leads created earlier in the same batch); no action
+goes back through the rules, so rules can never loop.
+
+The look-up anchors each rule on one index: the first field it compares by equality (mobile,
+e-mail, WeChat, phone), else the company's brand ranges (`leads.matching.lookup_ranges`) with
+the contact's name key. The rows are candidates; every condition of the rule is then checked on
+them (the company by `same_company`, through the tenant's aliases), the oldest passing one wins.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import json
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import connection
 
-from leadcrm.db import joined_ints, model_build
+from leadcrm.db import joined_ints, json_param, model_build
+from leads.dedup_rules import DUPLICATE_TAG, EXACT_FIELDS, DedupAction, DedupField, RuleSpec
 from leads.fields import WRITABLE_FIELD_NAMES
 from leads.intake.batch import IntakeBatch, IntakeItem, IntakeOutcome
+from leads.intake.dedup_config import DedupSnapshot, dedup_snapshot
+from leads.matching import brand_prefixes, same_company
 from leads.models import Lead, LeadSubmission, OwnerChangeReason
-from leads.normalization import search_columns
+from leads.normalization import match_keys, search_columns
 
-DEDUP_WINDOW = timedelta(days=180)
-DUPLICATE_TAG = "疑似重复"
-
-# The columns the duplicate rules compare, in the model's field order (`Model.from_db` wants it).
-_MATCH_ATTNAMES = ("id", "tenant_id", "mobile", "email", "company_key", "name", "owner_id", "created_at")
-_MATCH_FIELDS = [f.attname for f in Lead._meta.concrete_fields if f.attname in _MATCH_ATTNAMES]
-_MATCH_COLUMNS = ", ".join(f"l.{name}" for name in _MATCH_FIELDS)
-# Written out rather than built with the ORM: intake runs it on every submission, and compiling
-# the equivalent QuerySet cost more than PostgreSQL's work. One branch per duplicate rule, each
-# taking only the oldest lead per key from its index (a common company + name can match
-# hundreds), company and name matched as pairs rather than as the cross product of a batch.
-# Each branch repeats its partial index's predicate (x <> '').
-_MATCH_SQL = f"""
-    SELECT {_MATCH_COLUMNS} FROM jsonb_array_elements_text(%(mobiles)s::jsonb) AS k(mobile) CROSS JOIN LATERAL (
-        SELECT * FROM leads_lead WHERE tenant_id = %(tenant_id)s AND created_at >= %(since)s
-        AND mobile = k.mobile AND mobile <> '' ORDER BY created_at, id LIMIT 1) AS l
-    UNION
-    SELECT {_MATCH_COLUMNS} FROM jsonb_array_elements_text(%(emails)s::jsonb) AS k(email) CROSS JOIN LATERAL (
-        SELECT * FROM leads_lead WHERE tenant_id = %(tenant_id)s AND created_at >= %(since)s
-        AND email = k.email AND email <> '' ORDER BY created_at, id LIMIT 1) AS l
-    UNION
-    SELECT {_MATCH_COLUMNS}
-    FROM ROWS FROM (jsonb_array_elements_text(%(company_keys)s::jsonb), jsonb_array_elements_text(%(names)s::jsonb))
-        AS k(company_key, name)
-    CROSS JOIN LATERAL (
-        SELECT * FROM leads_lead WHERE tenant_id = %(tenant_id)s AND created_at >= %(since)s
-        AND company_key = k.company_key AND name = k.name AND company_key <> '' ORDER BY created_at, id LIMIT 1) AS l
-    ORDER BY created_at, id
-"""  # noqa: S608 - column names come from the model; values are parameters
+# How many candidates a look-up returns per key: one is enough when the key is the whole rule
+# (the oldest lead with this mobile); more when other conditions are checked on them.
+_WHOLE_KEY_LIMIT = 1
+_CHECKED_LIMIT = 20
+_RANGE_LIMIT = 50
 
 # Sorted keys are inserted in order, so two batches sharing contacts wait for each other
 # without deadlocking.
@@ -58,6 +50,96 @@ _CONTACT_LOCK_SQL = (
 _CONTACT_UNLOCK_SQL = (
     "DELETE FROM leads_contactlock WHERE tenant_id = %s AND key = ANY(string_to_array(%s, ',')::bigint[])"
 )
+
+# One branch per (side, anchor) a batch needs; each row is a candidate for probe `p`. Written
+# out rather than built with the ORM: intake runs it on every submission, and compiling the
+# equivalent QuerySet cost more than PostgreSQL's work. Each branch repeats its partial index's
+# predicate (x <> '') and keeps to the oldest few rows per key.
+_CANDIDATE = (
+    "k.p, x.side, x.id, x.customer_id, x.owner_id, x.created_at, x.mobile, x.email, x.wechat, x.phone, x.company, "
+    "x.name_key, x.is_duplicate"
+)
+_LEAD_COLUMNS = (
+    "'L' AS side, id, NULL::bigint AS customer_id, owner_id, created_at, mobile, email, wechat, phone, company, "
+    "name_key, duplicate_of_id IS NOT NULL AS is_duplicate"
+)
+# Originals before their duplicates, then the oldest: a duplicate points at (and a submission is
+# collected into) the lead the others are duplicates of, even when a racer that waited for the
+# contact lock holds an earlier arrival time than the lead it waited for.
+_LEAD_ORDER = "ORDER BY duplicate_of_id IS NOT NULL, created_at, id"
+_CONTACT_COLUMNS = (
+    "'C' AS side, c.id, c.customer_id, cu.owner_id, c.created_at, c.mobile, c.email, c.wechat, c.phone, "
+    "cu.name AS company, c.name_key, false AS is_duplicate"
+)
+_EXACT_KEYS = "k(p int, v text, nk text, since timestamptz, lim int)"
+_RANGE_KEYS = "k(p int, lo text, hi text, nk text, since timestamptz, lim int)"
+# A brand range comes as two look-ups: the brand itself, by equality, so that the btree seeks
+# straight to (brand, name key); and the brands extending it, strictly after it (none, mostly).
+_BRAND_MATCH = {
+    "eq": "= (k.lo COLLATE \"C\")",
+    "ext": "> (k.lo COLLATE \"C\") AND {column} <= (k.hi COLLATE \"C\")",
+}
+
+
+def _lead_exact_branch(column: str) -> str:
+    return f"""
+    SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(lead_{column})s::jsonb) AS {_EXACT_KEYS} CROSS JOIN LATERAL (
+        SELECT {_LEAD_COLUMNS} FROM leads_lead WHERE tenant_id = %(tenant_id)s AND {column} = k.v AND {column} <> ''
+        AND created_at >= k.since AND (k.nk IS NULL OR name_key = k.nk) {_LEAD_ORDER} LIMIT k.lim) AS x"""
+
+
+def _contact_exact_branch(column: str) -> str:
+    return f"""
+    SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(contact_{column})s::jsonb) AS {_EXACT_KEYS} CROSS JOIN LATERAL (
+        SELECT {_CONTACT_COLUMNS} FROM leads_contact c JOIN leads_customer cu ON cu.id = c.customer_id
+        WHERE c.tenant_id = %(tenant_id)s AND c.{column} = k.v AND c.{column} <> '' AND c.created_at >= k.since
+        AND (k.nk IS NULL OR c.name_key = k.nk) ORDER BY c.created_at, c.id LIMIT k.lim) AS x"""
+
+
+def _company_branches(part: str) -> dict[str, str]:
+    lead_brand = "company_brand " + _BRAND_MATCH[part].format(column="company_brand")
+    customer_brand = "cu.company_brand " + _BRAND_MATCH[part].format(column="cu.company_brand")
+    return {
+        f"lead_company_name_{part}": f"""
+    SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(lead_company_name_{part})s::jsonb) AS {_RANGE_KEYS} CROSS JOIN LATERAL (
+        SELECT {_LEAD_COLUMNS} FROM leads_lead WHERE tenant_id = %(tenant_id)s AND company_brand <> ''
+        AND {lead_brand} AND name_key = k.nk AND created_at >= k.since {_LEAD_ORDER} LIMIT k.lim) AS x""",
+        f"lead_company_{part}": f"""
+    SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(lead_company_{part})s::jsonb) AS {_RANGE_KEYS} CROSS JOIN LATERAL (
+        SELECT {_LEAD_COLUMNS} FROM leads_lead WHERE tenant_id = %(tenant_id)s AND company_brand <> ''
+        AND {lead_brand} AND created_at >= k.since {_LEAD_ORDER} LIMIT k.lim) AS x""",
+        f"contact_company_name_{part}": f"""
+    SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(contact_company_name_{part})s::jsonb) AS {_RANGE_KEYS} CROSS JOIN LATERAL (
+        SELECT {_CONTACT_COLUMNS} FROM leads_customer cu
+        JOIN leads_contact c ON c.tenant_id = cu.tenant_id AND c.customer_id = cu.id
+        WHERE cu.tenant_id = %(tenant_id)s AND cu.company_brand <> '' AND {customer_brand}
+        AND c.name_key = k.nk AND c.created_at >= k.since ORDER BY c.created_at, c.id LIMIT k.lim) AS x""",
+        # A company-only rule comparing contacts matches the customer itself, contacts or not.
+        f"contact_company_{part}": f"""
+    SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(contact_company_{part})s::jsonb) AS {_RANGE_KEYS} CROSS JOIN LATERAL (
+        SELECT 'U' AS side, NULL::bigint AS id, cu.id AS customer_id, cu.owner_id, cu.created_at, '' AS mobile,
+        '' AS email, '' AS wechat, '' AS phone, cu.name AS company, '' AS name_key, false AS is_duplicate
+        FROM leads_customer cu
+        WHERE cu.tenant_id = %(tenant_id)s AND cu.company_brand <> '' AND {customer_brand}
+        AND cu.created_at >= k.since ORDER BY cu.created_at, cu.id LIMIT k.lim) AS x""",
+    }
+
+
+_BRANCHES: dict[str, str] = {
+    **{f"lead_{column}": _lead_exact_branch(column) for column in EXACT_FIELDS},
+    **{f"contact_{column}": _contact_exact_branch(column) for column in EXACT_FIELDS},
+    **_company_branches("eq"),
+    **_company_branches("ext"),
+}
+_ANY_TIME = "-infinity"
+
+# A candidate lead's columns, in the model's field order (`Model.from_db` wants it).
+_STUB_ATTNAMES = ("id", "tenant_id", "mobile", "phone", "email", "wechat", "company", "name_key", "owner_id", "created_at")
+_STUB_FIELDS = [f.attname for f in Lead._meta.concrete_fields if f.attname in _STUB_ATTNAMES]
+
+# What update_and_reown overwrites on the existing record with the submission's non-empty values.
+REOWN_LEAD_FIELDS = ("name", "title", "company", "mobile", "phone", "email", "wechat")
+REOWN_CONTACT_FIELDS = ("name", "mobile", "phone", "email", "wechat")
 
 
 def contact_lock_keys(keys: set[str]) -> list[int]:
@@ -77,35 +159,6 @@ def contact_locks_release(*, tenant_id: int, lock_keys: list[int]) -> None:
             cursor.execute(_CONTACT_UNLOCK_SQL, [tenant_id, joined_ints(lock_keys)])
 
 
-def _lock_and_match(
-    *, tenant_id: int, since: datetime, mobiles: set[str], emails: set[str], company_names: set[tuple[str, str]],
-    lock_keys: list[int],
-) -> list[Lead]:
-    """Take the contact locks, then, for each mobile, e-mail and (company key, name) pair, the
-    oldest lead created since `since` that has it; oldest first, with only the matching
-    columns loaded. One round trip for the whole batch. The match is a separate statement, so
-    (READ COMMITTED) it sees every lead committed by whoever held one of the keys before us."""
-    lock = _CONTACT_LOCK_SQL if lock_keys else ""
-    match = _MATCH_SQL if mobiles or emails or company_names else ""
-    if not (lock or match):
-        return []
-    # Lists travel as one JSON (or comma-separated) string each: psycopg's client-side binding
-    # quotes a Python list element by element, which cost more than the query for a batch.
-    params: dict[str, str | int | datetime] = {
-        "lock_keys": joined_ints(lock_keys), "tenant_id": tenant_id, "since": since,
-        "mobiles": json.dumps(list(mobiles), ensure_ascii=False), "emails": json.dumps(list(emails), ensure_ascii=False),
-        "company_keys": json.dumps([key for key, _ in company_names], ensure_ascii=False),
-        "names": json.dumps([name for _, name in company_names], ensure_ascii=False),
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(lock + match, params)
-        if not match:
-            return []
-        if lock:
-            cursor.nextset()
-        return [Lead.from_db(connection.alias, _MATCH_FIELDS, row) for row in cursor.fetchall()]
-
-
 def _revenue(value: Any) -> Decimal | None:
     if value in (None, ""):
         return None
@@ -123,26 +176,337 @@ def lead_values(fields: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+# --- candidates ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Candidate:
+    """An existing record a rule may match: a lead, a customer's contact, or (company-only rules
+    comparing contacts) a customer."""
+
+    side: str  # "L" lead, "C" contact, "U" customer
+    id: int | None  # the lead's or the contact's; None for a customer, or a lead of this batch
+    customer_id: int | None
+    owner_id: int | None  # the lead's owner; for contacts and customers, the customer's owner
+    created_at: datetime
+    mobile: str
+    email: str
+    wechat: str
+    phone: str
+    company: str
+    name_key: str
+    is_duplicate: bool = False  # a lead linked to another as its duplicate
+    lead: Lead | None = None  # a lead's stub from the look-up, or the lead made earlier in this batch
+
+    @classmethod
+    def of_lead(cls, lead: Lead) -> Candidate:
+        """A lead made earlier in this batch (its `duplicate_of` may not have an id yet)."""
+        return cls(
+            side="L", id=lead.pk, customer_id=None, owner_id=lead.owner_id, created_at=lead.created_at,
+            mobile=lead.mobile, email=lead.email, wechat=lead.wechat, phone=lead.phone, company=lead.company,
+            name_key=lead.name_key, is_duplicate=lead.duplicate_of_id is not None or lead.duplicate_of is not None,
+            lead=lead,
+        )
+
+    @property
+    def order(self) -> tuple[bool, datetime, int]:
+        return self.is_duplicate, self.created_at, self.id or 0
+
+
+@dataclass
+class _Match:
+    rule: RuleSpec
+    lead: Candidate | None
+    contact: Candidate | None  # a contact or a customer
+
+    @property
+    def owner_id(self) -> int | None:
+        """Whose the duplicate is: a customer's owner outranks a lead's."""
+        if self.contact is not None and self.contact.owner_id:
+            return self.contact.owner_id
+        return self.lead.owner_id if self.lead is not None else None
+
+
+class _ItemKeys:
+    """What the rules compare of one submission, computed once."""
+
+    __slots__ = ("brands", "company", "name_key", "ranges", "values")
+
+    def __init__(self, *, values: dict[str, Any], company: str, ranges: list[tuple[str, str]], brands: list[str]) -> None:
+        self.values = values  # the normalised fields: mobile, email, wechat, phone among them
+        self.name_key: str = values["name_key"]
+        self.company = company
+        self.ranges = ranges  # leads.matching.lookup_ranges, through the aliases
+        self.brands = brands  # leads.matching.lookup_brands, through the aliases
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A rule compiled for one batch: what its look-up anchors on, and from when."""
+
+    index: int
+    spec: RuleSpec
+    exact: tuple[str, ...]  # its equality conditions, the anchor first
+    with_name: bool
+    with_company: bool
+    sides: tuple[str, ...]  # "lead", "contact"
+    compares_leads: bool
+    compares_contacts: bool
+    branches: tuple[str, ...]  # of the look-up statement
+    limit: int
+    since: str
+
+    @classmethod
+    def of(cls, index: int, spec: RuleSpec, *, now: datetime) -> _Rule:
+        exact = spec.exact_conditions
+        conditions = set(spec.conditions)
+        whole_key = bool(exact) and conditions <= {exact[0], DedupField.NAME}
+        sides = tuple(side for side, wanted in (("lead", spec.compares_leads), ("contact", spec.compares_contacts)) if wanted)
+        company = "company_name" if DedupField.NAME in conditions else "company"
+        branches = (
+            tuple(f"{side}_{exact[0]}" for side in sides) if exact
+            else tuple(f"{side}_{company}_{part}" for side in sides for part in ("eq", "ext"))
+        )
+        return cls(
+            index=index, spec=spec, exact=exact, with_name=DedupField.NAME in conditions,
+            with_company=DedupField.COMPANY in conditions, sides=sides, branches=branches,
+            compares_leads=spec.compares_leads, compares_contacts=spec.compares_contacts,
+            limit=_WHOLE_KEY_LIMIT if whole_key else (_CHECKED_LIMIT if exact else _RANGE_LIMIT),
+            since=_ANY_TIME if spec.window_days is None else (now - timedelta(days=spec.window_days)).isoformat(),
+        )
+
+
+class _Probes:
+    """The look-up's key rows by branch, each once, and which (item, rule) asked for which."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[dict[str, Any]]] = {}
+        self._ids: dict[tuple[Any, ...], int] = {}
+        self.wanted: dict[tuple[int, int], list[int]] = {}  # (item index, rule index) -> probe ids
+
+    def add_exact(self, wanted: list[int], branch: str, value: str, name_key: str | None, since: str, limit: int) -> None:
+        identity = (branch, value, name_key, since, limit)
+        if (probe := self._ids.get(identity)) is None:
+            probe = self._ids[identity] = len(self._ids)
+            self.rows.setdefault(branch, []).append({"p": probe, "v": value, "nk": name_key, "since": since, "lim": limit})
+        wanted.append(probe)
+
+    def add_range(
+        self, wanted: list[int], branch: str, low: str, high: str, name_key: str | None, since: str, limit: int
+    ) -> None:
+        identity = (branch, low, high, name_key, since, limit)
+        if (probe := self._ids.get(identity)) is None:
+            probe = self._ids[identity] = len(self._ids)
+            self.rows.setdefault(branch, []).append(
+                {"p": probe, "lo": low, "hi": high, "nk": name_key, "since": since, "lim": limit}
+            )
+        wanted.append(probe)
+
+
+_NO_RANGES: list[tuple[str, str]] = []
+_NO_LEADS: list[Lead] = []
+_NO_BRANDS: list[str] = []
+
+
+def _item_keys(item: IntakeItem, snapshot: DedupSnapshot, *, compares_company: bool) -> _ItemKeys:
+    fields = item.fields
+    company = fields["company"]
+    if compares_company and (fields["company_brand"] or (company and snapshot.aliases)):
+        ranges, brands = snapshot.company_lookup(company)
+    else:
+        ranges, brands = _NO_RANGES, _NO_BRANDS
+    return _ItemKeys(values=fields, company=company, ranges=ranges, brands=brands)
+
+
+def _rule_probes(probes: _Probes, *, item: int, rule: _Rule, keys: _ItemKeys) -> None:
+    """The key rows `rule` needs for one submission; none when a condition's value is empty (an
+    empty value never matches)."""
+    values = keys.values
+    for name in rule.exact:
+        if not values[name]:
+            return
+    if (rule.with_name and not keys.name_key) or (rule.with_company and not keys.ranges):
+        return
+    name_key = keys.name_key if rule.with_name else None
+    wanted = probes.wanted[(item, rule.index)] = []
+    for branch in rule.branches:
+        if rule.exact:
+            probes.add_exact(wanted, branch, values[rule.exact[0]], name_key, rule.since, rule.limit)
+            continue
+        extending = branch.endswith("_ext")
+        for low, high in keys.ranges:
+            if not extending:
+                probes.add_range(wanted, branch, low, low, name_key, rule.since, rule.limit)
+            elif high != low:
+                probes.add_range(wanted, branch, low, high, name_key, rule.since, rule.limit)
+
+
+def _lock_and_look_up(*, tenant_id: int, lock_keys: list[int], probes: _Probes) -> dict[int, list[Candidate]]:
+    """Take the contact locks, then look up every probe; candidates by probe id, oldest first.
+    One round trip for the whole batch. The look-up is a separate statement, so (READ COMMITTED)
+    it sees every record committed by whoever held one of the keys before us."""
+    lock = _CONTACT_LOCK_SQL if lock_keys else ""
+    branches = [name for name in _BRANCHES if probes.rows.get(name)]
+    look_up = " UNION ALL ".join(_BRANCHES[name] for name in branches)
+    if not (lock or look_up):
+        return {}
+    # Lists travel as one JSON (or comma-separated) string each: psycopg's client-side binding
+    # quotes a Python list element by element, which cost more than the query for a batch.
+    params: dict[str, Any] = {"lock_keys": joined_ints(lock_keys), "tenant_id": tenant_id}
+    params.update({name: json_param(probes.rows[name]) for name in branches})
+    by_probe: dict[int, list[Candidate]] = {}
+    stubs: dict[int, Lead] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(lock + look_up, params)
+        if not look_up:
+            return {}
+        if lock:
+            cursor.nextset()
+        rows = cursor.fetchall()
+    for probe, side, record_id, customer_id, owner_id, created_at, mobile, email, wechat, phone, company, name_key, \
+            is_duplicate in rows:
+        candidate = Candidate(
+            side=side, id=record_id, customer_id=customer_id, owner_id=owner_id, created_at=created_at, mobile=mobile,
+            email=email, wechat=wechat, phone=phone, company=company, name_key=name_key, is_duplicate=is_duplicate,
+        )
+        if side == "L":
+            if (stub := stubs.get(record_id)) is None:
+                values = {"id": record_id, "tenant_id": tenant_id, "mobile": mobile, "phone": phone, "email": email,
+                          "wechat": wechat, "company": company, "name_key": name_key, "owner_id": owner_id,
+                          "created_at": created_at}
+                stub = stubs[record_id] = Lead.from_db(connection.alias, _STUB_FIELDS, [values[f] for f in _STUB_FIELDS])
+            candidate.lead = stub
+        by_probe.setdefault(probe, []).append(candidate)
+    return by_probe
+
+
+# --- the rules ----------------------------------------------------------------------------------
+
+
+def _satisfies(rule: RuleSpec, keys: _ItemKeys, candidate: Candidate, aliases: dict[str, str]) -> bool:
+    for condition in rule.conditions:
+        if condition == DedupField.NAME:
+            if not keys.name_key or candidate.name_key != keys.name_key:
+                return False
+        elif condition == DedupField.COMPANY:
+            if not candidate.company or not same_company(keys.company, candidate.company, aliases):
+                return False
+        elif not keys.values[condition] or getattr(candidate, condition) != keys.values[condition]:
+            return False
+    return True
+
+
+class _BatchIndex:
+    """The leads created earlier in this batch, found as the look-up finds stored ones (indexed
+    only by what the rules anchor on)."""
+
+    def __init__(self, rules: list[_Rule]) -> None:
+        anchors = {rule.exact[0] for rule in rules if rule.exact and "lead" in rule.sides}
+        self.exact: dict[str, dict[str, list[Lead]]] = {name: {} for name in anchors}
+        self.with_name = any(not rule.exact and rule.with_name and "lead" in rule.sides for rule in rules)
+        self.with_brand = any(not rule.exact and not rule.with_name and "lead" in rule.sides for rule in rules)
+        self.by_name: dict[str, list[Lead]] = {}
+        self.by_brand: dict[str, list[Lead]] = {}  # under its brand and each brand it extends
+
+    def add(self, lead: Lead) -> None:
+        for name, index in self.exact.items():
+            if value := getattr(lead, name):
+                index.setdefault(value, []).append(lead)
+        if self.with_name and lead.name_key:
+            self.by_name.setdefault(lead.name_key, []).append(lead)
+        if self.with_brand and lead.company_brand:
+            for brand in {*brand_prefixes(lead.company_brand), lead.company_brand}:
+                self.by_brand.setdefault(brand, []).append(lead)
+
+    def candidates(self, rule: _Rule, keys: _ItemKeys) -> list[Lead]:
+        if rule.exact:
+            return self.exact[rule.exact[0]].get(keys.values[rule.exact[0]], [])
+        if rule.with_name:
+            return self.by_name.get(keys.name_key, [])
+        found: dict[int, Lead] = {}
+        for brand in keys.brands:
+            for key in (brand, *brand_prefixes(brand)):
+                found.update((id(lead), lead) for lead in self.by_brand.get(key, ()))
+        return list(found.values())
+
+
+def _first(candidates: Iterable[Candidate], rule: RuleSpec, keys: _ItemKeys, aliases: dict[str, str]) -> Candidate | None:
+    return next((c for c in candidates if _satisfies(rule, keys, c, aliases)), None)
+
+
+def _match(
+    *, item_index: int, keys: _ItemKeys, rules: list[_Rule], aliases: dict[str, str], probes: _Probes,
+    found: dict[int, list[Candidate]], in_batch: _BatchIndex,
+) -> _Match | None:
+    """The first rule, by position, that matches the submission, with what it matched."""
+    wanted_by = probes.wanted
+    for rule in rules:
+        wanted = wanted_by.get((item_index, rule.index))
+        if wanted is None:
+            continue  # a condition's value is empty: the rule cannot match
+        stored: list[Candidate] = []
+        for probe in wanted:
+            if probe in found:
+                stored += found[probe]
+        batch_leads = in_batch.candidates(rule, keys) if rule.compares_leads else _NO_LEADS
+        if not stored and not batch_leads:
+            continue
+        if len(stored) > 1:
+            stored.sort(key=lambda c: c.order)
+        spec = rule.spec
+        lead = contact = None
+        if rule.compares_leads:
+            lead_candidates = [c for c in stored if c.side == "L"]
+            if batch_leads:
+                lead_candidates = sorted(lead_candidates + [Candidate.of_lead(lead) for lead in batch_leads],
+                                         key=lambda c: c.order)
+            lead = _first(lead_candidates, spec, keys, aliases)
+        if rule.compares_contacts:
+            contact = _first((c for c in stored if c.side != "L"), spec, keys, aliases)
+        if lead is not None or contact is not None:
+            return _Match(rule=spec, lead=lead, contact=contact)
+    return None
+
+
+# --- the stage ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _PendingUpdate:
+    item: IntakeItem
+    match: _Match
+    lead: Lead  # a stub from the look-up, or a lead created earlier in this batch
+
+
 def dedup(batch: IntakeBatch) -> None:
     items = batch.open_items()
     tenant_id = batch.tenant.id
+    snapshot = dedup_snapshot(tenant_id=tenant_id) if items else DedupSnapshot(version=0, rules=(), aliases={})
+    compares_company = snapshot.compares_company
+    keys = {item.index: _item_keys(item, snapshot, compares_company=compares_company) for item in items}
+
     lock_keys: set[str] = set()
+    exact_fields = snapshot.exact_fields
+    with_company = any(DedupField.COMPANY in r.conditions and DedupField.NAME not in r.conditions for r in snapshot.rules)
+    with_company_name = any({DedupField.COMPANY, DedupField.NAME} <= set(r.conditions) for r in snapshot.rules)
     for item in items:
-        fields = item.fields
+        fields, item_keys = item.fields, keys[item.index]
         if fields["external_id"]:
             lock_keys.add(f"ext:{fields['source']}:{fields['external_id']}")
-        if fields["mobile"]:
-            lock_keys.add(f"mobile:{fields['mobile']}")
-        if fields["email"]:
-            lock_keys.add(f"email:{fields['email']}")
+        lock_keys.update(f"{name}:{value}" for name in exact_fields if (value := item_keys.values[name]))
+        if item_keys.brands:  # the brand the company resolves to: racing spellings of it meet here
+            if with_company:
+                lock_keys.add(f"company:{item_keys.brands[0]}")
+            if with_company_name and item_keys.name_key:
+                lock_keys.add(f"company_name:{item_keys.brands[0]}\x1f{item_keys.name_key}")
     batch.lock_keys = contact_lock_keys(lock_keys)
-    mobiles = {i.fields["mobile"] for i in items if i.fields["mobile"]}
-    emails = {i.fields["email"] for i in items if i.fields["email"]}
-    name_company = {(i.fields["company_key"], i.fields["name"]) for i in items if i.fields["company_key"] and i.fields["name"]}
-    candidates = _lock_and_match(
-        tenant_id=tenant_id, since=batch.now - DEDUP_WINDOW, mobiles=mobiles, emails=emails,
-        company_names=name_company, lock_keys=batch.lock_keys,
-    )
+
+    rules = [_Rule.of(index, spec, now=batch.now) for index, spec in enumerate(snapshot.rules)]
+    probes = _Probes()
+    for rule in rules:
+        for item in items:
+            _rule_probes(probes, item=item.index, rule=rule, keys=keys[item.index])
+    found = _lock_and_look_up(tenant_id=tenant_id, lock_keys=batch.lock_keys, probes=probes)
 
     # upsert by (source, external_id)
     external_keys = {(i.fields["source"], i.fields["external_id"]) for i in items if i.fields["external_id"]}
@@ -153,58 +517,122 @@ def dedup(batch: IntakeBatch) -> None:
             (lead.source, lead.external_id): lead for lead in same_external_id if (lead.source, lead.external_id) in external_keys
         }
 
-    by_mobile: dict[str, Lead] = {}
-    by_email: dict[str, Lead] = {}
-    by_company_name: dict[tuple[str, str], Lead] = {}
-    for lead in candidates:  # oldest first: the oldest match wins for each key
-        if lead.mobile in mobiles:
-            by_mobile.setdefault(lead.mobile, lead)
-        if lead.email in emails:
-            by_email.setdefault(lead.email, lead)
-        if (lead.company_key, lead.name) in name_company:
-            by_company_name.setdefault((lead.company_key, lead.name), lead)
-
+    in_batch = _BatchIndex(rules)
+    pending: list[_PendingUpdate] = []
     for item in items:
         fields = item.fields
         existing = by_external.get((fields["source"], fields["external_id"])) if fields["external_id"] else None
         if existing is not None:
             _update_existing(batch, item, existing)
             continue
-        source = (fields["mobile"] and by_mobile.get(fields["mobile"])) or (fields["email"] and by_email.get(fields["email"]))
-        if source:
-            rule = "same_mobile" if fields["mobile"] and by_mobile.get(fields["mobile"]) is source else "same_email"
-            batch.submissions.append(
-                LeadSubmission(
-                    tenant=batch.tenant, lead=source, channel=batch.channel, payload=item.raw, rule=rule,
-                    created_at=item.at, updated_at=item.at,
-                )
-            )
-            item.outcome = IntakeOutcome(outcome="merged", lead=source, rule=rule)
+        match = _match(item_index=item.index, keys=keys[item.index], rules=rules, aliases=snapshot.aliases,
+                       probes=probes, found=found, in_batch=in_batch)
+        action = match.rule.action if match else ""
+        if match and action == DedupAction.COLLECT and match.lead is not None and match.lead.lead is not None:
+            _collect(batch, item, match, match.lead.lead)
+            continue
+        if match and action == DedupAction.UPDATE_AND_REOWN and match.lead is not None and match.lead.lead is not None:
+            pending.append(_PendingUpdate(item=item, match=match, lead=match.lead.lead))
             continue
         lead = _new_lead(batch, item)
-        if fields["company_key"] and fields["name"] and (match := by_company_name.get((fields["company_key"], fields["name"]))):
-            # tag, and route to the existing owner
-            lead.duplicate_of = match
-            lead.tags = [*lead.tags, DUPLICATE_TAG]
-            item.outcome = IntakeOutcome(outcome="created", lead=lead, rule="same_company_name")
-            if match.owner_id:
-                lead.owner_id = match.owner_id
-                lead.owner_assigned_at = item.at
-                batch.owner_changes.append(
-                    (lead, {"from": None, "to": match.owner_id, "reason": OwnerChangeReason.DUPLICATE_OF}, item.at)
-                )
-        else:
+        if match is None:
             item.outcome = IntakeOutcome(outcome="created", lead=lead)
-        # later items of the same batch collect into this one
-        if lead.mobile:
-            by_mobile.setdefault(lead.mobile, lead)
-        if lead.email:
-            by_email.setdefault(lead.email, lead)
-        if lead.company_key and lead.name:
-            by_company_name.setdefault((lead.company_key, lead.name), lead)
+        else:
+            _link_duplicate(batch, item, lead, match)
+        in_batch.add(lead)  # later items of the same batch meet this one
         if fields["external_id"]:  # a later item with this key updates this lead, as a later call would
             by_external[(fields["source"], fields["external_id"])] = lead
         batch.to_create.append(lead)
+    if pending:
+        _apply_updates(batch, pending)
+
+
+def _collect(batch: IntakeBatch, item: IntakeItem, match: _Match, source: Lead) -> None:
+    """归集: no new lead; the submission is kept on the source lead."""
+    batch.submissions.append(
+        LeadSubmission(
+            tenant=batch.tenant, lead=source, channel=batch.channel, payload=item.raw, rule=match.rule.name,
+            dedup_rule_id=match.rule.id, created_at=item.at, updated_at=item.at,
+        )
+    )
+    item.outcome = IntakeOutcome(outcome="merged", lead=source, rule=match.rule.name, rule_id=match.rule.id,
+                                 action=match.rule.action)
+
+
+def _link_duplicate(batch: IntakeBatch, item: IntakeItem, lead: Lead, match: _Match) -> None:
+    """A new lead linked to what it duplicates and tagged; its owner by the rule's action:
+    route_to_owner → the existing record's owner (a customer's owner outranks a lead's; none:
+    like assign); assign and tag → none, left to the normal assignment; update_and_reown with
+    only a customer's contact matched → the customer's owner, the contact updated."""
+    rule = match.rule
+    if match.lead is not None and match.lead.lead is not None:
+        lead.duplicate_of = match.lead.lead
+    if match.contact is not None:
+        lead.duplicate_customer_id = match.contact.customer_id
+    lead.duplicate_rule_id = rule.id
+    if DUPLICATE_TAG not in lead.tags:
+        lead.tags = [*lead.tags, DUPLICATE_TAG]
+    owner_id: int | None = None
+    reason = OwnerChangeReason.DUPLICATE_OF
+    if rule.action in (DedupAction.ROUTE_TO_OWNER, DedupAction.UPDATE_AND_REOWN):
+        owner_id = match.owner_id
+        if match.contact is not None and match.contact.owner_id:
+            reason = OwnerChangeReason.CUSTOMER_OWNER
+    if rule.action == DedupAction.UPDATE_AND_REOWN and match.contact is not None and match.contact.id is not None:
+        changes = {name: item.fields[name] for name in REOWN_CONTACT_FIELDS if item.fields[name]}
+        if "name" in changes:
+            changes["name_key"] = item.fields["name_key"]
+        if changes:
+            batch.contact_updates.append({"id": match.contact.id, **changes, "at": item.at})
+    if owner_id:
+        lead.owner_id = owner_id
+        lead.owner_assigned_at = item.at
+        batch.owner_changes.append((lead, {"from": None, "to": owner_id, "reason": reason}, item.at))
+    item.outcome = IntakeOutcome(
+        outcome="created", lead=lead, rule=rule.name, rule_id=rule.id, action=rule.action,
+        customer_id=match.contact.customer_id if match.contact is not None else None,
+    )
+
+
+def _apply_updates(batch: IntakeBatch, pending: list[_PendingUpdate]) -> None:
+    """update_and_reown on an existing lead: the submission's non-empty REOWN_LEAD_FIELDS
+    overwrite the lead's (its keys and search columns follow), the submission is kept on the
+    lead, and when a customer's contact matched too, the lead goes to the customer's owner and
+    its previous owner is told. Loaded whole in one query: the look-up has a few columns."""
+    stored = Lead.objects.in_bulk([p.lead.pk for p in pending if p.lead.pk is not None])
+    stored.update({lead.pk: lead for lead in batch.to_update})  # one instance per row: an upsert may hold it
+    for update in pending:
+        item, match = update.item, update.match
+        lead = stored.get(update.lead.pk) if update.lead.pk is not None else update.lead
+        if lead is None:  # gone since the look-up (it cannot be: its contacts are locked)
+            continue
+        for name in REOWN_LEAD_FIELDS:
+            if value := item.fields[name]:
+                setattr(lead, name, value)
+        for name, value in {**match_keys(lead.__dict__), **search_columns(lead.__dict__)}.items():
+            setattr(lead, name, value)
+        customer_owner = match.contact.owner_id if match.contact is not None else None
+        previous = lead.owner_id
+        if customer_owner and customer_owner != previous:
+            lead.owner_id = customer_owner
+            lead.owner_assigned_at = item.at
+            batch.owner_changes.append(
+                (lead, {"from": previous, "to": customer_owner, "reason": OwnerChangeReason.CUSTOMER_OWNER}, item.at)
+            )
+            if previous:
+                batch.reown_notices.append((lead, previous, customer_owner, match.rule))
+        batch.submissions.append(
+            LeadSubmission(
+                tenant=batch.tenant, lead=lead, channel=batch.channel, payload=item.raw, rule=match.rule.name,
+                dedup_rule_id=match.rule.id, created_at=item.at, updated_at=item.at,
+            )
+        )
+        if lead.pk is not None and lead not in batch.to_update:
+            batch.to_update.append(lead)
+        item.outcome = IntakeOutcome(
+            outcome="updated", lead=lead, rule=match.rule.name, rule_id=match.rule.id, action=match.rule.action,
+            customer_id=match.contact.customer_id if match.contact is not None else None,
+        )
 
 
 def _new_lead(batch: IntakeBatch, item: IntakeItem) -> Lead:
@@ -224,13 +652,11 @@ def _update_existing(batch: IntakeBatch, item: IntakeItem, existing: Lead) -> No
     fields = item.fields
     values = lead_values(fields)
     provided = {name for name in item.raw if name in WRITABLE_FIELD_NAMES}
-    if "company" in provided:
-        provided.add("company_key")
     for name in provided:
         setattr(existing, name, values[name])
     if "mobile" in provided and not {"province", "city"} & provided and not existing.province:
         existing.province, existing.city = fields["province"], fields["city"]
-    for name, value in search_columns(existing.__dict__).items():
+    for name, value in {**match_keys(existing.__dict__), **search_columns(existing.__dict__)}.items():
         setattr(existing, name, value)
     if existing.pk is not None and existing not in batch.to_update:
         batch.to_update.append(existing)

@@ -30,6 +30,23 @@ class IntakePersisted:
 
 
 @dataclass(frozen=True)
+class DedupDecision:
+    """What a duplicate rule did with one submission, for routing and notifications.
+
+    `action` is the rule's (leads.dedup_rules.DedupAction). A created lead with `owner_id` None
+    is left for the normal assignment: explicitly so for `assign`, and for `route_to_owner` when
+    the record it duplicates has no owner; `tag` leaves it to whatever happens to new leads."""
+
+    lead_id: int  # the new lead (created), or the existing one (merged, updated)
+    outcome: str  # created | merged | updated
+    rule_id: int | None
+    action: str
+    duplicate_of_id: int | None
+    customer_id: int | None
+    owner_id: int | None
+
+
+@dataclass(frozen=True)
 class IntakeCommitted:
     tenant_id: int
     channel: str
@@ -37,7 +54,15 @@ class IntakeCommitted:
     updated_ids: list[int]
     merged_into_ids: list[int]
     quarantined_ids: list[int] = field(default_factory=list)
+    dedup: list[DedupDecision] = field(default_factory=list)
 
+    @property
+    def to_assign_ids(self) -> list[int]:
+        """New duplicates the rules left for the normal assignment (unowned, in their pool)."""
+        return [d.lead_id for d in self.dedup if d.outcome == "created" and d.owner_id is None and d.action in _ASSIGNING]
+
+
+_ASSIGNING = frozenset({"assign", "route_to_owner"})
 
 PersistedHook = Callable[[IntakePersisted], None]
 CommittedHook = Callable[[IntakeCommitted], None]

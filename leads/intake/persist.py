@@ -3,11 +3,24 @@ quarantine records. Audit rows are built from their own lead once it has an id."
 
 from __future__ import annotations
 
-from leadcrm.db import insert_many, model_build
+from django.db import connection
+
+from leadcrm.db import insert_many, json_param, model_build
 from leadcrm.tenancy.models import AuditLog
 from leads.intake.batch import IntakeBatch, IntakeOutcome
-from leads.intake.dedup import contact_locks_release
+from leads.intake.dedup import REOWN_CONTACT_FIELDS, contact_locks_release
 from leads.models import OWNER_CHANGE_ACTION, IntakeRecord, Lead
+from leads.services import DuplicateNotice, lead_duplicate_notify_many
+
+_CONTACT_COLUMNS = ", ".join(f"{name} = COALESCE(v.{name}, c.{name})" for name in REOWN_CONTACT_FIELDS)
+_CONTACT_TYPES = ", ".join(f"{name} text" for name in REOWN_CONTACT_FIELDS)
+# update_and_reown on customers' contacts (their name key follows their name).
+_CONTACT_UPDATE_SQL = f"""
+    UPDATE leads_contact AS c SET {_CONTACT_COLUMNS}, name_key = COALESCE(v.name_key, c.name_key),
+        updated_at = GREATEST(c.updated_at, v.at)
+    FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, {_CONTACT_TYPES}, name_key text, at timestamptz)
+    WHERE c.tenant_id = %s AND c.id = v.id
+"""  # noqa: S608 - column names are ours; values are one parameter
 
 
 def persist(batch: IntakeBatch) -> None:
@@ -36,6 +49,17 @@ def persist(batch: IntakeBatch) -> None:
         for lead, changes, at in batch.owner_changes
     ]
     insert_many([*audits, *batch.audits])
+    if batch.contact_updates:
+        with connection.cursor() as cursor:
+            cursor.execute(_CONTACT_UPDATE_SQL, [json_param(batch.contact_updates), batch.tenant.id])
+    if batch.reown_notices:
+        lead_duplicate_notify_many(
+            tenant=batch.tenant, actor=batch.submitted_by, api_key=batch.api_key,
+            notices=[
+                DuplicateNotice(lead_id=lead.id, previous_owner_id=previous, new_owner_id=new, rule_name=rule.name)
+                for lead, previous, new, rule in batch.reown_notices
+            ],
+        )
     contact_locks_release(tenant_id=batch.tenant.id, lock_keys=batch.lock_keys)
 
     quarantined = [item for item in batch.items if item.reasons and not item.errors]

@@ -12,7 +12,13 @@ from django.utils import timezone
 from leadcrm.tenancy.models import ApiKey, Tenant
 from leads.intake.batch import IntakeBatch, IntakeItem, IntakeOutcome
 from leads.intake.dedup import dedup
-from leads.intake.hooks import IntakeCommitted, IntakePersisted, hooks_run_persisted, hooks_schedule_committed
+from leads.intake.hooks import (
+    DedupDecision,
+    IntakeCommitted,
+    IntakePersisted,
+    hooks_run_persisted,
+    hooks_schedule_committed,
+)
 from leads.intake.persist import persist
 from leads.intake.stages import cleanse, normalise, validate
 
@@ -81,4 +87,12 @@ def _announce(batch: IntakeBatch) -> None:
         created_ids=[lead.id for lead in batch.to_create], updated_ids=[lead.id for lead in batch.to_update],
         merged_into_ids=[lead.id for lead in merged_into],
         quarantined_ids=[o.intake_record.id for i in batch.items if (o := i.outcome) and o.intake_record],
+        dedup=[
+            DedupDecision(
+                lead_id=o.lead.id, outcome=o.outcome, rule_id=o.rule_id, action=o.action,
+                duplicate_of_id=o.lead.duplicate_of_id if o.outcome == "created" else None, customer_id=o.customer_id,
+                owner_id=o.lead.owner_id,
+            )
+            for i in batch.items if (o := i.outcome) and o.action and o.lead
+        ],
     ))

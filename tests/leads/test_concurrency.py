@@ -121,3 +121,31 @@ def test_batches_sharing_contacts_in_different_orders_make_each_lead_once():
     assert outcomes == {"created": len(contacts), "merged": 2 * len(contacts)}
     with tenant_scope(created.tenant.id):
         assert Lead.objects.count() == len(contacts)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_batches_with_one_company_and_contact_make_one_lead_and_duplicates_of_it():
+    # The company + name rule compares fuzzily: each racer writes the company its own way, so
+    # only a lock on what they share (the brand and the name key) can keep two from both
+    # finding nothing and both becoming the original.
+    created = make_tenant("race-company")
+    spellings = ["北京纷扬科技有限公司", "纷扬科技", "北京纷扬", "紛揚科技（北京）有限公司"]
+    people = [("王萱强", "合汇"), ("李娜", "鼎安"), ("赵敏", "云帆"), ("陈静", "瑞联"), ("刘洋", "星辰")]
+
+    def submit(racer: int, start: threading.Barrier) -> None:
+        for round_, (name, brand) in enumerate(people):
+            company = spellings[racer].replace("纷扬", brand).replace("紛揚", brand)
+            start.wait(timeout=30)
+            with tenant_scope(created.tenant.id):
+                lead_intake_many(tenant=created.tenant, channel="bulk", payloads=[
+                    {"name": name, "company": company, "email": f"r{racer}.{round_}@kehu.cn"},
+                ])
+
+    errors = _run_together(RACERS, submit)
+    assert not errors, errors
+    with tenant_scope(created.tenant.id):
+        for name, _brand in people:
+            leads = list(Lead.objects.filter(name=name).order_by("created_at", "id"))
+            originals = [lead for lead in leads if lead.duplicate_of_id is None]
+            assert len(leads) == RACERS and len(originals) == 1, [(lead.company, lead.duplicate_of_id) for lead in leads]
+            assert all(lead.duplicate_of_id == originals[0].id for lead in leads if lead is not originals[0])

@@ -391,16 +391,17 @@ def test_a_request_shows_on_the_leads_timeline_to_those_who_may_see_it(book, cli
     assert client.get(f"/{book.created.tenant.slug}/leads/{book.showcase.id}").status_code == 404
 
 
-def test_a_two_character_brand_is_read_through_the_bigram_index_under_row_level_security(book):
-    # Under RLS only LEAKPROOF operators may enter an index: with `&&` (not LEAKPROOF) the bigram
-    # index was skipped and PostgreSQL walked the tenant's whole created-at index instead. So that
+def test_a_two_character_brand_is_read_through_the_brand_index_under_row_level_security(book):
+    # The company look-up reads intake's (tenant, company_brand, name_key) index: exact brand
+    # ranges, never a walk of the tenant's created-at index (under RLS only LEAKPROOF operators
+    # may enter an index; the brand comparisons are plain text ones). So that
     # the test table's few rows and whatever statistics it has do not decide, the other ways in
     # are taken away for this transaction (dropped by the owner, back at the rollback): what is
     # left is a bitmap of the indexes the look-up's conditions can use, or a sequential scan.
     with as_owner(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT indexname FROM pg_indexes WHERE tablename = 'leads_lead' AND indexname NOT LIKE 'lead_search_%' "
-            "AND indexname <> 'lead_tenant_company_name_idx' "  # the exact company key: the candidates' other way in
+            "AND indexname <> 'lead_tenant_brand_name_idx' "  # the brand index: the candidates' way in
             "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = indexname)"
         )
         for (name,) in cursor.fetchall():
@@ -414,4 +415,4 @@ def test_a_two_character_brand_is_read_through_the_bigram_index_under_row_level_
             cursor.execute(f"EXPLAIN {sql}")
             plan = "\n".join(row[0] for row in cursor.fetchall())
             cursor.execute("SET LOCAL enable_seqscan = on")
-    assert "lead_search_bigram_idx" in plan, plan
+    assert "lead_tenant_brand_name_idx" in plan, plan

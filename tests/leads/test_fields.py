@@ -49,7 +49,7 @@ def test_the_output_shows_every_registered_field():
 
 def test_intake_normalisation_cleansing_and_search_take_their_lists_from_the_registry():
     assert set(lead_values({})) == set(WRITABLE_FIELD_NAMES)
-    assert set(WRITABLE_FIELD_NAMES) == {*INPUT_FIELD_NAMES, "company_key"}
+    assert set(WRITABLE_FIELD_NAMES) == {*INPUT_FIELD_NAMES, "company_key", "company_brand", "name_key"}
     assert TEXT_FIELDS == TEXT_FIELD_NAMES
     assert set(normalise_lead({}).fields) >= set(INPUT_FIELD_NAMES)
     assert set(CONTACT_FIELDS) == {"mobile", "phone", "email", "wechat"}
