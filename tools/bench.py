@@ -1312,7 +1312,7 @@ def django_dedup_lookup(count: int, *, seed: int) -> int:
     from leadcrm.tenancy.models import Tenant
     from leadcrm.tenancy.scoping import tenant_scope
     from leads.intake.batch import IntakeBatch, IntakeItem
-    from leads.intake.dedup import _item_keys, _lock_and_look_up, _Probes, _Rule, _rule_probes
+    from leads.intake.dedup import _item_keys, _lock_and_look_up, _Probes, _Rule, rule_probes
     from leads.intake.dedup_config import dedup_snapshot
     from leads.intake.stages import normalise
     from leads.matching import parse_company, person_name_key, same_company
@@ -1368,7 +1368,7 @@ def django_dedup_lookup(count: int, *, seed: int) -> int:
         probes = _Probes()
         keys = _item_keys(batch.items[0], snapshot, compares_company=snapshot.compares_company)
         for index, spec in enumerate(snapshot.rules):
-            _rule_probes(probes, item=0, rule=_Rule.of(index, spec, now=now), keys=keys)
+            rule_probes(probes, rule=_Rule.of(index, spec, now=now), keys={0: keys})
         found = _lock_and_look_up(tenant_id=tenant.id, lock_keys=[], probes=probes)
         return [c for candidates in found.values() for c in candidates]
 

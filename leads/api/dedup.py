@@ -29,6 +29,8 @@ from leads.models import CompanyAlias, DedupRule
 from leads.selectors import company_alias_list, dedup_rule_list
 
 PROBLEM = OpenApiResponse(description="problem+json")
+ACCESS = ("An admin's session, or an API key: reading takes the `read` scope, changing takes `leads:write`. "
+          "Other members get a 403. Every change is audited and applies to the next submission.")
 EXAMPLE_URL = "https://crm.example.com/api/v1"
 
 
@@ -144,11 +146,11 @@ RULE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, descri
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List duplicate rules, in order", responses={200: DedupRuleSerializer(many=True), 403: PROBLEM}),
+    list=extend_schema(summary="List duplicate rules, in order", description=ACCESS, responses={200: DedupRuleSerializer(many=True), 403: PROBLEM}),
     retrieve=extend_schema(summary="Get one duplicate rule", parameters=[RULE_ID],
                            responses={200: DedupRuleSerializer, 403: PROBLEM, 404: PROBLEM}),
     create=extend_schema(
-        summary="Add a duplicate rule", request=DedupRuleSerializer,
+        summary="Add a duplicate rule", description=ACCESS, request=DedupRuleSerializer,
         examples=[OpenApiExample("company and contact name", value=_RULE_EXAMPLE, request_only=True)],
         responses={201: DedupRuleSerializer, 400: PROBLEM, 403: PROBLEM},
     ),
@@ -216,10 +218,10 @@ ALIAS_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, descr
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List company aliases, newest first",
+    list=extend_schema(summary="List company aliases, newest first", description=ACCESS,
                        responses={200: CompanyAliasSerializer(many=True), 400: PROBLEM, 403: PROBLEM}),
     create=extend_schema(
-        summary="Add a company alias", request=CompanyAliasSerializer,
+        summary="Add a company alias", description=ACCESS, request=CompanyAliasSerializer,
         examples=[OpenApiExample("a product name", value={"alias": "纷享销客", "company": "北京纷扬科技有限公司"},
                                  request_only=True)],
         responses={201: CompanyAliasSerializer, 400: PROBLEM, 403: PROBLEM},

@@ -18,6 +18,7 @@ them (the company by `same_company`, through the tenant's aliases), the oldest p
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +27,7 @@ from typing import Any
 
 from django.db import connection
 
-from leadcrm.db import joined_ints, json_param, model_build
+from leadcrm.db import joined_ints, model_build
 from leads.dedup_rules import DUPLICATE_TAG, EXACT_FIELDS, DedupAction, DedupField, RuleSpec
 from leads.fields import WRITABLE_FIELD_NAMES
 from leads.intake.batch import IntakeBatch, IntakeItem, IntakeOutcome
@@ -39,6 +40,7 @@ from leads.normalization import match_keys, search_columns
 # (the oldest lead with this mobile); more when other conditions are checked on them.
 _WHOLE_KEY_LIMIT = 1
 _CHECKED_LIMIT = 20
+_NAMED_RANGE_LIMIT = 10  # one brand and one contact name: more than ten companies is unheard of
 _RANGE_LIMIT = 50
 
 # Sorted keys are inserted in order, so two batches sharing contacts wait for each other
@@ -71,8 +73,19 @@ _CONTACT_COLUMNS = (
     "'C' AS side, c.id, c.customer_id, cu.owner_id, c.created_at, c.mobile, c.email, c.wechat, c.phone, "
     "cu.name AS company, c.name_key, false AS is_duplicate"
 )
-_EXACT_KEYS = "k(p int, v text, nk text, since timestamptz, lim int)"
-_RANGE_KEYS = "k(p int, lo text, hi text, nk text, since timestamptz, lim int)"
+_EXACT_COLUMNS = ("p", "v", "nk", "since", "lim")
+_RANGE_COLUMNS = ("p", "lo", "hi", "nk", "since", "lim")
+_TYPES = {"p": "int", "since": "timestamptz", "lim": "int"}
+
+
+def _keys(branch: str, columns: tuple[str, ...]) -> str:
+    """The branch's key rows, `k`: one JSON array per column, zipped (lists of strings are what
+    encodes and decodes fastest, on both sides)."""
+    arrays = ", ".join(f"jsonb_array_elements_text(%({branch}_{column})s::jsonb)" for column in columns)
+    typed = ", ".join(f"r.{c}::{_TYPES[c]} AS {c}" if c in _TYPES else f"r.{c}" for c in columns)
+    return f"(SELECT {typed} FROM ROWS FROM ({arrays}) AS r({', '.join(columns)})) AS k"
+
+
 # A brand range comes as two look-ups: the brand itself, by equality, so that the btree seeks
 # straight to (brand, name key); and the brands extending it, strictly after it (none, mostly).
 _BRAND_MATCH = {
@@ -83,14 +96,14 @@ _BRAND_MATCH = {
 
 def _lead_exact_branch(column: str) -> str:
     return f"""
-    SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(lead_{column})s::jsonb) AS {_EXACT_KEYS} CROSS JOIN LATERAL (
+    SELECT {_CANDIDATE} FROM {_keys(f"lead_{column}", _EXACT_COLUMNS)} CROSS JOIN LATERAL (
         SELECT {_LEAD_COLUMNS} FROM leads_lead WHERE tenant_id = %(tenant_id)s AND {column} = k.v AND {column} <> ''
         AND created_at >= k.since AND (k.nk IS NULL OR name_key = k.nk) {_LEAD_ORDER} LIMIT k.lim) AS x"""
 
 
 def _contact_exact_branch(column: str) -> str:
     return f"""
-    SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(contact_{column})s::jsonb) AS {_EXACT_KEYS} CROSS JOIN LATERAL (
+    SELECT {_CANDIDATE} FROM {_keys(f"contact_{column}", _EXACT_COLUMNS)} CROSS JOIN LATERAL (
         SELECT {_CONTACT_COLUMNS} FROM leads_contact c JOIN leads_customer cu ON cu.id = c.customer_id
         WHERE c.tenant_id = %(tenant_id)s AND c.{column} = k.v AND c.{column} <> '' AND c.created_at >= k.since
         AND (k.nk IS NULL OR c.name_key = k.nk) ORDER BY c.created_at, c.id LIMIT k.lim) AS x"""
@@ -101,22 +114,22 @@ def _company_branches(part: str) -> dict[str, str]:
     customer_brand = "cu.company_brand " + _BRAND_MATCH[part].format(column="cu.company_brand")
     return {
         f"lead_company_name_{part}": f"""
-    SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(lead_company_name_{part})s::jsonb) AS {_RANGE_KEYS} CROSS JOIN LATERAL (
+    SELECT {_CANDIDATE} FROM {_keys(f"lead_company_name_{part}", _RANGE_COLUMNS)} CROSS JOIN LATERAL (
         SELECT {_LEAD_COLUMNS} FROM leads_lead WHERE tenant_id = %(tenant_id)s AND company_brand <> ''
         AND {lead_brand} AND name_key = k.nk AND created_at >= k.since {_LEAD_ORDER} LIMIT k.lim) AS x""",
         f"lead_company_{part}": f"""
-    SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(lead_company_{part})s::jsonb) AS {_RANGE_KEYS} CROSS JOIN LATERAL (
+    SELECT {_CANDIDATE} FROM {_keys(f"lead_company_{part}", _RANGE_COLUMNS)} CROSS JOIN LATERAL (
         SELECT {_LEAD_COLUMNS} FROM leads_lead WHERE tenant_id = %(tenant_id)s AND company_brand <> ''
         AND {lead_brand} AND created_at >= k.since {_LEAD_ORDER} LIMIT k.lim) AS x""",
         f"contact_company_name_{part}": f"""
-    SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(contact_company_name_{part})s::jsonb) AS {_RANGE_KEYS} CROSS JOIN LATERAL (
+    SELECT {_CANDIDATE} FROM {_keys(f"contact_company_name_{part}", _RANGE_COLUMNS)} CROSS JOIN LATERAL (
         SELECT {_CONTACT_COLUMNS} FROM leads_customer cu
         JOIN leads_contact c ON c.tenant_id = cu.tenant_id AND c.customer_id = cu.id
         WHERE cu.tenant_id = %(tenant_id)s AND cu.company_brand <> '' AND {customer_brand}
         AND c.name_key = k.nk AND c.created_at >= k.since ORDER BY c.created_at, c.id LIMIT k.lim) AS x""",
         # A company-only rule comparing contacts matches the customer itself, contacts or not.
         f"contact_company_{part}": f"""
-    SELECT {_CANDIDATE} FROM jsonb_to_recordset(%(contact_company_{part})s::jsonb) AS {_RANGE_KEYS} CROSS JOIN LATERAL (
+    SELECT {_CANDIDATE} FROM {_keys(f"contact_company_{part}", _RANGE_COLUMNS)} CROSS JOIN LATERAL (
         SELECT 'U' AS side, NULL::bigint AS id, cu.id AS customer_id, cu.owner_id, cu.created_at, '' AS mobile,
         '' AS email, '' AS wechat, '' AS phone, cu.name AS company, '' AS name_key, false AS is_duplicate
         FROM leads_customer cu
@@ -271,35 +284,38 @@ class _Rule:
             index=index, spec=spec, exact=exact, with_name=DedupField.NAME in conditions,
             with_company=DedupField.COMPANY in conditions, sides=sides, branches=branches,
             compares_leads=spec.compares_leads, compares_contacts=spec.compares_contacts,
-            limit=_WHOLE_KEY_LIMIT if whole_key else (_CHECKED_LIMIT if exact else _RANGE_LIMIT),
+            limit=(
+                _WHOLE_KEY_LIMIT if whole_key else _CHECKED_LIMIT if exact
+                else _NAMED_RANGE_LIMIT if DedupField.NAME in conditions else _RANGE_LIMIT
+            ),
             since=_ANY_TIME if spec.window_days is None else (now - timedelta(days=spec.window_days)).isoformat(),
         )
 
 
 class _Probes:
-    """The look-up's key rows by branch, each once, and which (item, rule) asked for which."""
+    """The look-up's key rows, column by column for each branch, and which (item, rule) asked
+    for which."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, list[dict[str, Any]]] = {}
-        self._ids: dict[tuple[Any, ...], int] = {}
+        self.columns: dict[str, dict[str, list[Any]]] = {}
+        self.count = 0
         self.wanted: dict[tuple[int, int], list[int]] = {}  # (item index, rule index) -> probe ids
 
-    def add_exact(self, wanted: list[int], branch: str, value: str, name_key: str | None, since: str, limit: int) -> None:
-        identity = (branch, value, name_key, since, limit)
-        if (probe := self._ids.get(identity)) is None:
-            probe = self._ids[identity] = len(self._ids)
-            self.rows.setdefault(branch, []).append({"p": probe, "v": value, "nk": name_key, "since": since, "lim": limit})
-        wanted.append(probe)
+    def columns_of(self, branch: str) -> dict[str, list[Any]]:
+        if (columns := self.columns.get(branch)) is None:
+            names = _RANGE_COLUMNS if "company" in branch else _EXACT_COLUMNS
+            columns = self.columns[branch] = {name: [] for name in names}
+        return columns
 
-    def add_range(
-        self, wanted: list[int], branch: str, low: str, high: str, name_key: str | None, since: str, limit: int
-    ) -> None:
-        identity = (branch, low, high, name_key, since, limit)
-        if (probe := self._ids.get(identity)) is None:
-            probe = self._ids[identity] = len(self._ids)
-            self.rows.setdefault(branch, []).append(
-                {"p": probe, "lo": low, "hi": high, "nk": name_key, "since": since, "lim": limit}
-            )
+    def add(self, wanted: list[int], branch: str, values: tuple[Any, ...]) -> None:
+        """One key row of `branch`: its columns but `p` (_EXACT_COLUMNS or _RANGE_COLUMNS)."""
+        columns = self.columns_of(branch)
+        probe = self.count
+        self.count += 1
+        column_lists = iter(columns.values())
+        next(column_lists).append(probe)
+        for column, value in zip(column_lists, values, strict=True):
+            column.append(value)
         wanted.append(probe)
 
 
@@ -318,27 +334,38 @@ def _item_keys(item: IntakeItem, snapshot: DedupSnapshot, *, compares_company: b
     return _ItemKeys(values=fields, company=company, ranges=ranges, brands=brands)
 
 
-def _rule_probes(probes: _Probes, *, item: int, rule: _Rule, keys: _ItemKeys) -> None:
-    """The key rows `rule` needs for one submission; none when a condition's value is empty (an
-    empty value never matches)."""
-    values = keys.values
-    for name in rule.exact:
-        if not values[name]:
-            return
-    if (rule.with_name and not keys.name_key) or (rule.with_company and not keys.ranges):
-        return
-    name_key = keys.name_key if rule.with_name else None
-    wanted = probes.wanted[(item, rule.index)] = []
-    for branch in rule.branches:
-        if rule.exact:
-            probes.add_exact(wanted, branch, values[rule.exact[0]], name_key, rule.since, rule.limit)
+def rule_probes(probes: _Probes, *, rule: _Rule, keys: dict[int, _ItemKeys]) -> None:
+    """The key rows `rule` needs for each submission (by item index); none for a submission
+    whose value of a condition is empty (an empty value never matches)."""
+    exact, with_name, with_company = rule.exact, rule.with_name, rule.with_company
+    since, limit, index, wanted_by = rule.since, rule.limit, rule.index, probes.wanted
+    exact_columns = [probes.columns_of(branch) for branch in rule.branches] if exact else []
+    for item, item_keys in keys.items():
+        values = item_keys.values
+        if exact and not all(values[name] for name in exact):
             continue
-        extending = branch.endswith("_ext")
-        for low, high in keys.ranges:
-            if not extending:
-                probes.add_range(wanted, branch, low, low, name_key, rule.since, rule.limit)
-            elif high != low:
-                probes.add_range(wanted, branch, low, high, name_key, rule.since, rule.limit)
+        if (with_name and not item_keys.name_key) or (with_company and not item_keys.ranges):
+            continue
+        name_key = item_keys.name_key if with_name else None
+        wanted = wanted_by[(item, index)] = []
+        if exact:
+            value = values[exact[0]]
+            for columns in exact_columns:
+                wanted.append(probes.count)
+                columns["p"].append(probes.count)
+                columns["v"].append(value)
+                columns["nk"].append(name_key)
+                columns["since"].append(since)
+                columns["lim"].append(limit)
+                probes.count += 1
+            continue
+        for branch in rule.branches:
+            extending = branch.endswith("_ext")
+            for low, high in item_keys.ranges:
+                if not extending:
+                    probes.add(wanted, branch, (low, low, name_key, since, limit))
+                elif high != low:
+                    probes.add(wanted, branch, (low, high, name_key, since, limit))
 
 
 def _lock_and_look_up(*, tenant_id: int, lock_keys: list[int], probes: _Probes) -> dict[int, list[Candidate]]:
@@ -346,14 +373,16 @@ def _lock_and_look_up(*, tenant_id: int, lock_keys: list[int], probes: _Probes) 
     One round trip for the whole batch. The look-up is a separate statement, so (READ COMMITTED)
     it sees every record committed by whoever held one of the keys before us."""
     lock = _CONTACT_LOCK_SQL if lock_keys else ""
-    branches = [name for name in _BRANCHES if probes.rows.get(name)]
+    branches = [name for name in _BRANCHES if name in probes.columns]
     look_up = " UNION ALL ".join(_BRANCHES[name] for name in branches)
     if not (lock or look_up):
         return {}
     # Lists travel as one JSON (or comma-separated) string each: psycopg's client-side binding
     # quotes a Python list element by element, which cost more than the query for a batch.
     params: dict[str, Any] = {"lock_keys": joined_ints(lock_keys), "tenant_id": tenant_id}
-    params.update({name: json_param(probes.rows[name]) for name in branches})
+    for name in branches:
+        params.update({f"{name}_{column}": json.dumps(values, ensure_ascii=False)
+                       for column, values in probes.columns[name].items()})
     by_probe: dict[int, list[Candidate]] = {}
     stubs: dict[int, Lead] = {}
     with connection.cursor() as cursor:
@@ -504,8 +533,7 @@ def dedup(batch: IntakeBatch) -> None:
     rules = [_Rule.of(index, spec, now=batch.now) for index, spec in enumerate(snapshot.rules)]
     probes = _Probes()
     for rule in rules:
-        for item in items:
-            _rule_probes(probes, item=item.index, rule=rule, keys=keys[item.index])
+        rule_probes(probes, rule=rule, keys=keys)
     found = _lock_and_look_up(tenant_id=tenant_id, lock_keys=batch.lock_keys, probes=probes)
 
     # upsert by (source, external_id)
