@@ -121,3 +121,87 @@ class EventType(TenantOwnedModel):
     @property
     def is_negative(self) -> bool:
         return self.points < 0
+
+
+class EventStatus(models.TextChoices):
+    ATTACHED = "attached", _("已关联")
+    PENDING = "pending", _("待关联")  # its lead has not arrived yet; attaches when it does
+
+
+class EventFlag(models.TextChoices):
+    """Why a kept event is not scored (API.md: unknown types are kept, flagged, not scored)."""
+
+    NONE = "", _("无")
+    UNKNOWN_TYPE = "unknown_type", _("未知事件类型")
+    FUTURE = "future", _("发生时间在未来")
+    TOO_OLD = "too_old", _("发生时间过早")
+    AMBIGUOUS = "ambiguous", _("对应多条线索")
+
+
+class RefKind(models.TextChoices):
+    ID = "id", "id"
+    EXTERNAL_ID = "external_id", "external_id"
+    MOBILE = "mobile", "mobile"
+    EMAIL = "email", "email"
+
+
+class LeadEvent(TenantOwnedModel):
+    """A behaviour event (POST /api/v1/events). `event_id` is the sender's and unique per
+    tenant, so a retried batch counts each event once. An event whose lead is not known yet is
+    kept `pending` with its normalised reference (`ref_kind`, `ref_value`) and attaches when a
+    lead with that reference arrives. `created_at` is when it was received."""
+
+    lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False)
+    event_id = models.CharField(max_length=200)
+    type = models.CharField(max_length=50)
+    occurred_at = models.DateTimeField()
+    properties = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=EventStatus.choices, default=EventStatus.ATTACHED)
+    flag = models.CharField(max_length=16, choices=EventFlag.choices, default=EventFlag.NONE, blank=True)
+    ref_kind = models.CharField(max_length=12, choices=RefKind.choices)
+    ref_value = models.CharField(max_length=254)  # normalised as intake normalises that field
+
+    class Meta(TenantOwnedModel.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "event_id"], name="scoring_event_unique_id"),
+        ]
+        indexes = [
+            # A lead's events in time order: the worker's rescore, the explanation, the timeline.
+            models.Index(fields=["tenant", "lead", "occurred_at"], name="scoring_event_lead_idx"),
+            # Pending events by reference: what intake's committed hook attaches (small).
+            models.Index(
+                fields=["tenant", "ref_kind", "ref_value"], name="scoring_event_pending_idx",
+                condition=Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class ScoreChangeReason(models.TextChoices):
+    INTAKE = "intake", _("线索进入")
+    EVENT = "event", _("行为事件")
+    RESCORE = "rescore", _("规则发布后重新评分")
+    DECAY = "decay", _("随时间衰减")
+
+
+class ScoreChange(TenantOwnedModel):
+    """One change of a lead's score (the history chart, the timeline): the new values and the
+    total before. Written where the score changes, in the same statement or transaction."""
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="+", db_index=False)
+    at = models.DateTimeField()
+    reason = models.CharField(max_length=10, choices=ScoreChangeReason.choices)
+    version = models.PositiveIntegerField()
+    previous_total = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)  # null: first score
+    total = _points()
+    static = _points()
+    dynamic = _points()
+    grade = models.CharField(max_length=1)
+    level = models.PositiveSmallIntegerField()
+    tier = models.CharField(max_length=8)
+    mature = models.BooleanField()
+
+    class Meta(TenantOwnedModel.Meta):
+        indexes = [models.Index(fields=["tenant", "lead", "at"], name="scoring_change_lead_idx")]
