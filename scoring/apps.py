@@ -6,9 +6,12 @@ class ScoringConfig(AppConfig):
 
     def ready(self) -> None:
         from leadcrm.tenancy.defaults import tenant_defaults_register
+        from leads.intake.config import intake_config_probe_register
         from leads.intake.hooks import intake_hook_register
-        from scoring.services import intake_leads_score, rule_set_defaults_install
+        from scoring.services import PUBLISHED_PROBE_SQL, intake_leads_score, rule_set_defaults_install
 
         tenant_defaults_register(name="scoring.rule_set", installer=rule_set_defaults_install)
-        # Inside intake's transaction: a lead is scored in the request that brings it.
-        intake_hook_register(name="scoring.score_at_intake", when="persisted", hook=intake_leads_score)
+        # Before intake's insert: a lead is scored in the request that brings it, and its score
+        # is written by intake's own statement; the published version comes with intake's probes.
+        intake_config_probe_register(name="scoring.rules", sql=PUBLISHED_PROBE_SQL)
+        intake_hook_register(name="scoring.score_at_intake", when="persisting", hook=intake_leads_score)

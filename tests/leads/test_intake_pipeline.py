@@ -4,6 +4,8 @@ custom fields checked for every channel, audit rows that name their own lead."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from leadcrm.tenancy.models import AuditLog, Role
 from leadcrm.tenancy.scoping import tenant_scope
@@ -14,7 +16,8 @@ from leads.intake import (
     intake_hook_register,
     lead_intake_many,
 )
-from leads.intake.hooks import intake_hook_unregister
+from leads.intake.config import intake_config_probe_register, intake_config_probe_unregister
+from leads.intake.hooks import IntakePersisting, intake_hook_unregister
 from leads.models import CustomField, IntakeRecord, Lead, OwnerChangeReason
 from leads.services import OwnerChange, lead_owner_change_many
 from tests.conftest import add_member
@@ -59,6 +62,38 @@ def test_hooks_see_what_intake_did_inside_the_transaction_and_after_commit(tenan
     finally:
         intake_hook_unregister(name="test.persisted")
         intake_hook_unregister(name="test.committed")
+
+
+def test_a_persisting_hook_sets_fields_that_are_written_with_the_lead_and_reads_the_probes(tenant_a):
+    known = lead_make(tenant_a, name="老客户", external_id="crm-1", source="crm")
+    seen: list[IntakePersisting] = []
+
+    def tag_before_insert(event: IntakePersisting) -> None:
+        assert all(lead.pk is None for lead in event.created)  # not written yet
+        for lead in [*event.created, *event.updated]:
+            lead.tags = [*lead.tags, "hooked"]
+        seen.append(event)
+
+    intake_config_probe_register(name="test.answer", sql="SELECT 41 + %(tenant_id)s - %(tenant_id)s + 1")
+    intake_hook_register(name="test.persisting", when="persisting", hook=tag_before_insert)
+    try:
+        with tenant_scope(tenant_a.tenant.id), CaptureQueriesContext(connection) as queries:
+            outcomes = lead_intake_many(tenant=tenant_a.tenant, channel="api", payloads=[
+                {"name": "新客户", "mobile": next_mobile()},
+                {"name": "老客户改名", "source": "crm", "external_id": "crm-1", "mobile": known.mobile},
+            ])
+    finally:
+        intake_hook_unregister(name="test.persisting")
+        intake_config_probe_unregister(name="test.answer")
+    assert [o.outcome for o in outcomes] == ["created", "updated"]
+    (event,) = seen
+    assert event.config["test.answer"] == 42
+    # every app's configuration in one statement
+    probes = [q["sql"] for q in queries.captured_queries if "leads_cleansingpolicy" in q["sql"]]
+    assert len(probes) == 1 and "leads_dedupconfig" in probes[0] and "41 +" in probes[0]
+    with tenant_scope(tenant_a.tenant.id):
+        assert sorted(Lead.objects.values_list("name", "tags")) == [("新客户", ["hooked"]), ("老客户改名", ["hooked"])]
+        assert Lead.objects.filter(id=known.id, name="老客户改名").exists()
 
 
 def test_a_failing_in_transaction_hook_rolls_the_whole_intake_back(tenant_a):
