@@ -20,9 +20,13 @@ def normalise(batch: IntakeBatch) -> None:
 
 
 def validate(batch: IntakeBatch) -> None:
-    """Custom fields against the tenant's definitions (one query, only when an item has any).
-    A bad value makes the item `invalid`: the sender must fix it, nothing is kept."""
-    with_custom = [item for item in batch.items if item.raw.get("custom") not in (None, "", {})]
+    """Custom fields against the tenant's definitions (one query, only when an item sends any
+    or the tenant requires one). A bad or missing required value makes the item `invalid`: the
+    sender must fix it, nothing is kept."""
+    if batch.config.get("leads.custom_required"):
+        with_custom = batch.items
+    else:
+        with_custom = [item for item in batch.items if item.raw.get("custom") not in (None, "", {})]
     if not with_custom:
         return
     definitions = custom_field_definitions(tenant=batch.tenant)

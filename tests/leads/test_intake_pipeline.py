@@ -124,6 +124,21 @@ def test_custom_fields_are_checked_for_every_channel_not_only_the_api(tenant_a):
         assert Lead.objects.count() == 1 and not IntakeRecord.objects.exists()  # invalid is not quarantine
 
 
+def test_a_required_custom_field_is_required_even_when_no_custom_object_is_sent(key_client, tenant_a):
+    with tenant_scope(tenant_a.tenant.id):
+        CustomField.objects.create(tenant=tenant_a.tenant, key="budget", label="预算", field_type="number", is_required=True)
+        outcomes = lead_intake_many(tenant=tenant_a.tenant, channel="import", payloads=[
+            {"mobile": next_mobile()},
+            {"mobile": next_mobile(), "custom": {"budget": 5000}},
+        ])
+    assert [o.outcome for o in outcomes] == ["invalid", "created"]
+    assert outcomes[0].errors == {"custom.budget": ["This custom field is required."]}
+    response = key_client.post("/api/v1/leads", {"name": "没填预算", "mobile": next_mobile()}, format="json")
+    assert response.status_code == 400 and "custom.budget" in response.content.decode()  # API.md: a problem+json 400
+    with tenant_scope(tenant_a.tenant.id):
+        assert Lead.objects.count() == 1
+
+
 def test_owner_change_audits_name_their_own_lead(tenant_a):
     reps = [add_member(tenant_a, f"rep{i}@a.test", role=Role.REP) for i in range(3)]
     sources = [lead_make(tenant_a, name=f"客户{i}", company=f"公司{i}科技有限公司") for i in range(3)]
