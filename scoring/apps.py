@@ -7,8 +7,11 @@ class ScoringConfig(AppConfig):
     def ready(self) -> None:
         from leadcrm.tenancy.defaults import tenant_defaults_register
         from leads.intake.hooks import intake_hook_register
+        from scoring.events import intake_pending_events_enqueue
         from scoring.services import intake_leads_score, rule_set_defaults_install
 
         tenant_defaults_register(name="scoring.rule_set", installer=rule_set_defaults_install)
         # Inside intake's transaction: a lead is scored in the request that brings it.
         intake_hook_register(name="scoring.score_at_intake", when="persisted", hook=intake_leads_score)
+        # After commit, ids only: events that waited for these leads attach in a task.
+        intake_hook_register(name="scoring.pending_events", when="committed", hook=intake_pending_events_enqueue)

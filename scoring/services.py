@@ -309,12 +309,18 @@ def intake_leads_score(event: IntakePersisted) -> None:
 
 def lead_score_explain(*, lead: Lead) -> engine.ScoreResult | None:
     """The lead's score with every contribution, recomputed from the inputs that gave it: the
-    rules of its version, as of when it was scored. None: not scored yet."""
+    rules of its version and its events attached by then, as of when it was scored, with the
+    inactivity clock started where the event worker starts it. None: not scored yet."""
+    from scoring.rescore import lead_inactivity_start
+    from scoring.selectors import lead_events_for_scoring
+
     if lead.scored_at is None or lead.score_version is None:
         return None
     rules = rules_of_version(tenant_id=lead.tenant_id, version=lead.score_version)
     if rules is None:  # its rule set was deleted; nothing to explain with
         return None
+    own = lead_events_for_scoring(lead_ids=[lead.id], known_at=lead.scored_at).get(lead.id)
     return engine.score_compute(
-        rules=rules, attributes=lead_attributes(lead, rules_field_names(rules)), events=(), now=lead.scored_at
+        rules=rules, attributes=lead_attributes(lead, rules_field_names(rules)),
+        events=own.events if own else (), now=lead.scored_at, last_activity_at=lead_inactivity_start(lead),
     )
