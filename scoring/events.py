@@ -203,7 +203,9 @@ def event_batch_parse(*, data: Any, known_types: frozenset[str], now: datetime) 
 
 # The leads a reference names (at most two: two is already "ambiguous"), for a row `r` with
 # ref_kind, ref_value, ref_source and ref_id. One branch per kind, each on its own index; the
-# kind's test is a one-time filter, so the other branches cost nothing.
+# kind's test is a one-time filter, so the other branches cost nothing. The `<> ''` terms are
+# the partial indexes' conditions: the planner cannot infer them from an equality with a
+# value it does not know yet.
 _LEADS_OF_REFERENCE = """
     LEFT JOIN LATERAL (
         SELECT array_agg(c.id ORDER BY c.id) AS ids FROM (
@@ -211,13 +213,16 @@ _LEADS_OF_REFERENCE = """
               WHERE r.ref_kind = 'id' AND l.tenant_id = %(tenant)s AND l.id = r.ref_id)
             UNION ALL
             (SELECT l.id FROM leads_lead l
-              WHERE r.ref_kind = 'mobile' AND l.tenant_id = %(tenant)s AND l.mobile = r.ref_value LIMIT 2)
+              WHERE r.ref_kind = 'mobile' AND l.tenant_id = %(tenant)s AND l.mobile <> '' AND l.mobile = r.ref_value
+              LIMIT 2)
             UNION ALL
             (SELECT l.id FROM leads_lead l
-              WHERE r.ref_kind = 'email' AND l.tenant_id = %(tenant)s AND l.email = r.ref_value LIMIT 2)
+              WHERE r.ref_kind = 'email' AND l.tenant_id = %(tenant)s AND l.email <> '' AND l.email = r.ref_value
+              LIMIT 2)
             UNION ALL
             (SELECT l.id FROM leads_lead l
-              WHERE r.ref_kind = 'external_id' AND l.tenant_id = %(tenant)s AND l.external_id = r.ref_value
+              WHERE r.ref_kind = 'external_id' AND l.tenant_id = %(tenant)s AND l.external_id <> ''
+                AND l.external_id = r.ref_value
                 AND (r.ref_source = '' OR l.source = r.ref_source) LIMIT 2)
         ) AS c
     ) AS m ON true
