@@ -555,7 +555,7 @@ class _Book:
         self._history(plans)
         merged = self._resubmissions([p for p in plans if p.lead_id and p is not showcase][:15], showcase)
         duplicate_id = self._duplicate_of(showcase)
-        events = self._behaviour(plans, showcase)
+        event_count = self._behaviour(plans, showcase)
         for kind, value, note in DEMO_BLACKLIST:  # the admin's 清洗规则, before the last submissions
             blacklist_entry_add(tenant=self.tenant, kind=kind, value=value, note=note, actor=self.admin)
         quarantined = self._quarantine()
@@ -565,7 +565,7 @@ class _Book:
             counts={
                 "leads": created + 1,  # + the duplicate
                 "assigned": sum(1 for p in plans if p.owner and not p.returned_at),
-                "merged": merged, "quarantined": quarantined, "reps": len(self.reps), "events": events,
+                "merged": merged, "quarantined": quarantined, "reps": len(self.reps), "events": event_count,
             },
         )
 

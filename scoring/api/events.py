@@ -83,6 +83,7 @@ REQUEST_EXAMPLE = {
 class EventViewSet(TenantScopedViewSet):
     """Behaviour events in: stored at once, scored by the worker right after."""
 
+    serializer_class = EventBatchInputSerializer  # for OPTIONS and the schema; see the module docstring
     required_scopes = {"POST": "events:write"}
     body_required_actions = frozenset({"create"})
     max_body_bytes = int(settings.API_MAX_BULK_BODY_BYTES)

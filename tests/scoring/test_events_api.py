@@ -240,3 +240,7 @@ def test_an_idempotency_key_replays_the_first_answer(key_client, tenant_a):
     second = _post(key_client, batch, HTTP_IDEMPOTENCY_KEY="k1")
     assert first.json() == second.json() and second.json()["accepted"] == 1
     assert second["Idempotent-Replayed"] == "true"
+
+
+def test_options_describes_the_endpoint(key_client):
+    assert key_client.options("/api/v1/events").status_code == 200
