@@ -52,7 +52,7 @@ from leads.services import (
     lead_status_change_many,
 )
 from scoring.events import events_ingest
-from scoring.rescore import leads_rescore
+from scoring.lead_scores import leads_rescore
 
 DEMO_SLUG = "demo"
 DEMO_NAME = "演示科技有限公司"

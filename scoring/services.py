@@ -311,7 +311,7 @@ def lead_score_explain(*, lead: Lead) -> engine.ScoreResult | None:
     """The lead's score with every contribution, recomputed from the inputs that gave it: the
     rules of its version and its events attached by then, as of when it was scored, with the
     inactivity clock started where the event worker starts it. None: not scored yet."""
-    from scoring.rescore import lead_inactivity_start
+    from scoring.lead_scores import lead_inactivity_start
     from scoring.selectors import lead_events_for_scoring
 
     if lead.scored_at is None or lead.score_version is None:

@@ -13,7 +13,7 @@ from leadcrm.tenancy.scoping import tenant_scope
 )
 def leads_rescore_task(*, tenant_id: int, lead_ids: list[int]) -> int:
     """Rescore leads whose events changed; idempotent, so a redelivered task is harmless."""
-    from scoring.rescore import leads_rescore
+    from scoring.lead_scores import leads_rescore
 
     with tenant_scope(tenant_id):
         return leads_rescore(tenant_id=tenant_id, lead_ids=lead_ids).written
@@ -26,7 +26,7 @@ def leads_rescore_task(*, tenant_id: int, lead_ids: list[int]) -> int:
 def pending_events_attach_task(*, tenant_id: int, lead_ids: list[int] | None) -> int:
     """Attach the events that waited for these leads (None: for any lead), then rescore them."""
     from scoring.events import pending_events_attach, pending_marker_refresh
-    from scoring.rescore import leads_rescore
+    from scoring.lead_scores import leads_rescore
 
     with tenant_scope(tenant_id):
         attached = pending_events_attach(tenant_id=tenant_id, lead_ids=lead_ids)
