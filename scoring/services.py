@@ -26,6 +26,7 @@ from leads.intake.hooks import IntakePersisting
 from leads.models import Lead
 from scoring import engine
 from scoring.models import AttributeRule, EventType, RuleSetStatus, ScoringRuleSet
+from scoring.selectors import lead_events_for_scoring
 from scoring.signals import score_crossings_send
 
 # --- the defaults of a new tenant (API.md) ------------------------------------------------------
@@ -288,28 +289,11 @@ def scores_write(*, tenant_id: int, rows: list[dict[str, Any]]) -> None:
         cursor.execute(_SCORE_UPDATE_SQL, [json_param(rows), tenant_id])
 
 
-def lead_activity_start(lead: Lead) -> datetime | None:
-    """Where the inactivity clock starts when no event is later: the lead's last activity, or
-    its arrival. Intake, the worker and the rescore all use this."""
-    return lead.last_activity_at or lead.created_at
-
-
-_EVENTS_SQL = (
-    "SELECT lead_id, type, occurred_at, event_id FROM scoring_leadevent "
-    "WHERE tenant_id = %s AND lead_id = ANY(%s) AND status = 'attached' AND flag = '' ORDER BY lead_id, occurred_at"
-)
-
-
-def lead_events_load(*, tenant_id: int, lead_ids: Sequence[int]) -> dict[int, list[engine.Event]]:
-    """The scored events of these leads (attached, not flagged), by lead, in one query."""
-    by_lead: dict[int, list[engine.Event]] = {}
-    if not lead_ids:
-        return by_lead
-    with connection.cursor() as cursor:
-        cursor.execute(_EVENTS_SQL, [tenant_id, list(lead_ids)])
-        for lead_id, kind, occurred_at, event_id in cursor.fetchall():
-            by_lead.setdefault(lead_id, []).append(engine.Event(type=kind, occurred_at=occurred_at, event_id=event_id))
-    return by_lead
+def lead_inactivity_start(lead: Lead) -> datetime | None:
+    """Where the inactivity clock starts before any event: when the lead arrived (None for a
+    lead not written yet: it has just arrived). Intake, the worker, the rescore and the
+    explanation all pass this, so a score recomputes exactly."""
+    return lead.created_at
 
 
 def leads_score_in_place(
@@ -322,7 +306,7 @@ def leads_score_in_place(
     for lead in leads:
         result = engine.score_compute(
             rules=rules, attributes=lead_attributes(lead, fields), events=events.get(lead.pk, ()), now=now,
-            last_activity_at=lead_activity_start(lead),
+            last_activity_at=lead_inactivity_start(lead),
         )
         lead_apply(lead, result=result, at=now)
 
@@ -344,7 +328,8 @@ def intake_leads_score(event: IntakePersisting) -> None:
     if rules is None:
         return
     before = {lead.pk: (lead.is_mature, lead.tier) for lead in event.updated if lead.scored_at is not None}
-    events = lead_events_load(tenant_id=event.tenant_id, lead_ids=[lead.pk for lead in event.updated])
+    own = lead_events_for_scoring(lead_ids=[lead.pk for lead in event.updated]) if event.updated else {}
+    events = {lead_id: entry.events for lead_id, entry in own.items()}
     leads = [*event.created, *event.updated]
     leads_score_in_place(tenant_id=event.tenant_id, rules=rules, leads=leads, now=event.now, events=events)
     mature = [lead for lead in leads if lead.is_mature and not before.get(lead.pk, (False, ""))[0]]
@@ -362,14 +347,16 @@ def intake_leads_score(event: IntakePersisting) -> None:
 
 def lead_score_explain(*, lead: Lead) -> engine.ScoreResult | None:
     """The lead's score with every contribution, recomputed from the inputs that gave it: the
-    rules of its version, as of when it was scored. None: not scored yet."""
+    rules of its version and its events attached by then, as of when it was scored, with the
+    inactivity clock started where the event worker starts it. None: not scored yet."""
+
     if lead.scored_at is None or lead.score_version is None:
         return None
     rules = rules_of_version(tenant_id=lead.tenant_id, version=lead.score_version)
     if rules is None:  # its rule set was deleted; nothing to explain with
         return None
-    events = lead_events_load(tenant_id=lead.tenant_id, lead_ids=[lead.pk]).get(lead.pk, ())
+    own = lead_events_for_scoring(lead_ids=[lead.id], known_at=lead.scored_at).get(lead.id)
     return engine.score_compute(
-        rules=rules, attributes=lead_attributes(lead, rules_field_names(rules)), events=events, now=lead.scored_at,
-        last_activity_at=lead_activity_start(lead),
+        rules=rules, attributes=lead_attributes(lead, rules_field_names(rules)),
+        events=own.events if own else (), now=lead.scored_at, last_activity_at=lead_inactivity_start(lead),
     )

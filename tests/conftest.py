@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import functools
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -122,3 +125,28 @@ def add_member(created: CreatedTenant, email: str, role: str = Role.REP, name: s
 def in_tenant_a(tenant_a: CreatedTenant) -> Iterator[CreatedTenant]:
     with tenant_scope(tenant_a.tenant.id):
         yield tenant_a
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
+    db = connections["default"].settings_dict
+    host = db["HOST"] or "localhost"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "leadcrm.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DB_ASSUME_APP_ROLE": "1",
+    }
+    from leadcrm.celery import app
+
+    app.control.purge()  # tasks that tests without a worker left in the broker name rows long gone
+    process = subprocess.Popen(  # noqa: S603 - fixed arguments
+        [sys.executable, "-m", "celery", "-A", "leadcrm", "worker", "--pool=solo", "--loglevel=WARNING",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        env=env, cwd=settings.BASE_DIR,
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
