@@ -3,6 +3,7 @@ URL name with htmx; without JavaScript its link opens the same fragment."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -75,8 +76,7 @@ def lead_score_panel(request: TenantHttpRequest, tenant_slug: str, lead_id: int)
         "action": action,
         "action_kind": GroupActionCode(action.code).label if action and action.code in GroupActionCode.values else "",
         "history": history,
-        "chart_data": history.chart_data(),
-        "history_json_id": f"score-history-{lead.id}",
+        "chart_json": json.dumps(history.chart_data(), ensure_ascii=False),  # escaped by the template
         "base_template": "scoring/_fragment.html" if request.headers.get("HX-Request") else "base.html",
     }
     response = render(request, "scoring/_score_panel.html", context)

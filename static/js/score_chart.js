@@ -1,5 +1,5 @@
 // The score-history chart of the lead page's score panel (scoring/_score_panel.html), drawn
-// with Chart.js (static/vendor/chart.umd.min.js, v4.6.2, MIT) from the panel's JSON. The panel
+// with Chart.js (static/vendor/chart.umd.min.js, v4.6.2, MIT) from the panel's JSON (its data-history). The panel
 // arrives by htmx after the page, so charts are drawn whenever new content is loaded.
 (function () {
   "use strict";
@@ -34,8 +34,8 @@
         ctx.beginPath(); ctx.moveTo(area.left, line[0]); ctx.lineTo(area.right, line[0]); ctx.stroke();
         ctx.fillStyle = line[1];
         ctx.font = "11px sans-serif";
-        ctx.textAlign = "right";
-        ctx.fillText(line[2], area.right - 4, line[0] - 4);
+        ctx.textAlign = "left";  // at the left: the line of a lead that became hot ends at the right
+        ctx.fillText(line[2], area.left + 4, line[0] - 4);
       });
       ctx.restore();
     }
@@ -43,10 +43,9 @@
 
   function draw(box) {
     if (box.dataset.drawn || typeof window.Chart === "undefined") { return; }
-    var source = document.getElementById(box.dataset.scoreChart);
     var canvas = box.querySelector("canvas");
-    if (!source || !canvas) { return; }
-    var data = JSON.parse(source.textContent);
+    if (!canvas || !box.dataset.history) { return; }
+    var data = JSON.parse(box.dataset.history);
     box.dataset.drawn = "1";
     var points = data.points.map(function (p) { return { x: Date.parse(p.t), y: p.total, reason: p.reason }; });
     var first = points[0].x, last = points[points.length - 1].x;

@@ -4,6 +4,7 @@ data as a table for screen readers."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from datetime import timedelta
@@ -34,9 +35,9 @@ def chart_data(client, created, lead, language="zh-hans") -> tuple[dict, str]:
     panel = client.get(
         f"/{created.tenant.slug}/leads/{lead.id}/score-panel", HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE=language
     ).content.decode()
-    found = re.search(rf'<script id="score-history-{lead.id}" type="application/json">(.*?)</script>', panel, re.S)
+    found = re.search(rf'id="score-history-{lead.id}" data-score-chart data-history="([^"]*)"', panel)
     assert found, panel
-    return json.loads(found.group(1)), panel
+    return json.loads(html.unescape(found.group(1))), panel
 
 
 def test_the_chart_has_every_change_oldest_first_with_its_reason(client, tenant_a):
