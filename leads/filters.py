@@ -77,7 +77,7 @@ class LeadFilter(django_filters.FilterSet):
     )
     mature = django_filters.ChoiceFilter(
         choices=_BOOLEAN_CHOICES, method="filter_mature", label=_("成熟度"),
-        help_text=f"`true`: only leads at or above the maturity threshold (及格线); `false`: only those below. "
+        help_text=f"`true`: only leads at or above the maturity threshold; `false`: only those below. "
         f"{_SCORED_ONLY}",
     )
     scored = django_filters.ChoiceFilter(
