@@ -97,7 +97,12 @@ def test_score_panel_chart_list_filters_and_group_grid(
         page = context.new_page()
         page.set_default_timeout(10_000)
         violations: list[str] = []
-        page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None)
+
+        def note_violation(message: Any, violations: list[str] = violations) -> None:
+            if "Content Security Policy" in message.text:
+                violations.append(message.text)
+
+        page.on("console", note_violation)
         suffix = f"{language}-{size}"
         page.goto(f"{live_server.url}/login")
         page.fill("input[name=username]", ADMIN_EMAIL)
