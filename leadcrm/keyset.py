@@ -39,8 +39,14 @@ def _encode(direction: str, sort_field: str, row: models.Model) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str, sort_field: str, model: type[models.Model]) -> tuple[str, Any, int]:
-    kind = model._meta.get_field(sort_field)
+def _sort_kind(queryset: QuerySet[Any], sort_field: str) -> Any:
+    """The sort key's field: a model field, or the output field of an annotated expression."""
+    if sort_field in queryset.query.annotations:
+        return queryset.query.annotations[sort_field].output_field
+    return queryset.model._meta.get_field(sort_field)
+
+
+def _decode(cursor: str, sort_field: str, kind: Any) -> tuple[str, Any, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         direction, field, text, row_id = json.loads(raw)
@@ -64,13 +70,13 @@ def _decode(cursor: str, sort_field: str, model: type[models.Model]) -> tuple[st
 def keyset_page(
     *, queryset: QuerySet[M], ordering: tuple[str, ...], cursor: str = "", page_size: int = 50,
 ) -> KeysetPage[M]:
-    """One page of `queryset` in `ordering` (a sort field, "-" for descending, then the id the
-    same way), after or before `cursor`."""
+    """One page of `queryset` in `ordering` (a sort field or an annotation of `queryset`, "-"
+    for descending, then the id the same way), after or before `cursor`."""
     sort_field = ordering[0].lstrip("-")
     is_descending = ordering[0].startswith("-")
     direction, position = "next", None
     if cursor:
-        direction, value, row_id = _decode(cursor, sort_field, queryset.model)
+        direction, value, row_id = _decode(cursor, sort_field, _sort_kind(queryset, sort_field))
         position = (value, row_id)
     forward = direction == "next"
     page_ordering = ordering if forward else tuple(f[1:] if f.startswith("-") else f"-{f}" for f in ordering)

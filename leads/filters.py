@@ -6,11 +6,11 @@ from datetime import UTC
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet, Value
+from django.db.models import Case, Q, QuerySet, Value
 from django.db.models.functions import StrIndex
 from django.utils.translation import gettext_lazy as _
 
-from leads.models import Grade, Lead, LeadStatus, Tier
+from leads.models import Grade, Lead, LeadStatus, Tier, score_rank
 from leads.normalization import is_cjk_pair
 
 TRIGRAM_MIN_LENGTH = 3
@@ -38,17 +38,51 @@ Q_HELP_TEXT = (
     "of an e-mail address. Case-insensitive."
 )
 _REPEAT = "Repeat the parameter for several values (OR)."
+_SCORED_ONLY = "Leads not scored yet never match."
+_BOOLEAN_CHOICES = [("true", "true"), ("false", "false")]
+# The combined groups, A1 … D3: static grade by dynamic level (SPEC §4).
+GROUP_CHOICES = [(f"{grade}{level}", f"{grade}{level}") for grade in Grade.values for level in (1, 2, 3)]
+IS_SCORED = Q(scored_at__isnull=False)
+
+
+class ScoredMultipleChoiceFilter(django_filters.MultipleChoiceFilter):
+    """A filter on a score column: a lead not scored yet holds the columns' defaults (D, cold,
+    level 3, 0 points), which it was never given, so it never matches."""
+
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        filtered = super().filter(qs, value)
+        return filtered.filter(IS_SCORED) if value else filtered
+
+
+class ScoredNumberFilter(django_filters.NumberFilter):
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        filtered = super().filter(qs, value)
+        return filtered.filter(IS_SCORED) if value is not None else filtered
 
 
 class LeadFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=LeadStatus.choices, distinct=False, label=_("状态"), help_text=f"Lead status. {_REPEAT}"
     )
-    grade = django_filters.MultipleChoiceFilter(
-        choices=Grade.choices, distinct=False, label=_("等级"), help_text=f"Static (profile) grade, A best. {_REPEAT}"
+    grade = ScoredMultipleChoiceFilter(
+        choices=Grade.choices, distinct=False, label=_("等级"),
+        help_text=f"Static (profile) grade, A best. {_REPEAT} {_SCORED_ONLY}",
     )
-    tier = django_filters.MultipleChoiceFilter(
-        choices=Tier.choices, distinct=False, label=_("热度"), help_text=f"Tier by total score. {_REPEAT}"
+    tier = ScoredMultipleChoiceFilter(
+        choices=Tier.choices, distinct=False, label=_("热度"), help_text=f"Tier by total score. {_REPEAT} {_SCORED_ONLY}"
+    )
+    group = django_filters.MultipleChoiceFilter(
+        choices=GROUP_CHOICES, method="filter_group", label=_("分组"),
+        help_text=f"Combined group: static grade and dynamic level, e.g. `B1`. {_REPEAT} {_SCORED_ONLY}",
+    )
+    mature = django_filters.ChoiceFilter(
+        choices=_BOOLEAN_CHOICES, method="filter_mature", label=_("成熟度"),
+        help_text=f"`true`: only leads at or above the maturity threshold; `false`: only those below. "
+        f"{_SCORED_ONLY}",
+    )
+    scored = django_filters.ChoiceFilter(
+        choices=_BOOLEAN_CHOICES, method="filter_scored", label=_("评分状态"),
+        help_text="`false`: only leads not scored yet (their `score.scored_at` is null); `true`: only scored leads.",
     )
     owner = django_filters.NumberFilter(field_name="owner_id", label=_("负责人"), help_text="User id of the owner.")
     unassigned = django_filters.ChoiceFilter(
@@ -62,12 +96,13 @@ class LeadFilter(django_filters.FilterSet):
     province = django_filters.CharFilter(
         field_name="province", label=_("省份"), help_text="Province as stored (normalised on intake), exactly."
     )
-    min_score = django_filters.NumberFilter(
-        field_name="score_total", lookup_expr="gte", label=_("最低分"), help_text="Lowest total score, 0 to 100 (inclusive)."
+    min_score = ScoredNumberFilter(
+        field_name="score_total", lookup_expr="gte", label=_("最低分"),
+        help_text=f"Lowest total score, 0 to 100 (inclusive). {_SCORED_ONLY}",
     )
-    max_score = django_filters.NumberFilter(
+    max_score = ScoredNumberFilter(
         field_name="score_total", lookup_expr="lte", label=_("最高分"),
-        help_text="Highest total score, 0 to 100 (inclusive).",
+        help_text=f"Highest total score, 0 to 100 (inclusive). {_SCORED_ONLY}",
     )
     created_after = UtcIsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label=_("创建晚于"),
@@ -89,6 +124,20 @@ class LeadFilter(django_filters.FilterSet):
     class Meta:
         model = Lead
         fields: list[str] = []
+
+    def filter_group(self, queryset: QuerySet[Lead], name: str, value: list[str]) -> QuerySet[Lead]:
+        if not value:
+            return queryset
+        cells = Q()
+        for group in value:
+            cells |= Q(grade=group[0], level=int(group[1]))
+        return queryset.filter(cells & IS_SCORED)
+
+    def filter_mature(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
+        return queryset.filter(IS_SCORED, is_mature=value == "true")
+
+    def filter_scored(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
+        return queryset.filter(scored_at__isnull=value != "true")
 
     def filter_unassigned(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
         return queryset.filter(owner__isnull=value == "true")
@@ -124,12 +173,25 @@ class LeadFilter(django_filters.FilterSet):
         return queryset.filter(email=value.strip().lower())
 
 
+SCORE_RANK_DESC = score_rank(-1)
+SCORE_RANK_ASC = score_rank(1000)
+# Sort keys that are expressions: the keyset pager annotates them under these names.
+SORT_EXPRESSIONS: dict[str, Case] = {"score_rank_desc": SCORE_RANK_DESC, "score_rank_asc": SCORE_RANK_ASC}
+
 ORDERING_CHOICES: dict[str, tuple[str, ...]] = {
     "-created_at": ("-created_at", "-id"),
     "created_at": ("created_at", "id"),
-    "-score": ("-score_total", "-id"),
-    "score": ("score_total", "id"),
+    "-score": ("-score_rank_desc", "-id"),
+    "score": ("score_rank_asc", "id"),
 }
+
+
+def with_sort_keys(queryset: QuerySet[Lead], ordering: tuple[str, ...]) -> QuerySet[Lead]:
+    """`queryset` with the expression its `ordering` sorts by, if any, as a column of each row."""
+    name = ordering[0].lstrip("-")
+    if name in SORT_EXPRESSIONS:
+        return queryset.annotate(**{name: SORT_EXPRESSIONS[name]})
+    return queryset
 
 
 def ordering_for(value: Any) -> tuple[str, ...]:

@@ -1,15 +1,29 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from leadcrm.models import TenantOwnedModel
 from leads.dedup_rules import DedupAction, DedupCompareWith
+
+
+def score_rank(unscored: int) -> Case:
+    """The total score, or `unscored` for a lead not scored yet: below every score when sorting
+    high to low (-1), above every score when sorting low to high (1000), so unscored leads come
+    last either way (they have no score to rank by). The list's score orders sort by these and
+    each has an index of exactly this expression (below), which PostgreSQL walks in order."""
+    return Case(
+        When(scored_at__isnull=True, then=Value(Decimal(unscored))),
+        default=F("score_total"),
+        output_field=models.DecimalField(max_digits=6, decimal_places=2),
+    )
 
 
 class LeadStatus(models.TextChoices):
@@ -56,6 +70,9 @@ STATUS_CHANGE_ACTION = "lead.status_change"
 POOL_CHANGE_ACTION = "lead.pool_change"
 # Someone asked the owner to hand the lead over (the duplicate search tool, leads/dedup_search.py).
 TRANSFER_REQUEST_ACTION = "lead.transfer_request"
+# The lead's score crossed a line (written by leads.score_crossings for scoring's signals).
+BECAME_HOT_ACTION = "lead.became_hot"
+BECAME_MATURE_ACTION = "lead.became_mature"
 
 
 class Tier(models.TextChoices):
@@ -163,7 +180,12 @@ class Lead(TenantOwnedModel):
             models.Index(fields=["tenant", "source", "-created_at", "-id"], name="lead_tenant_source_idx"),
             models.Index(fields=["tenant", "tier", "-created_at", "-id"], name="lead_tenant_tier_idx"),
             models.Index(fields=["tenant", "grade", "-created_at", "-id"], name="lead_tenant_grade_idx"),
-            models.Index(fields=["tenant", "-score_total", "-id"], name="lead_tenant_score_idx"),
+            models.Index(F("tenant"), score_rank(-1).desc(), F("id").desc(), name="lead_tenant_score_desc_idx"),
+            models.Index(F("tenant"), score_rank(1000).asc(), F("id").asc(), name="lead_tenant_score_asc_idx"),
+            # "Not scored" (few, once rules are published), newest first.
+            models.Index(
+                fields=["tenant", "-created_at", "-id"], name="lead_tenant_unscored_idx", condition=Q(scored_at__isnull=True)
+            ),
             models.Index(fields=["tenant", "pool", "-created_at", "-id"], name="lead_tenant_pool_idx"),
             models.Index(fields=["tenant", "mobile"], name="lead_tenant_mobile_idx", condition=~models.Q(mobile="")),
             # Pattern ops: the same index serves the duplicate rule's equality and `q`'s prefix search.

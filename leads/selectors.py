@@ -13,7 +13,10 @@ from django.db.models import QuerySet
 from leadcrm.keyset import InvalidCursor, KeysetPage, keyset_page
 from leadcrm.tenancy.models import AuditLog, Membership, Role, person_name
 from leadcrm.tenancy.scoping import TenantScopeMissing, current_tenant_id
+from leads.filters import with_sort_keys
 from leads.models import (
+    BECAME_HOT_ACTION,
+    BECAME_MATURE_ACTION,
     OWNER_CHANGE_ACTION,
     POOL_CHANGE_ACTION,
     STATUS_CHANGE_ACTION,
@@ -108,9 +111,8 @@ def lead_keyset_page(
 ) -> KeysetPage[Lead]:
     """One page of `queryset` in `ordering` (a `leads.filters.ORDERING_CHOICES` value), after or
     before `cursor`, without the large columns the list never shows."""
-    return keyset_page(
-        queryset=queryset.defer(*deferred_fields), ordering=ordering, cursor=cursor, page_size=page_size
-    )
+    queryset = with_sort_keys(queryset.defer(*deferred_fields), ordering)
+    return keyset_page(queryset=queryset, ordering=ordering, cursor=cursor, page_size=page_size)
 
 
 LEAD_COUNT_CAP = 10_000
@@ -237,9 +239,12 @@ def lead_duplicate_list(*, lead_id: int, membership: Membership | None, limit: i
 
 
 def lead_history_list(*, lead_id: int, limit: int = 100) -> list[AuditLog]:
-    """The lead's audited pool, owner and status changes and the requests to take it over,
-    newest first."""
-    actions = [POOL_CHANGE_ACTION, OWNER_CHANGE_ACTION, STATUS_CHANGE_ACTION, TRANSFER_REQUEST_ACTION]
+    """The lead's audited pool, owner and status changes, the requests to take it over and the
+    moments its score became hot or mature, newest first."""
+    actions = [
+        POOL_CHANGE_ACTION, OWNER_CHANGE_ACTION, STATUS_CHANGE_ACTION, TRANSFER_REQUEST_ACTION, BECAME_HOT_ACTION,
+        BECAME_MATURE_ACTION,
+    ]
     return list(
         AuditLog.objects.filter(object_type="lead", object_id=str(lead_id), action__in=actions)
         .select_related("actor")

@@ -19,8 +19,11 @@ from leadcrm.tenancy.decorators import TenantHttpRequest, tenant_member_required
 from leadcrm.tenancy.models import Role
 from leadcrm.tenancy.selectors import member_list
 from leads.fields import LEAD_FIELDS
-from leads.filters import ORDERING_CHOICES, LeadFilter, ordering_for
+from leads.filters import GROUP_CHOICES, ORDERING_CHOICES, LeadFilter, ordering_for
+from leads.list_extensions import lead_list_notes
 from leads.models import (
+    BECAME_HOT_ACTION,
+    BECAME_MATURE_ACTION,
     OWNER_CHANGE_ACTION,
     POOL_CHANGE_ACTION,
     TRANSFER_REQUEST_ACTION,
@@ -83,6 +86,14 @@ class LeadListForm(forms.Form):
     status = forms.ChoiceField(required=False, choices=_with_blank(_("全部状态"), LeadStatus.choices))
     tier = forms.ChoiceField(required=False, choices=_with_blank(_("全部热度"), Tier.choices))
     grade = forms.ChoiceField(required=False, choices=_with_blank(_("全部等级"), Grade.choices))
+    group = forms.MultipleChoiceField(
+        required=False, choices=GROUP_CHOICES,
+        error_messages={"invalid_choice": _("分组只能是 A1 到 D3，请重新勾选。")},
+    )
+    mature = forms.ChoiceField(
+        required=False, choices=[("", _("全部")), ("true", _("已达及格线")), ("false", _("未达及格线"))]
+    )
+    scored = forms.ChoiceField(required=False, choices=[("", _("全部")), ("true", _("已评分")), ("false", _("未评分"))])
     source = forms.CharField(required=False, max_length=50, strip=True)
     owner = forms.CharField(required=False, max_length=20)
     pool = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
@@ -141,6 +152,11 @@ def _filter_data(cleaned: dict[str, Any], *, user_id: int) -> QueryDict:
     for name in ("status", "tier", "grade"):
         if value := cleaned.get(name):
             data.setlist(name, [value])
+    if groups := cleaned.get("group"):
+        data.setlist("group", list(groups))
+    for name in ("mature", "scored"):
+        if value := cleaned.get(name):
+            data[name] = value
     owner = cleaned.get("owner") or ""
     if owner == OWNER_ME:
         data["owner"] = str(user_id)
@@ -166,11 +182,15 @@ def _owner_choices(request: TenantHttpRequest) -> list[tuple[str, str]]:
 class LeadRow:
     lead: Lead
     owner: PersonLabel | None
+    notes: list[str]  # other apps' few words about the row (scoring: why it is hot)
 
 
 def _lead_rows(page: KeysetPage[Lead]) -> list[LeadRow]:
     owners = owner_labels(user_ids={lead.owner_id for lead in page.rows if lead.owner_id})
-    return [LeadRow(lead=lead, owner=owners.get(lead.owner_id or 0)) for lead in page.rows]
+    notes = lead_list_notes(leads=page.rows)
+    return [
+        LeadRow(lead=lead, owner=owners.get(lead.owner_id or 0), notes=notes.get(lead.id, [])) for lead in page.rows
+    ]
 
 
 def _query_with_aliases(query: QueryDict) -> QueryDict:
@@ -227,6 +247,8 @@ def lead_list_page(request: TenantHttpRequest, tenant_slug: str) -> HttpResponse
         # Only the full page has the filter form (the fragment is the table).
         "source_suggestions": [] if is_fragment else lead_source_suggestions(),
         "ordering_options": ORDERING_OPTIONS,
+        "group_grid": [[f"{grade}{level}" for level in (1, 2, 3)] for grade in Grade.values],
+        "selected_groups": sorted(set(query.getlist("group")) & {value for value, _label in GROUP_CHOICES}),
         "current_ordering": cleaned.get("ordering") or DEFAULT_ORDERING,
         "base_query": base_query.urlencode(),
         "has_filters": any(cleaned.get(name) for name in form.fields if name not in {"ordering", "cursor"}),
@@ -243,7 +265,9 @@ def lead_list_page(request: TenantHttpRequest, tenant_slug: str) -> HttpResponse
 @dataclass(frozen=True)
 class TimelineEntry:
     at: dt.datetime
-    kind: str  # created | submission | pool_change | owner_change | status_change | transfer_request | activity
+    # created | submission | pool_change | owner_change | status_change | transfer_request | activity
+    # | became_hot | became_mature
+    kind: str
     title: str
     detail: str = ""
 
@@ -252,6 +276,14 @@ def _history_entry(change: Any, names: dict[int, str], pools: dict[int, str]) ->
     """One audited pool, owner or status change or transfer request, worded for people (never a
     raw code)."""
     reason = change.changes.get("reason") or ""
+    if change.action in (BECAME_HOT_ACTION, BECAME_MATURE_ACTION):
+        is_hot = change.action == BECAME_HOT_ACTION
+        total, group = change.changes.get("total"), change.changes.get("group") or ""
+        score_words = _("总分 %(total)s · 分组 %(group)s") % {"total": f"{float(total or 0):.0f}", "group": group}
+        return TimelineEntry(
+            at=change.created_at, kind="became_hot" if is_hot else "became_mature",
+            title=str(_("评分升为热线索") if is_hot else _("评分达到及格线，可以交给销售跟进")), detail=str(score_words),
+        )
     if change.action == TRANSFER_REQUEST_ACTION:
         message = change.changes.get("message") or ""
         return TimelineEntry(

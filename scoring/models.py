@@ -208,3 +208,42 @@ class ScoreChange(TenantOwnedModel):
 
     class Meta(TenantOwnedModel.Meta):
         indexes = [models.Index(fields=["tenant", "lead", "at"], name="scoring_change_lead_idx")]
+
+
+class GroupActionCode(models.TextChoices):
+    """What kind of next step a group's action is: a short code other apps (assignment, reports)
+    can act on; the text says it for people."""
+
+    CALL_NOW = "call_now", _("立即联系")
+    FOLLOW_UP = "follow_up", _("尽快跟进")
+    NURTURE = "nurture", _("营销培育")
+    VERIFY = "verify", _("核实信息")
+    LONG_TERM = "long_term", _("长期培育")
+    DROP = "drop", _("培育或放弃")
+
+
+class GroupAction(TenantOwnedModel):
+    """The recommended action for one cell of the combined group (SPEC §4): static grade A–D
+    by dynamic level 1–3, e.g. B1. Twelve rows per tenant, installed with the defaults and
+    edited as a grid by admins; not versioned with the rules (it is advice, not a score)."""
+
+    grade = models.CharField(max_length=1)
+    level = models.PositiveSmallIntegerField()
+    code = models.CharField(max_length=16, choices=GroupActionCode.choices)
+    text = models.CharField(max_length=200)
+
+    class Meta(TenantOwnedModel.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "grade", "level"], name="scoring_groupaction_unique_cell"),
+            models.CheckConstraint(
+                condition=Q(grade__in=["A", "B", "C", "D"]) & Q(level__gte=1) & Q(level__lte=3),
+                name="scoring_groupaction_valid_cell",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grade}{self.level}"
+
+    @property
+    def group(self) -> str:
+        return f"{self.grade}{self.level}"

@@ -3,6 +3,7 @@ URL name with htmx; without JavaScript its link opens the same fragment."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -15,7 +16,9 @@ from django.views.decorators.http import require_GET
 from leadcrm.tenancy.decorators import TenantHttpRequest, tenant_member_required
 from leads.selectors import lead_get
 from scoring import engine
-from scoring.models import CapPeriod, Dimension
+from scoring.group_actions import group_action_for
+from scoring.history import lead_score_history
+from scoring.models import CapPeriod, Dimension, GroupActionCode
 from scoring.services import lead_score_explain
 
 
@@ -65,7 +68,17 @@ def lead_score_panel(request: TenantHttpRequest, tenant_slug: str, lead_id: int)
         ContributionLine(kind=item.kind, words=contribution_words(item), points=item.points, at=item.at)
         for item in (result.contributions if result else ())
     ]
-    context = {"lead": lead, "result": result, "lines": lines, "base_template": "scoring/_fragment.html" if request.headers.get("HX-Request") else "base.html"}
+    scored = lead.scored_at is not None
+    action = group_action_for(grade=lead.grade, level=lead.level) if scored else None
+    history = lead_score_history(lead=lead)
+    context = {
+        "lead": lead, "result": result, "lines": lines,
+        "action": action,
+        "action_kind": GroupActionCode(action.code).label if action and action.code in GroupActionCode.values else "",
+        "history": history,
+        "chart_json": json.dumps(history.chart_data(), ensure_ascii=False),  # escaped by the template
+        "base_template": "scoring/_fragment.html" if request.headers.get("HX-Request") else "base.html",
+    }
     response = render(request, "scoring/_score_panel.html", context)
     response["Vary"] = "HX-Request"
     return response

@@ -12,6 +12,7 @@ from leadcrm.api.views import TenantScopedViewSet
 from leads.models import Lead
 from leads.selectors import lead_visible_to
 from scoring.api.serializers import LeadScoreExplanationSerializer, explanation_body
+from scoring.group_actions import group_action_for
 from scoring.services import lead_score_explain
 
 LEAD_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Id of the lead.")
@@ -35,4 +36,5 @@ class LeadScoreViewSet(mixins.RetrieveModelMixin, TenantScopedViewSet):
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         lead = self.get_object()
-        return Response(explanation_body(result=lead_score_explain(lead=lead), scored_at=lead.scored_at))
+        action = group_action_for(grade=lead.grade, level=lead.level) if lead.scored_at is not None else None
+        return Response(explanation_body(result=lead_score_explain(lead=lead), scored_at=lead.scored_at, action=action))

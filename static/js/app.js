@@ -24,3 +24,19 @@ document.addEventListener("htmx:configRequest", (event) => {
     if (value === "") parameters.delete(name);
   }
 });
+
+// The lead list's group picker: its summary names the ticked groups (htmx swaps only the table),
+// and it closes when clicking elsewhere, as the user menu does.
+document.addEventListener("change", (event) => {
+  const picker = event.target instanceof Element ? event.target.closest(".group-picker") : null;
+  if (!picker) return;
+  const value = picker.querySelector(".group-picker-value");
+  const ticked = Array.from(picker.querySelectorAll("input[name=group]:checked"), (box) => box.value);
+  value.textContent = ticked.length ? ticked.join(", ") : value.dataset.empty;
+  value.classList.toggle("is-set", ticked.length > 0);
+});
+document.addEventListener("click", (event) => {
+  document.querySelectorAll("details.group-picker[open]").forEach((picker) => {
+    if (!picker.contains(event.target)) picker.removeAttribute("open");
+  });
+});

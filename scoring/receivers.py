@@ -1,0 +1,19 @@
+"""Scoring's own receivers of its crossing signals: each crossing goes on the lead's timeline
+(an audit row the lead page shows). Assignment subscribes to the same signals later."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadcrm.tenancy.scoping import tenant_scope
+from leads.score_crossings import lead_score_crossings_record
+
+
+def lead_became_hot_record(sender: Any, *, tenant_id: int, lead_ids: list[int], **kwargs: Any) -> None:
+    with tenant_scope(tenant_id):  # after commit: a transaction of its own, with the tenant set for RLS
+        lead_score_crossings_record(tenant_id=tenant_id, lead_ids=lead_ids, crossing="hot")
+
+
+def lead_became_mature_record(sender: Any, *, tenant_id: int, lead_ids: list[int], **kwargs: Any) -> None:
+    with tenant_scope(tenant_id):
+        lead_score_crossings_record(tenant_id=tenant_id, lead_ids=lead_ids, crossing="mature")
