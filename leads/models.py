@@ -162,6 +162,9 @@ class Lead(TenantOwnedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     owner_assigned_at = models.DateTimeField(null=True, blank=True)
+    # The running follow-up deadline (SLA, written by assignment); null once the owner followed
+    # up, or when no policy applies. The sweep reads it through its partial index.
+    deadline_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantOwnedModel.Meta):
@@ -187,6 +190,9 @@ class Lead(TenantOwnedModel):
                 fields=["tenant", "-created_at", "-id"], name="lead_tenant_unscored_idx", condition=Q(scored_at__isnull=True)
             ),
             models.Index(fields=["tenant", "pool", "-created_at", "-id"], name="lead_tenant_pool_idx"),
+            models.Index(
+                fields=["tenant", "deadline_at"], name="lead_tenant_deadline_idx", condition=Q(deadline_at__isnull=False)
+            ),
             models.Index(fields=["tenant", "mobile"], name="lead_tenant_mobile_idx", condition=~models.Q(mobile="")),
             # Pattern ops: the same index serves the duplicate rule's equality and `q`'s prefix search.
             models.Index(

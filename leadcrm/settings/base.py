@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "csp",
     "leadcrm.tenancy",
     "leadcrm.api",
+    "leadcrm.notifications",
     "leads",
     "scoring",
     "assignment",
