@@ -252,6 +252,8 @@ def lead_list_page(request: TenantHttpRequest, tenant_slug: str) -> HttpResponse
         "current_ordering": cleaned.get("ordering") or DEFAULT_ORDERING,
         "base_query": base_query.urlencode(),
         "has_filters": any(cleaned.get(name) for name in form.fields if name not in {"ordering", "cursor"}),
+        # the number on the phone's folded filters button (the search box stays in view)
+        "active_filter_count": sum(1 for name in form.fields if name not in {"ordering", "cursor", "q"} and cleaned.get(name)),
         "cursor_expired": cursor_expired,
         "is_rep": request.membership.role == Role.REP,
         "nav_active": "leads",

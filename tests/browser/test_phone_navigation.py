@@ -44,3 +44,37 @@ def test_an_admin_on_a_phone_reaches_every_page_from_the_navigation(
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(screenshot_dir / f"phone-nav-quarantine-{language}.png"))
     context.close()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_rep_on_a_phone_sees_leads_first_as_cards_with_the_filters_folded(
+    live_server: Any, browser: Any, screenshot_dir: Path, language: str
+) -> None:
+    created = make_tenant("yunfan")
+    demo_lead_book(created, count=20)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN" if language == "zh-hans" else "en-US")
+    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login")
+    page.fill("input[name=username]", created.owner.user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit].btn-primary")
+    page.wait_for_url(re.compile(r".*/leads$"))
+
+    assert not page.locator(".filters-grid").is_visible()  # folded: the leads come first
+    first = page.locator(".lead-table tbody tr").first
+    box = first.bounding_box()
+    assert box is not None and box["y"] < 844  # a lead is on the first screen
+    assert page.locator(".lead-table thead").bounding_box()["height"] <= 1  # type: ignore[index]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for cell in ("td.cell-lead", "td.num", "td.cell-status", "td.cell-tier"):
+        assert first.locator(cell).is_visible(), cell  # no column hidden off-screen
+    page.screenshot(path=str(screenshot_dir / f"phone-lead-cards-{language}.png"), full_page=True)
+
+    page.click("label.filters-toggle")
+    assert page.locator(".filters-grid").is_visible()
+    page.select_option("select[name=status]", "pending")
+    page.wait_for_url(re.compile(r".*status=pending.*"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(screenshot_dir / f"phone-lead-filters-{language}.png"))
+    context.close()
