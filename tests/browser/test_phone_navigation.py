@@ -65,7 +65,7 @@ def test_a_rep_on_a_phone_sees_leads_first_as_cards_with_the_filters_folded(
     first = page.locator(".lead-table tbody tr").first
     box = first.bounding_box()
     assert box is not None and box["y"] < 844  # a lead is on the first screen
-    assert page.locator(".lead-table thead").bounding_box()["height"] <= 1  # type: ignore[index]
+    assert page.locator(".lead-table thead").bounding_box()["height"] <= 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     for cell in ("td.cell-lead", "td.num", "td.cell-status", "td.cell-tier"):
         assert first.locator(cell).is_visible(), cell  # no column hidden off-screen
