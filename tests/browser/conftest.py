@@ -4,6 +4,7 @@ live_server. Run only these with `-m browser`; they skip when Chromium is not in
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+LEADS_PAGE = re.compile(r".*/leads$")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -58,3 +60,12 @@ def page(browser: Any) -> Iterator[Any]:
 def screenshot_dir() -> Path:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     return SCREENSHOT_DIR
+
+
+def log_in(page: Any, base_url: str, email: str, password: str, *, lands_on: str | re.Pattern[str] = LEADS_PAGE) -> None:
+    """Sign in through the log-in form and wait for the page it lands on (the lead list)."""
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit].btn-primary")
+    page.wait_for_url(lands_on)

@@ -16,6 +16,7 @@ from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.services import CreatedTenant, membership_create, tenant_create, user_get_or_create
 from leads.cleansing import clear_matcher_caches
 from leads.cleansing_services import blacklist_import, sensitive_word_import
+from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -71,11 +72,7 @@ def contexts(browser: Any) -> Iterator[dict[tuple[str, str], Any]]:
 
 
 def _log_in(page: Any, base_url: str, email: str = ADMIN_EMAIL) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit].btn-primary")
-    page.wait_for_url(f"{base_url}/yunfan/leads")
+    log_in(page, base_url, email, PASSWORD, lands_on=f"{base_url}/yunfan/leads")
 
 
 def _fits_the_screen(page: Any) -> bool:

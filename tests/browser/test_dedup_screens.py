@@ -18,6 +18,7 @@ from leads.dedup_services import company_alias_create, dedup_rule_create
 from leads.intake import lead_intake_many
 from leads.models import Lead
 from leads.services import contact_create, customer_create
+from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -81,11 +82,7 @@ def test_dedup_settings_and_a_lead_with_duplicates(
         page = context.new_page()
         page.set_default_timeout(10_000)
         suffix = f"{language}-{size}"
-        page.goto(f"{live_server.url}/login")
-        page.fill("input[name=username]", ADMIN_EMAIL)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit].btn-primary")
-        page.wait_for_url(f"{live_server.url}/yunfan/leads")
+        log_in(page, live_server.url, ADMIN_EMAIL, PASSWORD, lands_on=f"{live_server.url}/yunfan/leads")
 
         page.goto(f"{live_server.url}/yunfan/settings/dedup")
         page.screenshot(path=str(screenshot_dir / f"dedup-rules-{suffix}.png"), full_page=True)

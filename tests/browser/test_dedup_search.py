@@ -15,6 +15,7 @@ from django.core import mail
 from leadcrm.tenancy.models import AuditLog
 from leadcrm.tenancy.scoping import tenant_scope
 from leads.models import TRANSFER_REQUEST_ACTION
+from tests.browser.conftest import log_in
 from tests.browser.demo_data import STAFF_PASSWORD, demo_lead_book, staff_email
 from tests.conftest import make_tenant
 
@@ -48,11 +49,7 @@ def test_a_rep_finds_another_reps_lead_and_asks_for_it_in_both_languages_and_wid
     showcase = book["showcase"]
     assert showcase.name == "林晓峰"
 
-    page.goto(f"{live_server.url}/login")
-    page.fill("input[name=username]", staff_email(created, "rep2"))
-    page.fill("input[name=password]", STAFF_PASSWORD)
-    page.click("button[type=submit].btn-primary")
-    page.wait_for_url(re.compile(r".*/yunfan/leads$"))
+    log_in(page, live_server.url, staff_email(created, "rep2"), STAFF_PASSWORD, lands_on=re.compile(r".*/yunfan/leads$"))
     page.click(".sidenav a[href='/yunfan/dedup-search']")
     page.wait_for_url(f"{live_server.url}/yunfan/dedup-search")
     assert page.locator("h1").inner_text() == "查重"
@@ -118,11 +115,7 @@ def test_a_rep_finds_another_reps_lead_and_asks_for_it_in_both_languages_and_wid
 def test_an_admin_sees_the_same_leads_in_full_and_opens_one(live_server: Any, page: Any, screenshot_dir: Path) -> None:
     created = make_tenant("yunfan")
     showcase = demo_lead_book(created, count=16)["showcase"]
-    page.goto(f"{live_server.url}/login")
-    page.fill("input[name=username]", created.owner.user.email)
-    page.fill("input[name=password]", "Correct-Horse-9")
-    page.click("button[type=submit].btn-primary")
-    page.wait_for_url(re.compile(r".*/yunfan/leads$"))
+    log_in(page, live_server.url, created.owner.user.email, "Correct-Horse-9", lands_on=re.compile(r".*/yunfan/leads$"))
     page.goto(f"{live_server.url}/yunfan/dedup-search?company=纷扬科技")
     item = page.locator(f"#dedup-lead-{showcase.id}")
     assert "is-masked" not in (item.get_attribute("class") or "")

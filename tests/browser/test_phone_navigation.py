@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.conftest import log_in
 from tests.browser.demo_data import demo_lead_book
 from tests.conftest import PASSWORD, make_tenant
 
@@ -24,11 +25,7 @@ def test_an_admin_on_a_phone_reaches_every_page_from_the_navigation(
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN" if language == "zh-hans" else "en-US")
     context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
     page = context.new_page()
-    page.goto(f"{live_server.url}/login")
-    page.fill("input[name=username]", created.owner.user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit].btn-primary")
-    page.wait_for_url(re.compile(r".*/leads$"))
+    log_in(page, live_server.url, created.owner.user.email, PASSWORD)
 
     links = page.locator(".sidenav a.nav-item")
     assert links.count() >= 2
@@ -55,11 +52,7 @@ def test_a_rep_on_a_phone_sees_leads_first_as_cards_with_the_filters_folded(
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN" if language == "zh-hans" else "en-US")
     context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
     page = context.new_page()
-    page.goto(f"{live_server.url}/login")
-    page.fill("input[name=username]", created.owner.user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit].btn-primary")
-    page.wait_for_url(re.compile(r".*/leads$"))
+    log_in(page, live_server.url, created.owner.user.email, PASSWORD)
 
     assert not page.locator(".filters-grid").is_visible()  # folded: the leads come first
     first = page.locator(".lead-table tbody tr").first

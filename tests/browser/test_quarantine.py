@@ -13,6 +13,7 @@ import pytest
 
 from leadcrm.tenancy.scoping import tenant_scope
 from leads.models import IntakeRecord, IntakeStatus, Lead
+from tests.browser.conftest import log_in
 from tests.browser.demo_data import STAFF_PASSWORD, demo_lead_book, staff_email
 from tests.conftest import PASSWORD, make_tenant
 
@@ -37,11 +38,7 @@ def _wait_for_swap(page: Any, action: Any, *, method: str = "GET") -> None:
 
 
 def _log_in(page: Any, base_url: str, email: str, password: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit].btn-primary")
-    page.wait_for_url(re.compile(r".*/leads$"))
+    log_in(page, base_url, email, password)
 
 
 def test_admin_filters_restores_and_opens_the_lead_in_both_languages_and_widths(

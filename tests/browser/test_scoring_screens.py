@@ -22,6 +22,7 @@ from leadcrm.tenancy.services import CreatedTenant, tenant_create
 from leads.intake import lead_intake_many
 from leads.models import Lead
 from scoring.models import LeadEvent, ScoreChange
+from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -104,11 +105,7 @@ def test_score_panel_chart_list_filters_and_group_grid(
 
         page.on("console", note_violation)
         suffix = f"{language}-{size}"
-        page.goto(f"{live_server.url}/login")
-        page.fill("input[name=username]", ADMIN_EMAIL)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit].btn-primary")
-        page.wait_for_url(f"{live_server.url}/hangxin/leads")
+        log_in(page, live_server.url, ADMIN_EMAIL, PASSWORD, lands_on=f"{live_server.url}/hangxin/leads")
 
         # the list: why hot beside the tier badge, the unscored lead as such, the group picker
         page.goto(f"{live_server.url}/hangxin/leads?ordering=-score")
@@ -118,9 +115,10 @@ def test_score_panel_chart_list_filters_and_group_grid(
         assert names[0] == "刘建国" and names[-1] == "赵磊"  # hottest first, the unscored lead last
         page.screenshot(path=str(screenshot_dir / f"scoring-list-{suffix}.png"), full_page=True)
         assert _fits_the_screen(page), f"list wider than {size} px"
-        if size == "390":  # the table scrolls sideways on a phone: the reasons beside the tier badge
-            page.locator(".why-hot").first.scroll_into_view_if_needed()
+        if size == "390":  # a lead is a card on a phone: the reasons sit beside the tier badge
+            assert page.locator(".why-hot").first.is_visible()
             page.locator(".table-card").screenshot(path=str(screenshot_dir / f"scoring-list-reasons-{suffix}.png"))
+            page.locator("label.filters-toggle").click()  # the filters are folded on a phone
         page.locator(".group-picker summary").click()
         page.locator(".group-cell", has_text="B1").click()  # htmx swaps the table
         expect(page.locator(".lead-table tbody tr")).to_have_count(1)  # (wait_for_function would eval: CSP)

@@ -19,6 +19,7 @@ from leadcrm.tenancy.services import CreatedTenant, membership_create, tenant_cr
 from leadcrm.urls import urlpatterns as product_urlpatterns
 from leads.intake import lead_intake_many
 from leads.models import Lead
+from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -74,11 +75,7 @@ def contexts(browser: Any) -> Iterator[dict[tuple[str, str], Any]]:
 
 
 def _log_in(page: Any, base_url: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill("input[name=username]", MANAGER_EMAIL)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit].btn-primary")
-    page.wait_for_url(f"{base_url}/yunfan/leads")
+    log_in(page, base_url, MANAGER_EMAIL, PASSWORD, lands_on=f"{base_url}/yunfan/leads")
 
 
 def _fits_the_screen(page: Any) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.conftest import log_in
 from tests.browser.demo_data import STAFF_PASSWORD, demo_lead_book, staff_email
 from tests.conftest import make_tenant
 
@@ -118,11 +119,7 @@ def test_manager_logs_in_filters_searches_and_opens_a_lead_in_both_languages(
 def test_rep_sees_only_own_leads_in_the_browser(live_server: Any, page: Any, screenshot_dir: Path) -> None:
     created = make_tenant("yunfan")
     demo_lead_book(created, count=16)
-    page.goto(f"{live_server.url}/login")
-    page.fill("input[name=username]", staff_email(created, "rep1"))
-    page.fill("input[name=password]", STAFF_PASSWORD)
-    page.click("button[type=submit].btn-primary")
-    page.wait_for_url(f"{live_server.url}/yunfan/leads")
+    log_in(page, live_server.url, staff_email(created, "rep1"), STAFF_PASSWORD, lands_on=f"{live_server.url}/yunfan/leads")
     rows = page.locator("#lead-table tbody tr")
     assert rows.count() > 0
     assert page.locator("select[name=owner]").count() == 0  # nothing to pick: all are theirs
