@@ -9,7 +9,7 @@ class ScoringConfig(AppConfig):
         from leads.intake.config import intake_config_probe_register
         from leads.intake.hooks import intake_hook_register
         from leads.list_extensions import lead_list_notes_register
-        from scoring.events import intake_pending_events_enqueue
+        from scoring.events import PENDING_PROBE_SQL, intake_pending_events_enqueue
         from scoring.group_actions import group_actions_defaults_install
         from scoring.list_reasons import lead_list_reasons
         from scoring.receivers import lead_became_hot_record, lead_became_mature_record
@@ -22,7 +22,9 @@ class ScoringConfig(AppConfig):
         # is written by intake's own statement; the published version comes with intake's probes.
         intake_config_probe_register(name="scoring.rules", sql=PUBLISHED_PROBE_SQL)
         intake_hook_register(name="scoring.score_at_intake", when="persisting", hook=intake_leads_score)
-        # After commit, ids only: events that waited for these leads attach in a task.
+        # After commit, ids only: events that waited for these leads attach in a task (only
+        # when the probe saw events waiting).
+        intake_config_probe_register(name="scoring.pending_events", sql=PENDING_PROBE_SQL)
         intake_hook_register(name="scoring.pending_events", when="committed", hook=intake_pending_events_enqueue)
         lead_became_hot.connect(lead_became_hot_record, dispatch_uid="scoring.lead_became_hot_record")
         lead_became_mature.connect(lead_became_mature_record, dispatch_uid="scoring.lead_became_mature_record")

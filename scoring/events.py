@@ -27,7 +27,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -274,31 +273,18 @@ def _row(event: ParsedEvent) -> dict[str, Any]:
     }
 
 
-# Whether a tenant may have events waiting for their lead, without a query on intake's path:
-# a generation that each batch leaving events pending raises after its commit, and the
-# generation the attach task last saw with nothing left waiting. Intake asks when the first is
-# ahead of the second. The task reads the generation BEFORE it looks, so a batch that commits
-# while it looks raises the generation past what it records, and intake keeps asking.
-def _marker_keys(tenant_id: int) -> tuple[str, str]:
-    return f"scoring:pending-events:marked:{tenant_id}", f"scoring:pending-events:cleared:{tenant_id}"
-
-
-def pending_marker_raise(*, tenant_id: int) -> None:
-    marked, _cleared = _marker_keys(tenant_id)
-    cache.add(marked, 0, timeout=None)
-    cache.incr(marked)
-
-
-def pending_marker_generation(*, tenant_id: int) -> int:
-    marked, _cleared = _marker_keys(tenant_id)
-    cache.add(marked, 0, timeout=None)
-    return int(cache.get(marked) or 0)
-
-
-def pending_marker_clear(*, tenant_id: int, generation: int) -> None:
-    """Nothing was waiting as of `generation` (read before looking)."""
-    _marked, cleared = _marker_keys(tenant_id)
-    cache.set(cleared, generation, timeout=None)
+# Intake's configuration probe (leads.intake.config): whether the tenant has events waiting
+# for a lead by mobile, e-mail or external id. It rides intake's one probe statement, so a
+# tenant without waiting events costs intake nothing, and it reads the database, so nothing
+# (an emptied cache, a restart) can make intake forget events that wait.
+PENDING_PROBE_SQL = (
+    "SELECT true FROM scoring_leadevent WHERE tenant_id = %(tenant_id)s AND status = 'pending' "
+    "AND flag <> 'ambiguous' AND ref_kind <> 'id' LIMIT 1"
+)
+# An intake batch that read the probe before an events batch committed, and commits after the
+# attach task that batch enqueued ran, would leave its lead's events waiting: the events batch
+# enqueues its attach once more after this long (longer than any intake transaction).
+ATTACH_AGAIN_AFTER_SECONDS = 60
 
 
 def events_ingest(*, tenant_id: int, data: Any, now: datetime | None = None) -> IngestResult:
@@ -334,11 +320,13 @@ def events_after_commit(*, tenant_id: int, result: IngestResult) -> None:
         transaction.on_commit(lambda: leads_rescore_task.delay(tenant_id=tenant_id, lead_ids=lead_ids))
     if result.pending:
 
-        def mark_and_attach() -> None:
-            pending_marker_raise(tenant_id=tenant_id)
+        def attach() -> None:
             pending_events_attach_task.delay(tenant_id=tenant_id, lead_ids=None)
+            pending_events_attach_task.apply_async(
+                kwargs={"tenant_id": tenant_id, "lead_ids": None}, countdown=ATTACH_AGAIN_AFTER_SECONDS
+            )
 
-        transaction.on_commit(mark_and_attach)
+        transaction.on_commit(attach)
 
 
 # --- attaching pending events ---------------------------------------------------------------------
@@ -390,41 +378,12 @@ def pending_events_attach(*, tenant_id: int, lead_ids: Sequence[int] | None, now
     return sorted(attached)
 
 
-_PENDING_EXIST_SQL = """
-    SELECT EXISTS (
-        SELECT 1 FROM scoring_leadevent
-         WHERE tenant_id = %s AND status = 'pending' AND flag <> 'ambiguous' AND ref_kind <> 'id'
-    )
-"""
-
-
-def pending_marker_refresh(*, tenant_id: int) -> bool:
-    """Record whether any event may still attach (inside the tenant's scope)."""
-    generation = pending_marker_generation(tenant_id=tenant_id)  # before looking
-    with connection.cursor() as cursor:
-        cursor.execute(_PENDING_EXIST_SQL, [tenant_id])
-        (remaining,) = cursor.fetchone()
-    if not remaining:
-        pending_marker_clear(tenant_id=tenant_id, generation=generation)
-    return bool(remaining)
-
-
-def tenant_may_have_pending_events(tenant_id: int) -> bool:
-    """Intake's cheap question, one cache read and no query: yes while a batch that left events
-    pending is newer than the attach task's last "none left". Unknown (a new tenant, an emptied
-    cache) answers yes: the task then finds out and records it."""
-    marked, cleared = _marker_keys(tenant_id)
-    values = cache.get_many([marked, cleared])
-    if marked not in values or cleared not in values:
-        return True
-    return int(values[marked]) > int(values[cleared])
-
-
 def intake_pending_events_enqueue(event: IntakeCommitted) -> None:
-    """Intake's `committed` hook: when the tenant may have events waiting, enqueue the task that
-    attaches those naming the leads just written. Costs intake one cache read otherwise."""
+    """Intake's `committed` hook: when the tenant had events waiting as the batch began
+    (`PENDING_PROBE_SQL`, read with intake's probes), enqueue the task that attaches those
+    naming the leads just written. Costs intake nothing otherwise."""
     from scoring.tasks import pending_events_attach_task
 
     lead_ids = sorted({*event.created_ids, *event.updated_ids, *event.merged_into_ids})
-    if lead_ids and tenant_may_have_pending_events(event.tenant_id):
+    if lead_ids and event.config.get("scoring.pending_events"):
         pending_events_attach_task.delay(tenant_id=event.tenant_id, lead_ids=lead_ids)

@@ -25,12 +25,11 @@ def leads_rescore_task(*, tenant_id: int, lead_ids: list[int]) -> int:
 )
 def pending_events_attach_task(*, tenant_id: int, lead_ids: list[int] | None) -> int:
     """Attach the events that waited for these leads (None: for any lead), then rescore them."""
-    from scoring.events import pending_events_attach, pending_marker_refresh
+    from scoring.events import pending_events_attach
     from scoring.lead_scores import leads_rescore
 
     with tenant_scope(tenant_id):
         attached = pending_events_attach(tenant_id=tenant_id, lead_ids=lead_ids)
         if attached:
             leads_rescore(tenant_id=tenant_id, lead_ids=attached)
-        pending_marker_refresh(tenant_id=tenant_id)
     return len(attached)

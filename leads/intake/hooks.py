@@ -70,6 +70,7 @@ class IntakeCommitted:
     merged_into_ids: list[int]
     quarantined_ids: list[int] = field(default_factory=list)
     dedup: list[DedupDecision] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)  # the probes' values as the batch began
 
     @property
     def to_assign_ids(self) -> list[int]:

@@ -87,6 +87,7 @@ def _announce(batch: IntakeBatch) -> None:
         created_ids=[lead.id for lead in batch.to_create], updated_ids=[lead.id for lead in batch.to_update],
         merged_into_ids=[lead.id for lead in merged_into],
         quarantined_ids=[o.intake_record.id for i in batch.items if (o := i.outcome) and o.intake_record],
+        config=batch._config or {},  # read by the stages; a batch with nothing to write never asked
         dedup=[
             DedupDecision(
                 lead_id=o.lead.id, outcome=o.outcome, rule_id=o.rule_id, action=o.action,

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from leadcrm.tenancy.scoping import tenant_scope
+from leads.intake.hooks import intake_hook_register, intake_hook_unregister
 from leads.models import Lead
 from scoring.models import LeadEvent, ScoreChange
 from scoring.tasks import leads_rescore_task, pending_events_attach_task
@@ -244,3 +245,24 @@ def test_an_idempotency_key_replays_the_first_answer(key_client, tenant_a):
 
 def test_options_describes_the_endpoint(key_client):
     assert key_client.options("/api/v1/events").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_intake_asks_for_waiting_events_only_when_the_tenant_has_some(key_client, tenant_a):
+    """The question rides intake's configuration probe: no cache to forget, no extra query."""
+    seen: list[bool] = []
+    intake_hook_register(
+        name="test.pending", when="committed", hook=lambda event: seen.append(bool(event.config.get("scoring.pending_events")))
+    )
+    try:
+        lead_make(tenant_a)
+        _post(key_client, [_event("w1", {"mobile": "13957203899"})])  # waits for its lead
+        lead_make(tenant_a)
+        pending_events_attach_task(tenant_id=tenant_a.tenant.id, lead_ids=None)  # nothing names that lead yet
+        lead_make(tenant_a, mobile="13957203899")
+        pending_events_attach_task(tenant_id=tenant_a.tenant.id, lead_ids=None)
+        lead_make(tenant_a)
+    finally:
+        intake_hook_unregister(name="test.pending")
+    assert seen == [False, True, True, False]
+    assert [e.status for e in _events(tenant_a)] == ["attached"]
