@@ -1,5 +1,7 @@
 """Scoring's own receivers of its crossing signals: each crossing goes on the lead's timeline
-(an audit row the lead page shows). Assignment subscribes to the same signals later."""
+(an audit row the lead page shows). Assignment subscribes to the same signals later. A lead
+that arrives mature or hot needs no line of its own: its creation shows the score it came with
+(and intake's request stays free of a second transaction)."""
 
 from __future__ import annotations
 
@@ -9,11 +11,19 @@ from leadcrm.tenancy.scoping import tenant_scope
 from leads.score_crossings import lead_score_crossings_record
 
 
-def lead_became_hot_record(sender: Any, *, tenant_id: int, lead_ids: list[int], **kwargs: Any) -> None:
+def lead_became_hot_record(
+    sender: Any, *, tenant_id: int, lead_ids: list[int], arrived: bool = False, **kwargs: Any
+) -> None:
+    if arrived:
+        return
     with tenant_scope(tenant_id):  # after commit: a transaction of its own, with the tenant set for RLS
         lead_score_crossings_record(tenant_id=tenant_id, lead_ids=lead_ids, crossing="hot")
 
 
-def lead_became_mature_record(sender: Any, *, tenant_id: int, lead_ids: list[int], **kwargs: Any) -> None:
+def lead_became_mature_record(
+    sender: Any, *, tenant_id: int, lead_ids: list[int], arrived: bool = False, **kwargs: Any
+) -> None:
+    if arrived:
+        return
     with tenant_scope(tenant_id):
         lead_score_crossings_record(tenant_id=tenant_id, lead_ids=lead_ids, crossing="mature")

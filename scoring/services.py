@@ -338,7 +338,8 @@ def intake_leads_score(event: IntakePersisting) -> None:
         tenant_id = event.tenant_id
         # By the commit the new leads have their ids.
         transaction.on_commit(lambda: score_crossings_send(
-            tenant_id=tenant_id, mature_ids=[lead.pk for lead in mature], hot_ids=[lead.pk for lead in hot]
+            tenant_id=tenant_id, mature_ids=[lead.pk for lead in mature], hot_ids=[lead.pk for lead in hot],
+            arrived=True,
         ))
 
 

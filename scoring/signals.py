@@ -12,21 +12,29 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.dispatch import Signal
 
-# kwargs: tenant_id: int, lead_ids: list[int]
+# kwargs: tenant_id: int, lead_ids: list[int], arrived: bool — True when the leads arrived
+# mature or hot (intake): routing wants them all the same; the timeline already shows the
+# score they arrived with.
 lead_became_mature = Signal()
 lead_became_hot = Signal()
 
 
-def score_crossings_announce(*, tenant_id: int, mature_ids: Sequence[int], hot_ids: Sequence[int]) -> None:
+def score_crossings_announce(
+    *, tenant_id: int, mature_ids: Sequence[int], hot_ids: Sequence[int], arrived: bool = False
+) -> None:
     """Send the two signals after the current transaction commits (at once outside one)."""
     mature, hot = list(mature_ids), list(hot_ids)
     if mature or hot:
-        transaction.on_commit(lambda: score_crossings_send(tenant_id=tenant_id, mature_ids=mature, hot_ids=hot))
+        transaction.on_commit(
+            lambda: score_crossings_send(tenant_id=tenant_id, mature_ids=mature, hot_ids=hot, arrived=arrived)
+        )
 
 
-def score_crossings_send(*, tenant_id: int, mature_ids: Sequence[int], hot_ids: Sequence[int]) -> None:
+def score_crossings_send(
+    *, tenant_id: int, mature_ids: Sequence[int], hot_ids: Sequence[int], arrived: bool = False
+) -> None:
     """Send now: for a caller already running after its commit."""
     if mature_ids:
-        lead_became_mature.send(sender=None, tenant_id=tenant_id, lead_ids=list(mature_ids))
+        lead_became_mature.send(sender=None, tenant_id=tenant_id, lead_ids=list(mature_ids), arrived=arrived)
     if hot_ids:
-        lead_became_hot.send(sender=None, tenant_id=tenant_id, lead_ids=list(hot_ids))
+        lead_became_hot.send(sender=None, tenant_id=tenant_id, lead_ids=list(hot_ids), arrived=arrived)

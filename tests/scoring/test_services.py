@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from leadcrm.tenancy.models import AuditLog
 from leadcrm.tenancy.scoping import tenant_scope
 from leads.models import Lead
 from scoring.models import AttributeRule, EventType, LeadEvent, RuleSetStatus, ScoringRuleSet
@@ -143,6 +144,8 @@ def test_a_lead_arriving_mature_and_hot_is_announced_once_after_the_commit(key_c
     lead_id = ceo["lead"]["id"]
     assert ceo["lead"]["score"]["tier"] == "hot"
     assert heard == [("mature", tenant_a.tenant.id, [lead_id]), ("hot", tenant_a.tenant.id, [lead_id])]
+    with tenant_scope(tenant_a.tenant.id):  # its creation shows the score: no "became hot" line of its own
+        assert not AuditLog.objects.filter(action__startswith="lead.became_").exists()
 
 
 def test_an_update_at_intake_keeps_the_leads_events_in_its_score(key_client, tenant_a):
