@@ -86,7 +86,7 @@ def _digit_map() -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class ScoreSql:
-    """`ctes` (without WITH) define `scored` (id, static, dynamic, total, grade, level, tier,
+    """`ctes` (without WITH) define `<name>scored` (id, static, dynamic, total, grade, level, tier,
     mature, old_total, old_scored_at, old_mature, old_tier, old_version, old_static,
     old_dynamic, old_grade, old_level); `params` is a dict for pyformat placeholders."""
 
@@ -95,11 +95,12 @@ class ScoreSql:
 
 
 class _Params:
-    def __init__(self) -> None:
+    def __init__(self, namespace: str = "") -> None:
         self.values: dict[str, Any] = {}
+        self.namespace = namespace
 
     def add(self, value: Any, prefix: str = "p") -> str:
-        name = f"{prefix}{len(self.values)}"
+        name = f"{self.namespace}{prefix}{len(self.values)}"
         self.values[name] = value
         return f"%({name})s"
 
@@ -213,9 +214,9 @@ def _static_expr(rules: engine.RuleSet, params: _Params) -> tuple[str, str]:
     return normalised, f"GREATEST(LEAST({static}, 100), 0)"
 
 
-def _events_ctes(rules: engine.RuleSet, tenant: str, now: str, params: _Params, zone: str) -> str:
+def _events_ctes(rules: engine.RuleSet, tenant: str, now: str, params: _Params, zone: str, name: str) -> str:
     if not rules.event_rules:
-        return "agg AS (SELECT NULL::bigint AS lead_id, 0::numeric AS points, NULL::timestamptz AS last_at WHERE FALSE)"
+        return f"{name}agg AS (SELECT NULL::bigint AS lead_id, 0::numeric AS points, NULL::timestamptz AS last_at WHERE FALSE)"
     items = list(rules.event_rules.values())
     keys = params.add([item.key for item in items])
     points = params.add([money(item.points) for item in items])
@@ -228,39 +229,41 @@ def _events_ctes(rules: engine.RuleSet, tenant: str, now: str, params: _Params, 
         f"::float8 / 86400::float8) / r.half_life::float8))::text::numeric, 2) END"
     )
     return f"""
-    rules AS (
+    {name}rules AS (
         SELECT * FROM unnest({keys}::text[], {points}::numeric[], {caps}::int[], {periods}::text[], {half_lives}::numeric[])
             AS r(key, points, cap_count, period, half_life)
     ),
-    ev AS (
+    {name}ev AS (
         SELECT e.lead_id, e.occurred_at, r.cap_count, {decayed} AS value,
                row_number() OVER (
                    PARTITION BY e.lead_id, e.type, date_trunc(r.period, e.occurred_at AT TIME ZONE {zone})
                    ORDER BY e.occurred_at, e.event_id COLLATE "C"
                ) AS n
-        FROM scoring_leadevent AS e JOIN rules AS r ON r.key = e.type
-        WHERE e.tenant_id = {tenant} AND e.lead_id IN (SELECT id FROM target)
+        FROM scoring_leadevent AS e JOIN {name}rules AS r ON r.key = e.type
+        WHERE e.tenant_id = {tenant} AND e.lead_id IN (SELECT id FROM {name}target)
           AND e.status = 'attached' AND e.flag = '' AND e.occurred_at <= {now}
     ),
-    agg AS (
+    {name}agg AS (
         SELECT lead_id, coalesce(sum(value) FILTER (WHERE cap_count IS NULL OR n <= cap_count), 0) AS points,
                max(occurred_at) AS last_at
-        FROM ev GROUP BY lead_id
+        FROM {name}ev GROUP BY lead_id
     )"""
 
 
 def score_select(
     *, rules: engine.RuleSet, tenant_id: int, now: datetime, lead_filter: str = "TRUE",
-    filter_params: dict[str, Any] | None = None, sample_percent: float | None = None,
+    filter_params: dict[str, Any] | None = None, sample_percent: float | None = None, name: str = "",
 ) -> ScoreSql:
     """The CTEs that score the tenant's leads that `lead_filter` (SQL on alias `l`, with its own
-    pyformat params) keeps, as the engine would at `now`. `sample_percent`: TABLESAMPLE SYSTEM."""
-    params = _Params()
+    pyformat params) keeps, as the engine would at `now`. `sample_percent`: TABLESAMPLE SYSTEM
+    (REPEATABLE, so two rule sets see the same sample). `name` prefixes the CTEs' and the
+    parameters' names, so two rule sets can score in one statement."""
+    params = _Params(name)
     params.values.update(filter_params or {})
     tenant, at = params.add(tenant_id, "tenant"), params.add(now, "now")
     zone = params.add(zone_name(rules.period_tz, now), "tz")
     used = sorted({rule.field for rule in rules.attribute_rules})
-    sample = f" TABLESAMPLE SYSTEM ({params.add(float(sample_percent), 'sample')})" if sample_percent else ""
+    sample = f" TABLESAMPLE SYSTEM ({params.add(float(sample_percent), 'sample')}) REPEATABLE (7)" if sample_percent else ""
     normalised, static = _static_expr(rules, params)
     thresholds = rules.thresholds
     grade = (
@@ -288,21 +291,21 @@ def score_select(
         inactivity = "0"
     field_columns = "".join(f", l.{name}" for name in used)
     ctes = f"""
-    target AS MATERIALIZED (
+    {name}target AS MATERIALIZED (
         SELECT l.id, l.created_at, l.last_activity_at, l.score_total, l.score_static, l.score_dynamic, l.grade,
                l.level, l.tier, l.is_mature, l.scored_at, l.score_version{field_columns}
         FROM leads_lead AS l{sample}
         WHERE l.tenant_id = {tenant} AND ({lead_filter})
     ),
-    {_events_ctes(rules, tenant, at, params, zone)},
-    scored AS (
+    {_events_ctes(rules, tenant, at, params, zone, name)},
+    {name}scored AS (
         SELECT t.id, s.static, d.dynamic, tt.total, {grade} AS grade, ({level})::smallint AS level,
                {tier} AS tier, {mature} AS mature,
                t.score_total AS old_total, t.score_static AS old_static, t.score_dynamic AS old_dynamic,
                t.grade AS old_grade, t.level AS old_level, t.tier AS old_tier, t.is_mature AS old_mature,
                t.scored_at AS old_scored_at, t.score_version AS old_version
-        FROM target AS t
-        LEFT JOIN agg AS a ON a.lead_id = t.id
+        FROM {name}target AS t
+        LEFT JOIN {name}agg AS a ON a.lead_id = t.id
         CROSS JOIN LATERAL ({normalised}) AS nf
         CROSS JOIN LATERAL (SELECT {static} AS static) AS s
         CROSS JOIN LATERAL (

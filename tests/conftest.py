@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import functools
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connections
+from django.db import connection, connections
 from django.test import TransactionTestCase
 from rest_framework.test import APIClient
 
@@ -122,3 +125,25 @@ def add_member(created: CreatedTenant, email: str, role: str = Role.REP, name: s
 def in_tenant_a(tenant_a: CreatedTenant) -> Iterator[CreatedTenant]:
     with tenant_scope(tenant_a.tenant.id):
         yield tenant_a
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
+    db = connection.settings_dict
+    host = db["HOST"] or "localhost"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "leadcrm.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DB_ASSUME_APP_ROLE": "1",
+    }
+    process = subprocess.Popen(  # noqa: S603 - fixed arguments
+        [sys.executable, "-m", "celery", "-A", "leadcrm", "worker", "--pool=solo", "--loglevel=WARNING",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        env=env, cwd=settings.BASE_DIR,
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

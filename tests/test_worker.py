@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from leadcrm.api.tasks import idempotency_purge_task
@@ -20,28 +14,6 @@ from leadcrm.tenancy.scoping import tenant_scope
 from tests.conftest import make_tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def celery_worker_process(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
-    db = connection.settings_dict
-    host = db["HOST"] or "localhost"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "leadcrm.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}",
-        "DB_ASSUME_APP_ROLE": "1",
-    }
-    process = subprocess.Popen(  # noqa: S603 - fixed arguments
-        [sys.executable, "-m", "celery", "-A", "leadcrm", "worker", "--pool=solo", "--loglevel=WARNING",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        env=env, cwd=settings.BASE_DIR,
-    )
-    try:
-        yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_worker_purges_expired_idempotency_keys_in_every_tenant(celery_worker_process):

@@ -1,0 +1,246 @@
+"""Rescoring a tenant's leads set-based (SPEC §4): after a publish (reason `rescore`) and each
+night for the scores time changes (reason `decay`).
+
+A `RescoreJob` walks the tenant's lead ids in chunks. Each chunk is one transaction and one
+statement: the SQL engine (`engine_sql`) scores the chunk's leads, an UPDATE writes the leads
+whose score columns or version differ, an INSERT adds a `ScoreChange` for those whose total
+changed (or that had no score), and the statement returns the ids that became mature or hot.
+The job row is locked (FOR UPDATE) for the chunk and its cursor moves in the same transaction,
+so a second worker on the same job waits and then goes on from the new cursor, and a worker
+killed mid-chunk leaves nothing of that chunk behind. Rescoring twice writes nothing the second
+time (unchanged rows are not touched).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from leadcrm.tenancy.models import Tenant
+from leadcrm.tenancy.scoping import tenant_scope
+from scoring import engine, engine_sql
+from scoring.models import (
+    ACTIVE_RESCORE_STATUSES,
+    RescoreJob,
+    RescoreJobStatus,
+    RuleSetStatus,
+    ScoreChangeReason,
+    ScoringRuleSet,
+)
+from scoring.services import rules_for
+from scoring.signals import score_crossings_announce
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 50_000
+
+
+class RescoreBusy(Exception):
+    """The tenant already has a rescore queued or running."""
+
+
+@dataclass(frozen=True)
+class ChunkOutcome:
+    scanned: int
+    changed: int
+    history: int
+    mature_ids: list[int]
+    hot_ids: list[int]
+
+
+_CHUNK_SQL = """
+WITH {ctes},
+written AS (
+    UPDATE leads_lead AS l SET
+        score_total = s.total, score_static = s.static, score_dynamic = s.dynamic, grade = s.grade,
+        level = s.level, tier = s.tier, is_mature = s.mature, scored_at = %(now)s, score_version = %(version)s
+    FROM scored AS s
+    WHERE l.tenant_id = %(tenant)s AND l.id = s.id AND (
+        s.old_scored_at IS NULL
+        OR (s.old_total, s.old_static, s.old_dynamic, s.old_grade, s.old_level, s.old_tier, s.old_mature,
+            s.old_version)
+           IS DISTINCT FROM (s.total, s.static, s.dynamic, s.grade, s.level, s.tier, s.mature, %(version)s)
+    )
+    RETURNING s.*
+),
+history AS (
+    INSERT INTO scoring_scorechange (
+        tenant_id, created_at, updated_at, lead_id, at, reason, version, previous_total, total, static, dynamic,
+        grade, level, tier, mature
+    )
+    SELECT %(tenant)s, %(now)s, %(now)s, w.id, %(now)s, %(reason)s, %(version)s,
+           CASE WHEN w.old_scored_at IS NULL THEN NULL ELSE w.old_total END,
+           w.total, w.static, w.dynamic, w.grade, w.level, w.tier, w.mature
+    FROM written AS w
+    WHERE w.old_scored_at IS NULL OR w.old_total <> w.total
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM target), (SELECT count(*) FROM written), (SELECT count(*) FROM history),
+       coalesce((SELECT array_agg(id) FROM written WHERE mature AND NOT old_mature), '{{}}'),
+       coalesce((SELECT array_agg(id) FROM written WHERE tier = 'hot' AND old_tier <> 'hot'), '{{}}')
+"""
+
+
+def decay_filter(rules: engine.RuleSet) -> str | None:
+    """SQL (alias `l`, params `decaying`, `inactive_before`) keeping the leads whose score can
+    move with time alone: those with a decaying event, or old enough for the inactivity penalty.
+    None: nothing in these rules changes with time."""
+    parts = []
+    if any(rule.half_life_days for rule in rules.event_rules.values()):
+        parts.append(
+            "EXISTS (SELECT 1 FROM scoring_leadevent AS e WHERE e.tenant_id = l.tenant_id AND e.lead_id = l.id"
+            " AND e.type = ANY(%(decaying)s) AND e.status = 'attached' AND e.flag = '')"
+        )
+    if rules.inactivity_days is not None and rules.inactivity_points != 0:
+        parts.append("coalesce(l.last_activity_at, l.created_at) <= %(inactive_before)s")
+    return " OR ".join(parts) or None
+
+
+def rescore_chunk(
+    *, tenant_id: int, rules: engine.RuleSet, reason: str, low_id: int, high_id: int, now: datetime,
+) -> ChunkOutcome:
+    """Score the tenant's leads with low_id < id ≤ high_id (inside the caller's transaction)."""
+    lead_filter = "l.id > %(low)s AND l.id <= %(high)s"
+    filter_params: dict[str, Any] = {"low": low_id, "high": high_id}
+    if reason == ScoreChangeReason.DECAY:
+        if (extra := decay_filter(rules)) is None:
+            return ChunkOutcome(scanned=0, changed=0, history=0, mature_ids=[], hot_ids=[])
+        lead_filter += f" AND ({extra})"
+        filter_params["decaying"] = [rule.key for rule in rules.event_rules.values() if rule.half_life_days]
+        filter_params["inactive_before"] = now - timedelta(days=rules.inactivity_days or 0)
+    built = engine_sql.score_select(
+        rules=rules, tenant_id=tenant_id, now=now, lead_filter=lead_filter, filter_params=filter_params,
+    )
+    params = {**built.params, "tenant": tenant_id, "now": now, "version": rules.version, "reason": reason}
+    with connection.cursor() as cursor:
+        # The decay's float text must be the shortest round-trip form (as Python's str(float)).
+        cursor.execute("SELECT set_config('extra_float_digits', '1', true)")
+        cursor.execute(_CHUNK_SQL.format(ctes=built.ctes), params)
+        scanned, changed, history, mature_ids, hot_ids = cursor.fetchone()
+    return ChunkOutcome(scanned=scanned, changed=changed, history=history, mature_ids=mature_ids, hot_ids=hot_ids)
+
+
+def _next_bound(*, job: RescoreJob, chunk_size: int) -> tuple[int, int] | None:
+    """(the last id of the next chunk, how many leads it holds); None when the job is through."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT max(id), count(*) FROM (SELECT id FROM leads_lead WHERE tenant_id = %s AND id > %s AND id <= %s"
+            " ORDER BY id LIMIT %s) AS chunk",
+            [job.tenant_id, job.cursor_id, job.last_lead_id, chunk_size],
+        )
+        high, count = cursor.fetchone()
+    return None if high is None else (high, count)
+
+
+def _leads_span(*, tenant_id: int) -> tuple[int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), coalesce(max(id), 0) FROM leads_lead WHERE tenant_id = %s", [tenant_id])
+        count, last_id = cursor.fetchone()
+    return count, last_id
+
+
+def rescore_job_create(
+    *, tenant: Tenant, rule_set: ScoringRuleSet, reason: str = ScoreChangeReason.RESCORE, created_by: Any = None,
+) -> RescoreJob:
+    """A queued job over every lead of the tenant so far (inside the caller's transaction; the
+    caller enqueues `rescore_job_run_task` on commit). Raises RescoreBusy when one is active."""
+    if RescoreJob.objects.filter(status__in=ACTIVE_RESCORE_STATUSES).exists():
+        raise RescoreBusy
+    total, last_id = _leads_span(tenant_id=tenant.id)
+    try:
+        with transaction.atomic():
+            return RescoreJob.objects.create(
+                tenant=tenant, rule_set=rule_set, version=rule_set.version, reason=reason, total=total,
+                last_lead_id=last_id, created_by=created_by,
+            )
+    except IntegrityError as error:  # another job became active meanwhile (the unique constraint)
+        raise RescoreBusy from error
+
+
+def rescore_job_run(*, tenant_id: int, job_id: int, chunk_size: int = CHUNK_SIZE) -> RescoreJob | None:
+    """Run (or resume) the job to its end, one transaction per chunk. Safe to call again and
+    from two workers at once. None: no such job (deleted, or another tenant's)."""
+    while True:
+        with tenant_scope(tenant_id):
+            job = RescoreJob.objects.select_for_update().filter(id=job_id).first()
+            if job is None or not job.is_active:
+                return job
+            now = timezone.now()
+            if job.status == RescoreJobStatus.QUEUED:
+                job.status, job.started_at = RescoreJobStatus.RUNNING, now
+            bound = _next_bound(job=job, chunk_size=chunk_size)
+            if bound is None:
+                job.status, job.finished_at, job.done = RescoreJobStatus.DONE, now, job.total
+                job.save(update_fields=["status", "started_at", "finished_at", "done", "updated_at"])
+                return job
+            high_id, count = bound
+            rules = rules_for(tenant_id=tenant_id, rule_set_id=job.rule_set_id, version=job.version)
+            outcome = rescore_chunk(
+                tenant_id=tenant_id, rules=rules, reason=job.reason, low_id=job.cursor_id, high_id=high_id, now=now,
+            )
+            job.cursor_id = high_id
+            job.done = min(job.total, job.done + count)
+            job.changed += outcome.changed
+            job.save(update_fields=["status", "started_at", "cursor_id", "done", "changed", "updated_at"])
+            score_crossings_announce(tenant_id=tenant_id, mature_ids=outcome.mature_ids, hot_ids=outcome.hot_ids)
+
+
+def rescore_job_fail(*, tenant_id: int, job_id: int, error: str) -> None:
+    """Mark the job failed (it no longer blocks a publish; `rescore_job_retry` runs it again)."""
+    with tenant_scope(tenant_id):
+        RescoreJob.objects.filter(id=job_id, status__in=ACTIVE_RESCORE_STATUSES).update(
+            status=RescoreJobStatus.FAILED, error=error[:2000], finished_at=timezone.now(),
+        )
+
+
+def rescore_job_retry(*, tenant: Tenant, job: RescoreJob) -> RescoreJob:
+    """Queue a failed job again; it continues from its cursor. Raises RescoreBusy."""
+    try:
+        with transaction.atomic():
+            updated = RescoreJob.objects.filter(id=job.id, status=RescoreJobStatus.FAILED).update(
+                status=RescoreJobStatus.QUEUED, error="", finished_at=None,
+            )
+    except IntegrityError as error:
+        raise RescoreBusy from error
+    job.refresh_from_db()
+    if updated:
+        _enqueue(job)
+    return job
+
+
+def _enqueue(job: RescoreJob) -> None:
+    from scoring.tasks import rescore_job_run_task
+
+    rescore_job_run_task.delay_on_commit(tenant_id=job.tenant_id, job_id=job.id)
+
+
+def rescore_job_enqueue(*, job: RescoreJob) -> None:
+    _enqueue(job)
+
+
+def decay_jobs_create(*, now: datetime | None = None) -> list[int]:
+    """The nightly decay: for every tenant whose published rules change with time, a `decay`
+    job (skipped when a rescore is active: it scores as of its own time anyway). Returns the
+    job ids, enqueued on commit."""
+    # Cross-tenant: goes tenant by tenant under RLS, like the other housekeeping tasks.
+    job_ids = []
+    for tenant in Tenant.objects.order_by("id"):
+        with tenant_scope(tenant.id):
+            rule_set = ScoringRuleSet.objects.filter(status=RuleSetStatus.PUBLISHED).first()
+            if rule_set is None:
+                continue
+            rules = rules_for(tenant_id=tenant.id, rule_set_id=rule_set.id, version=rule_set.version)
+            if decay_filter(rules) is None:
+                continue
+            try:
+                job = rescore_job_create(tenant=tenant, rule_set=rule_set, reason=ScoreChangeReason.DECAY)
+            except RescoreBusy:
+                continue
+            _enqueue(job)
+            job_ids.append(job.id)
+    return job_ids
