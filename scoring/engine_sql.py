@@ -31,7 +31,7 @@ import sys
 import unicodedata
 import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -110,7 +110,7 @@ def zone_name(zone: tzinfo | None, now: datetime) -> str:
     zone = zone or now.tzinfo
     if isinstance(zone, zoneinfo.ZoneInfo):
         return zone.key
-    offset = (zone or timezone.utc).utcoffset(now) or timedelta(0)
+    offset = (zone or UTC).utcoffset(now) or timedelta(0)
     if isinstance(zone, timezone) or zone is None:
         # POSIX signs are inverted: 'UTC-08' is eight hours EAST of Greenwich, so spell the
         # offset as an ISO-8601 one, which PostgreSQL reads with the ordinary sign.
@@ -121,16 +121,14 @@ def zone_name(zone: tzinfo | None, now: datetime) -> str:
 
 
 def _text_expr(column: str, params: _Params) -> str:
-    """`engine._text(value)`: trimmed, case-folded, '' for NULL."""
+    """`engine._text(value)`: trimmed, case-folded, '' for NULL. Plain expressions (no
+    subquery on the common path), so the planner evaluates it once per row and column."""
     trimmed = f"btrim(coalesce({column}::text, ''), {params.add(WHITESPACE, 'ws')})"
     folded = (
-        f"(SELECT coalesce(string_agg(coalesce({params.add(fold_table_json(), 'fold')}::jsonb ->> ch, lower(ch)), ''"
-        f" ORDER BY n), '') FROM regexp_split_to_table(t.v, '') WITH ORDINALITY AS c(ch, n))"
+        f"(SELECT coalesce(string_agg(coalesce({params.add(fold_table_json(), 'fold')}::jsonb ->> c.ch, lower(c.ch)), ''"
+        f" ORDER BY c.n), '') FROM regexp_split_to_table({trimmed}, '') WITH ORDINALITY AS c(ch, n))"
     )
-    return (
-        f"(SELECT CASE WHEN t.v ~ {params.add(_fold_class(), 'fc')} THEN {folded} ELSE lower(t.v) END"
-        f" FROM (SELECT {trimmed} AS v) AS t)"
-    )
+    return f"CASE WHEN {trimmed} ~ {params.add(_fold_class(), 'fc')} THEN {folded} ELSE lower({trimmed}) END"
 
 
 @cache
@@ -145,14 +143,11 @@ def _number_expr(column: str, params: _Params) -> str:
     source, target = _digit_map()
     trimmed = f"btrim(coalesce({column}::text, ''), {params.add(WHITESPACE, 'ws')})"
     digits = (
-        f"replace(CASE WHEN t.v ~ '[^\\x01-\\x7f]' THEN translate(t.v, {params.add(source, 'nd')}, "
-        f"{params.add(target, 'nd')}) ELSE t.v END, '_', '')"
+        f"replace(CASE WHEN {trimmed} ~ '[^\\x01-\\x7f]' THEN translate({trimmed}, {params.add(source, 'nd')}, "
+        f"{params.add(target, 'nd')}) ELSE {trimmed} END, '_', '')"
     )
     pattern = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?0*[0-9]{1,3})?$"
-    return (
-        f"(SELECT CASE WHEN u.v ~ {params.add(pattern, 'num')} THEN u.v::numeric END"
-        f" FROM (SELECT {trimmed} AS v) AS t, LATERAL (SELECT {digits} AS v) AS u)"
-    )
+    return f"CASE WHEN {digits} ~ {params.add(pattern, 'num')} THEN ({digits})::numeric END"
 
 
 def _rule_condition(rule: engine.AttributeRule, fields: dict[str, str], numbers: dict[str, str],
@@ -186,18 +181,18 @@ def _rule_condition(rule: engine.AttributeRule, fields: dict[str, str], numbers:
 
 
 def _static_expr(rules: engine.RuleSet, params: _Params) -> tuple[str, str]:
-    """(the LATERAL select of normalised fields, the static part's expression)."""
+    """(the normalised fields as target's columns, the static part's expression over them)."""
     used = sorted({rule.field for rule in rules.attribute_rules})
-    fields = {name: f"nf.t_{name}" for name in used}
-    numbers = {name: f"nf.n_{name}" for name in used}
+    fields = {name: f"t.t_{name}" for name in used}
+    numbers = {name: f"t.n_{name}" for name in used}
     columns = []
     for name in used:
-        column = f"t.{name}"
+        column = f"l.{name}"
         columns.append(f"{_text_expr(column, params)} AS t_{name}")
         if any(rule.field == name and rule.operator == "range" for rule in rules.attribute_rules):
             number = column if name in NUMERIC_FIELDS else _number_expr(column, params)
             columns.append(f"{number} AS n_{name}")
-    normalised = "SELECT " + (", ".join(columns) if columns else "1 AS nothing")
+    normalised = "".join(f", {column}" for column in columns)
     by_dimension: dict[str, list[str]] = {}
     for rule in rules.attribute_rules:
         condition = _rule_condition(rule, fields, numbers, params)
@@ -262,7 +257,6 @@ def score_select(
     params.values.update(filter_params or {})
     tenant, at = params.add(tenant_id, "tenant"), params.add(now, "now")
     zone = params.add(zone_name(rules.period_tz, now), "tz")
-    used = sorted({rule.field for rule in rules.attribute_rules})
     sample = f" TABLESAMPLE SYSTEM ({params.add(float(sample_percent), 'sample')}) REPEATABLE (7)" if sample_percent else ""
     normalised, static = _static_expr(rules, params)
     thresholds = rules.thresholds
@@ -289,29 +283,30 @@ def score_select(
         )
     else:
         inactivity = "0"
-    field_columns = "".join(f", l.{name}" for name in used)
     ctes = f"""
     {name}target AS MATERIALIZED (
         SELECT l.id, l.created_at, l.last_activity_at, l.score_total, l.score_static, l.score_dynamic, l.grade,
-               l.level, l.tier, l.is_mature, l.scored_at, l.score_version{field_columns}
+               l.level, l.tier, l.is_mature, l.scored_at, l.score_version{normalised}
         FROM leads_lead AS l{sample}
         WHERE l.tenant_id = {tenant} AND ({lead_filter})
     ),
     {_events_ctes(rules, tenant, at, params, zone, name)},
+    {name}parts AS MATERIALIZED (
+        SELECT t.id, {static} AS static,
+               GREATEST(LEAST(coalesce(a.points, 0) + {inactivity}, 100), -100) AS dynamic
+        FROM {name}target AS t LEFT JOIN {name}agg AS a ON a.lead_id = t.id
+    ),
     {name}scored AS (
         SELECT t.id, s.static, d.dynamic, tt.total, {grade} AS grade, ({level})::smallint AS level,
                {tier} AS tier, {mature} AS mature,
                t.score_total AS old_total, t.score_static AS old_static, t.score_dynamic AS old_dynamic,
                t.grade AS old_grade, t.level AS old_level, t.tier AS old_tier, t.is_mature AS old_mature,
                t.scored_at AS old_scored_at, t.score_version AS old_version
-        FROM {name}target AS t
-        LEFT JOIN {name}agg AS a ON a.lead_id = t.id
-        CROSS JOIN LATERAL ({normalised}) AS nf
-        CROSS JOIN LATERAL (SELECT {static} AS static) AS s
-        CROSS JOIN LATERAL (
-            SELECT GREATEST(LEAST(coalesce(a.points, 0) + {inactivity}, 100), -100) AS dynamic
-        ) AS d
-        CROSS JOIN LATERAL (SELECT GREATEST(LEAST(s.static + d.dynamic, 100), 0) AS total) AS tt
+        FROM {name}parts AS p
+        JOIN {name}target AS t ON t.id = p.id
+        CROSS JOIN LATERAL (SELECT p.static AS static) AS s
+        CROSS JOIN LATERAL (SELECT p.dynamic AS dynamic) AS d
+        CROSS JOIN LATERAL (SELECT GREATEST(LEAST(p.static + p.dynamic, 100), 0) AS total) AS tt
     )"""
     return ScoreSql(ctes=ctes, params=params.values)
 

@@ -60,7 +60,7 @@ written AS (
         score_total = s.total, score_static = s.static, score_dynamic = s.dynamic, grade = s.grade,
         level = s.level, tier = s.tier, is_mature = s.mature, scored_at = %(now)s, score_version = %(version)s
     FROM scored AS s
-    WHERE l.tenant_id = %(tenant)s AND l.id = s.id AND (
+    WHERE l.tenant_id = %(tenant)s AND l.id = s.id AND l.id > %(low)s AND l.id <= %(high)s AND (
         s.old_scored_at IS NULL
         OR (s.old_total, s.old_static, s.old_dynamic, s.old_grade, s.old_level, s.old_tier, s.old_mature,
             s.old_version)

@@ -191,7 +191,7 @@ def attribute_rule_save(*, rule_set: ScoringRuleSet, rule_id: int | None, data: 
         if abs(points) > 100:
             errors.setdefault("points", []).append("Points are between -100 and 100.")
         rule.points = points
-    if "range" == rule.operator:
+    if rule.operator == "range":
         for bound in ("min", "max"):
             _decimal(data.get(bound), bound, errors, required=False)
     rule.value = _rule_value(rule.operator, str(data.get("value", "")), str(data.get("min", "")),

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connections
 from django.test import TransactionTestCase
 from rest_framework.test import APIClient
 
@@ -129,7 +129,7 @@ def in_tenant_a(tenant_a: CreatedTenant) -> Iterator[CreatedTenant]:
 
 @pytest.fixture
 def celery_worker_process(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
-    db = connection.settings_dict
+    db = connections["default"].settings_dict
     host = db["HOST"] or "localhost"
     env = {
         **os.environ,
