@@ -8,7 +8,9 @@ build their (smaller) book with the same `demo_book_build()`.
 Nothing here writes a lead, a history row or a timestamp by itself: every submission goes
 through the intake pipeline (`lead_intake_many`, with the time it arrived), every pool entry,
 assignment and status change through the services that audit them, each at a time in the past.
-Scores are left to the scoring engine: until it scores a lead, the lead is unscored.
+Scores are left to the scoring engine: until it scores a lead, the lead is unscored. The leads'
+behaviour (site visits, mail, webinars, demo requests) goes in through the events service, in
+the past, and the event worker's rescore scores them before the demo starts.
 
 Content is deterministic for a given seed (`random.Random(seed)`, `Faker.seed_instance`);
 timestamps are relative to the time of the run.
@@ -39,7 +41,7 @@ from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.services import membership_create, tenant_create, user_get_or_create
 from leads.cleansing_services import blacklist_entry_add
 from leads.intake import lead_intake_many
-from leads.models import LeadStatus, OwnerChangeReason
+from leads.models import Lead, LeadStatus, OwnerChangeReason
 from leads.normalization import is_fake_mobile, parse_phone, split_region
 from leads.services import (
     OwnerChange,
@@ -49,6 +51,8 @@ from leads.services import (
     lead_pool_place_many,
     lead_status_change_many,
 )
+from scoring.events import events_ingest
+from scoring.lead_scores import leads_rescore
 
 DEMO_SLUG = "demo"
 DEMO_NAME = "演示科技有限公司"
@@ -58,6 +62,7 @@ DEFAULT_LEADS = 3000
 DEFAULT_SEED = 2026
 HISTORY_DAYS = 180
 INTAKE_BATCH = 1000  # the bulk API's limit: the demo arrives as integrations would send it
+EVENT_BATCH = 1000  # the events API's limit
 
 
 def staff_domain(slug: str) -> str:
@@ -266,6 +271,7 @@ class _Plan:
     # (status, when, reason), in order; applied after the lead exists
     statuses: list[tuple[str, datetime, str]] = field(default_factory=list)
     lead_id: int | None = None
+    intent: float = 0.0  # how interested the person is: drives what they do (and their events)
 
 
 class _Book:
@@ -481,8 +487,8 @@ class _Book:
         pool = self.pools["展会线索池"] if payload["source"] in ("展会", "线下活动") else (
             self.pools["华东线索池"] if province in EAST_CHINA else self.default_pool
         )
-        plan = _Plan(payload=payload, channel=channel, at=at, pool=pool)
         intent = rng.gauss(0, 1) + (0.6 if payload.get("title") in DECISION_MAKERS else 0)
+        plan = _Plan(payload=payload, channel=channel, at=at, pool=pool, intent=intent)
         room = (self.now - at).total_seconds()
         if room < 1800 or rng.random() > (0.95 if intent > 0.8 else 0.8 if intent > -0.3 else 0.35):
             if room > 3 * 86400 and rng.random() < 0.06:  # judged worthless straight from the pool
@@ -549,6 +555,7 @@ class _Book:
         self._history(plans)
         merged = self._resubmissions([p for p in plans if p.lead_id and p is not showcase][:15], showcase)
         duplicate_id = self._duplicate_of(showcase)
+        event_count = self._behaviour(plans, showcase)
         for kind, value, note in DEMO_BLACKLIST:  # the admin's 清洗规则, before the last submissions
             blacklist_entry_add(tenant=self.tenant, kind=kind, value=value, note=note, actor=self.admin)
         quarantined = self._quarantine()
@@ -558,9 +565,55 @@ class _Book:
             counts={
                 "leads": created + 1,  # + the duplicate
                 "assigned": sum(1 for p in plans if p.owner and not p.returned_at),
-                "merged": merged, "quarantined": quarantined, "reps": len(self.reps),
+                "merged": merged, "quarantined": quarantined, "reps": len(self.reps), "events": event_count,
             },
         )
+
+    # --- behaviour events ----------------------------------------------------------------------
+    def _behaviour(self, plans: list[_Plan], showcase: _Plan) -> int:
+        """What the leads did after they arrived (site visits, mail, webinars, demo requests),
+        sent through the events service as an integration would, then scored by the engine:
+        the keen ones end hot, most warm or cold, a few unsubscribed."""
+        rng = self.rng
+        items: list[dict[str, Any]] = []
+        for plan in plans:
+            if plan.lead_id is None:
+                continue
+            span = (self.now - plan.at).total_seconds()
+            if plan is showcase:
+                kinds = ["page_view", "page_view", "pricing_page_view", "whitepaper_download", "demo_request"]
+                recent = 1.0
+            elif plan.intent > 0.8:  # keen: strong signals, and lately
+                kinds = ["page_view"] * rng.randint(3, 8) + ["email_open"] * rng.randint(1, 4) + rng.sample(
+                    ["pricing_page_view", "pricing_page_view", "whitepaper_download", "webinar_attend", "email_reply",
+                     "demo_request"], k=rng.randint(2, 6))
+                recent = 0.15
+            elif plan.intent > -0.3:  # curious
+                kinds = ["page_view"] * rng.randint(0, 5) + ["email_open"] * rng.randint(0, 3) + rng.sample(
+                    ["whitepaper_download", "pricing_page_view", "webinar_attend", "email_reply"], k=rng.randint(0, 2))
+                recent = 0.5
+            else:  # not interested: a glance, and now and then a "stop mailing me"
+                kinds = ["email_open"] * rng.randint(0, 2) + (
+                    [_weighted(rng, (("unsubscribe", 4), ("email_bounce", 3), ("spam_report", 1)))]
+                    if rng.random() < 0.15 else []
+                )
+                recent = 1.0
+            for kind in kinds:
+                # `recent`: the share of the lead's history its events fall in, counted back from now
+                at = self.now - timedelta(seconds=rng.uniform(60, max(120.0, span * recent)))
+                at = max(at, plan.at + timedelta(seconds=30))
+                items.append({
+                    "event_id": f"demo-{plan.lead_id}-{len(items)}", "lead": {"id": plan.lead_id}, "type": kind,
+                    "occurred_at": at.isoformat(), "properties": {"channel": "demo"},
+                })
+        for start in range(0, len(items), EVENT_BATCH):
+            events_ingest(tenant_id=self.tenant.id, data={"events": items[start : start + EVENT_BATCH]})
+        # Every lead, synchronously: the demo starts scored as the worker scores, so leads that
+        # arrived months ago and did nothing since carry the inactivity penalty.
+        ordered = list(Lead.objects.order_by("id").values_list("id", flat=True))
+        for start in range(0, len(ordered), EVENT_BATCH):
+            leads_rescore(tenant_id=self.tenant.id, lead_ids=ordered[start : start + EVENT_BATCH])
+        return len(items)
 
     def _showcase(self, plans: list[_Plan]) -> _Plan:
         """The newest lead, at the top of the list: a decision maker from a company the specs

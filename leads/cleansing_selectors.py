@@ -1,8 +1,9 @@
 """Reading a tenant's cleansing rules: the lists for the pages and the API, and, for intake's
 cleanse stage, the tenant's matchers.
 
-`cleansing_rules_for_intake` is on the hot path of every submission: one small query per
-batch (the policy row: action, built-in switch, the two list versions) and nothing else while
+`cleansing_rules_from_policy` is on the hot path of every submission: intake reads the policy
+row (action, built-in switch, the two list versions) with its other configuration probes, in
+one small query per batch (`POLICY_PROBE_SQL`, leads.intake.config), and nothing else while
 the lists are unchanged. The entries and words are loaded only when this process has no
 matcher for the version read (leads.cleansing's caches), i.e. once per process after a change.
 A change committed before a batch starts applies to that batch.
@@ -31,11 +32,10 @@ from leads.models import BlacklistEntry, CleansingPolicy, SensitiveAction, Sensi
 
 SENSITIVE_TAG = "敏感词"  # the tag of a lead let through with sensitive words (action "flag")
 
-# Written out: intake runs it for every batch, and compiling the ORM query cost more than the
-# index look-up. Row-level security applies to it as to any query.
-_POLICY_SQL = (
-    "SELECT sensitive_action, use_builtin_words, blacklist_version, words_version "
-    "FROM leads_cleansingpolicy WHERE tenant_id = %s"
+# Intake's configuration probe (leads.intake.config): the policy row as one text array.
+POLICY_PROBE_SQL = (
+    "SELECT ARRAY[sensitive_action, use_builtin_words::text, blacklist_version::text, words_version::text] "
+    "FROM leads_cleansingpolicy WHERE tenant_id = %(tenant_id)s"
 )
 
 
@@ -57,12 +57,22 @@ def _tenant_words() -> list[TenantWord]:
 
 
 def cleansing_rules_for_intake(*, tenant_id: int) -> CleansingRules:
-    """The tenant's blacklist and sensitive-word matchers for this batch (inside its
-    `tenant_scope`). A tenant without a policy row has the defaults: built-in words, quarantine."""
+    """The tenant's blacklist and sensitive-word matchers as of now (inside its `tenant_scope`)."""
     with connection.cursor() as cursor:
-        cursor.execute(_POLICY_SQL, [tenant_id])
+        cursor.execute(POLICY_PROBE_SQL, {"tenant_id": tenant_id})
         row = cursor.fetchone()
-    action, use_builtin, blacklist_version, words_version = row or (SensitiveAction.QUARANTINE, True, 0, 0)
+    return cleansing_rules_from_policy(tenant_id=tenant_id, policy=row[0] if row else None)
+
+
+def cleansing_rules_from_policy(*, tenant_id: int, policy: list[str] | None) -> CleansingRules:
+    """The matchers for the policy `POLICY_PROBE_SQL` read (inside the tenant's scope). A tenant
+    without a policy row (None) has the defaults: built-in words, quarantine."""
+    action: str
+    if policy is None:
+        action, use_builtin, blacklist_version, words_version = SensitiveAction.QUARANTINE.value, True, 0, 0
+    else:
+        action, use_builtin = policy[0], policy[1] == "true"
+        blacklist_version, words_version = int(policy[2]), int(policy[3])
     blacklist = None
     if blacklist_version:  # 0: the tenant never had an entry
         matcher = blacklist_matcher_for(tenant_id=tenant_id, version=blacklist_version, load_entries=_blacklist_entries)

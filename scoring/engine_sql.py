@@ -19,10 +19,12 @@ sets, leads and events):
 - Every amount is rounded half away from zero to two places once per contribution (numeric
   `round()` is ROUND_HALF_UP); the decay is computed in float8 like `math.pow` and rounded from
   its shortest text form, as `Decimal(str(float))` does.
-- Events: attached and unflagged, of a known type, at or before `now`; per type at most
-  `cap_count` per calendar period in the rule set's time zone, the earliest first (ties by
-  event id in code-point order, `COLLATE "C"`); the inactivity clock starts at the latest of
-  the lead's events (over-cap ones too), `last_activity_at`, or else `created_at`.
+- Events: those `selectors.lead_events_for_scoring` reads (attached, flag '' or
+  'unknown_type': a type the catalogue learnt later counts from the next scoring), of a type
+  the rules know, at or before `now`; per type at most `cap_count` per calendar period in the
+  rule set's time zone, the earliest first (ties by event id in code-point order,
+  `COLLATE "C"`); the inactivity clock starts at the latest of the lead's events (over-cap ones
+  too) and `services.lead_inactivity_start` (the lead's `created_at`).
 """
 
 from __future__ import annotations
@@ -38,9 +40,12 @@ from typing import Any
 
 from scoring import engine
 from scoring.engine import money
+from scoring.selectors import SCORED_FLAGS
 
 # Python's str.strip() set: every character whose isspace() is true.
 WHITESPACE = "".join(chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace())
+# The flags of the events the engine sees (selectors.SCORED_FLAGS), as an SQL list.
+SCORED_FLAGS_SQL = "(" + ", ".join(f"'{flag}'" for flag in SCORED_FLAGS) + ")"
 # Fields stored as numbers (leads.fields kind "decimal"); every other rule field is text.
 NUMERIC_FIELDS = frozenset({"annual_revenue"})
 
@@ -236,7 +241,7 @@ def _events_ctes(rules: engine.RuleSet, tenant: str, now: str, params: _Params, 
                ) AS n
         FROM scoring_leadevent AS e JOIN {name}rules AS r ON r.key = e.type
         WHERE e.tenant_id = {tenant} AND e.lead_id IN (SELECT id FROM {name}target)
-          AND e.status = 'attached' AND e.flag = '' AND e.occurred_at <= {now}
+          AND e.status = 'attached' AND e.flag IN {SCORED_FLAGS_SQL} AND e.occurred_at <= {now}
     ),
     {name}agg AS (
         SELECT lead_id, coalesce(sum(value) FILTER (WHERE cap_count IS NULL OR n <= cap_count), 0) AS points,
@@ -275,7 +280,7 @@ def score_select(
     )
     mature = f"tt.total >= {params.add(thresholds.mature)}::numeric"
     if rules.inactivity_days is not None and rules.inactivity_points != 0:
-        latest = "GREATEST(coalesce(t.last_activity_at, t.created_at), a.last_at)"
+        latest = "GREATEST(t.created_at, a.last_at)"  # services.lead_inactivity_start
         inactivity = (
             f"CASE WHEN extract(epoch FROM {at}) - extract(epoch FROM {latest}) >= "
             f"{params.add(rules.inactivity_days * 86400)}::numeric "
@@ -285,7 +290,7 @@ def score_select(
         inactivity = "0"
     ctes = f"""
     {name}target AS MATERIALIZED (
-        SELECT l.id, l.created_at, l.last_activity_at, l.score_total, l.score_static, l.score_dynamic, l.grade,
+        SELECT l.id, l.created_at, l.score_total, l.score_static, l.score_dynamic, l.grade,
                l.level, l.tier, l.is_mature, l.scored_at, l.score_version{normalised}
         FROM leads_lead AS l{sample}
         WHERE l.tenant_id = {tenant} AND ({lead_filter})

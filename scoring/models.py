@@ -160,6 +160,9 @@ class LeadEvent(TenantOwnedModel):
     flag = models.CharField(max_length=16, choices=EventFlag.choices, default=EventFlag.NONE, blank=True)
     ref_kind = models.CharField(max_length=12, choices=RefKind.choices)
     ref_value = models.CharField(max_length=254)  # normalised as intake normalises that field
+    # With an `external_id` reference, the lead's `source` when the sender gave it (a lead is
+    # unique by source + external id); empty: any source.
+    ref_source = models.CharField(max_length=50, blank=True, default="", db_default="")
 
     class Meta(TenantOwnedModel.Meta):
         constraints = [

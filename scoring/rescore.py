@@ -94,10 +94,11 @@ def decay_filter(rules: engine.RuleSet) -> str | None:
     if any(rule.half_life_days for rule in rules.event_rules.values()):
         parts.append(
             "EXISTS (SELECT 1 FROM scoring_leadevent AS e WHERE e.tenant_id = l.tenant_id AND e.lead_id = l.id"
-            " AND e.type = ANY(%(decaying)s) AND e.status = 'attached' AND e.flag = '')"
+            f" AND e.type = ANY(%(decaying)s) AND e.status = 'attached' AND e.flag IN {engine_sql.SCORED_FLAGS_SQL})"
         )
     if rules.inactivity_days is not None and rules.inactivity_points != 0:
-        parts.append("coalesce(l.last_activity_at, l.created_at) <= %(inactive_before)s")
+        # The clock starts at created_at at the latest (services.lead_inactivity_start).
+        parts.append("l.created_at <= %(inactive_before)s")
     return " OR ".join(parts) or None
 
 

@@ -1,6 +1,7 @@
 """Scoring as tenant data and its writes (SPEC §4): the defaults of a new tenant, validation of a
 rule set, the published rules as the engine's `RuleSet` (cached per tenant and version), and
-scoring leads set-based (one UPDATE for a batch, whatever its size)."""
+scoring leads: at intake in memory before the insert, elsewhere set-based (one UPDATE for a
+batch, whatever its size)."""
 
 from __future__ import annotations
 
@@ -21,10 +22,12 @@ from django.utils.translation import gettext_noop
 from leadcrm.db import json_param
 from leadcrm.tenancy.models import Tenant
 from leads.fields import LEAD_FIELDS
-from leads.intake.hooks import IntakePersisted
+from leads.intake.hooks import IntakePersisting
 from leads.models import Lead
 from scoring import engine
 from scoring.models import AttributeRule, EventType, RuleSetStatus, ScoringRuleSet
+from scoring.selectors import lead_events_for_scoring
+from scoring.signals import score_crossings_send
 
 # --- the defaults of a new tenant (API.md) ------------------------------------------------------
 
@@ -219,12 +222,25 @@ def rules_for(*, tenant_id: int, rule_set_id: int, version: int) -> engine.RuleS
     return rules
 
 
+# Intake's configuration probe (leads.intake.config): which set is published, as [id, version].
+PUBLISHED_PROBE_SQL = (
+    "SELECT ARRAY[id, version] FROM scoring_scoringruleset WHERE tenant_id = %(tenant_id)s AND status = 'published'"
+)
+
+
 def rules_published(*, tenant_id: int) -> engine.RuleSet | None:
     """The tenant's published rules: one small query (which version), the rest from the cache."""
-    row = ScoringRuleSet.objects.filter(status=RuleSetStatus.PUBLISHED).values_list("id", "version").first()
-    if row is None:
+    with connection.cursor() as cursor:
+        cursor.execute(PUBLISHED_PROBE_SQL, {"tenant_id": tenant_id})
+        row = cursor.fetchone()
+    return rules_from_probe(tenant_id=tenant_id, published=row[0] if row else None)
+
+
+def rules_from_probe(*, tenant_id: int, published: Sequence[int] | None) -> engine.RuleSet | None:
+    """The rules `PUBLISHED_PROBE_SQL` names ([id, version]; None: nothing published)."""
+    if published is None:
         return None
-    return rules_for(tenant_id=tenant_id, rule_set_id=row[0], version=row[1])
+    return rules_for(tenant_id=tenant_id, rule_set_id=published[0], version=published[1])
 
 
 def rules_of_version(*, tenant_id: int, version: int) -> engine.RuleSet | None:
@@ -273,23 +289,26 @@ def scores_write(*, tenant_id: int, rows: list[dict[str, Any]]) -> None:
         cursor.execute(_SCORE_UPDATE_SQL, [json_param(rows), tenant_id])
 
 
-def leads_score_new(*, tenant_id: int, leads: Sequence[Lead], now: datetime | None = None) -> None:
-    """Score leads intake just wrote (no events of their own yet: events that were waiting for
-    them attach after commit and rescore them), in one UPDATE; the Lead objects get the same
-    values, so intake's response shows the score."""
-    if not leads:
-        return
-    rules = rules_published(tenant_id=tenant_id)
-    if rules is None:
-        return
-    now = now or timezone.now()
+def lead_inactivity_start(lead: Lead) -> datetime | None:
+    """Where the inactivity clock starts before any event: when the lead arrived (None for a
+    lead not written yet: it has just arrived). Intake, the worker, the rescore and the
+    explanation all pass this, so a score recomputes exactly."""
+    return lead.created_at
+
+
+def leads_score_in_place(
+    *, tenant_id: int, rules: engine.RuleSet, leads: Sequence[Lead], now: datetime,
+    events: dict[int, list[engine.Event]] | None = None,
+) -> None:
+    """Score Lead objects in memory (their events by lead id, if any); the caller writes them."""
     fields = rules_field_names(rules)
-    rows = []
+    events = events or {}
     for lead in leads:
-        result = engine.score_compute(rules=rules, attributes=lead_attributes(lead, fields), events=(), now=now)
-        rows.append(_score_row(lead.id, result, now))
+        result = engine.score_compute(
+            rules=rules, attributes=lead_attributes(lead, fields), events=events.get(lead.pk, ()), now=now,
+            last_activity_at=lead_inactivity_start(lead),
+        )
         lead_apply(lead, result=result, at=now)
-    scores_write(tenant_id=tenant_id, rows=rows)
 
 
 def lead_apply(lead: Lead, *, result: engine.ScoreResult, at: datetime) -> None:
@@ -298,10 +317,29 @@ def lead_apply(lead: Lead, *, result: engine.ScoreResult, at: datetime) -> None:
     lead.scored_at, lead.score_version = at, result.version
 
 
-def intake_leads_score(event: IntakePersisted) -> None:
-    """The `persisted` intake hook: score the batch's new and updated leads in one UPDATE."""
+def intake_leads_score(event: IntakePersisting) -> None:
+    """The `persisting` intake hook: score the batch's new and updated leads before intake
+    writes them, so the score travels in intake's own INSERT and UPDATE (no statement of ours;
+    the published version came with intake's configuration probes). An updated lead keeps its
+    events (one query, only for batches that update leads); a new one has none yet: events that
+    were waiting for it attach after commit and rescore it. Leads that arrive mature or hot,
+    or that an update makes so, are announced after the commit."""
+    rules = rules_from_probe(tenant_id=event.tenant_id, published=event.config.get("scoring.rules"))
+    if rules is None:
+        return
+    before = {lead.pk: (lead.is_mature, lead.tier) for lead in event.updated if lead.scored_at is not None}
+    own = lead_events_for_scoring(lead_ids=[lead.pk for lead in event.updated]) if event.updated else {}
+    events = {lead_id: entry.events for lead_id, entry in own.items()}
     leads = [*event.created, *event.updated]
-    leads_score_new(tenant_id=event.tenant_id, leads=leads)
+    leads_score_in_place(tenant_id=event.tenant_id, rules=rules, leads=leads, now=event.now, events=events)
+    mature = [lead for lead in leads if lead.is_mature and not before.get(lead.pk, (False, ""))[0]]
+    hot = [lead for lead in leads if lead.tier == "hot" and before.get(lead.pk, (False, ""))[1] != "hot"]
+    if mature or hot:
+        tenant_id = event.tenant_id
+        # By the commit the new leads have their ids.
+        transaction.on_commit(lambda: score_crossings_send(
+            tenant_id=tenant_id, mature_ids=[lead.pk for lead in mature], hot_ids=[lead.pk for lead in hot]
+        ))
 
 
 # --- explanation ---------------------------------------------------------------------------------
@@ -309,12 +347,16 @@ def intake_leads_score(event: IntakePersisted) -> None:
 
 def lead_score_explain(*, lead: Lead) -> engine.ScoreResult | None:
     """The lead's score with every contribution, recomputed from the inputs that gave it: the
-    rules of its version, as of when it was scored. None: not scored yet."""
+    rules of its version and its events attached by then, as of when it was scored, with the
+    inactivity clock started where the event worker starts it. None: not scored yet."""
+
     if lead.scored_at is None or lead.score_version is None:
         return None
     rules = rules_of_version(tenant_id=lead.tenant_id, version=lead.score_version)
     if rules is None:  # its rule set was deleted; nothing to explain with
         return None
+    own = lead_events_for_scoring(lead_ids=[lead.id], known_at=lead.scored_at).get(lead.id)
     return engine.score_compute(
-        rules=rules, attributes=lead_attributes(lead, rules_field_names(rules)), events=(), now=lead.scored_at
+        rules=rules, attributes=lead_attributes(lead, rules_field_names(rules)),
+        events=own.events if own else (), now=lead.scored_at, last_activity_at=lead_inactivity_start(lead),
     )

@@ -20,13 +20,13 @@ lead_became_hot = Signal()
 def score_crossings_announce(*, tenant_id: int, mature_ids: Sequence[int], hot_ids: Sequence[int]) -> None:
     """Send the two signals after the current transaction commits (at once outside one)."""
     mature, hot = list(mature_ids), list(hot_ids)
-    if not mature and not hot:
-        return
+    if mature or hot:
+        transaction.on_commit(lambda: score_crossings_send(tenant_id=tenant_id, mature_ids=mature, hot_ids=hot))
 
-    def send() -> None:
-        if mature:
-            lead_became_mature.send(sender=None, tenant_id=tenant_id, lead_ids=mature)
-        if hot:
-            lead_became_hot.send(sender=None, tenant_id=tenant_id, lead_ids=hot)
 
-    transaction.on_commit(send)
+def score_crossings_send(*, tenant_id: int, mature_ids: Sequence[int], hot_ids: Sequence[int]) -> None:
+    """Send now: for a caller already running after its commit."""
+    if mature_ids:
+        lead_became_mature.send(sender=None, tenant_id=tenant_id, lead_ids=list(mature_ids))
+    if hot_ids:
+        lead_became_hot.send(sender=None, tenant_id=tenant_id, lead_ids=list(hot_ids))

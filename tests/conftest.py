@@ -137,6 +137,9 @@ def celery_worker_process(transactional_db: None) -> Iterator[subprocess.Popen[b
         "DATABASE_URL": f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}",
         "DB_ASSUME_APP_ROLE": "1",
     }
+    from leadcrm.celery import app
+
+    app.control.purge()  # tasks that tests without a worker left in the broker name rows long gone
     process = subprocess.Popen(  # noqa: S603 - fixed arguments
         [sys.executable, "-m", "celery", "-A", "leadcrm", "worker", "--pool=solo", "--loglevel=WARNING",
          "--without-gossip", "--without-mingle", "--without-heartbeat"],

@@ -582,6 +582,8 @@ def cleanup(args: argparse.Namespace, *, vacuum: bool) -> int:
         if "loaded_max_id" not in meta:
             return 0
         with conn.transaction():
+            conn.execute("DELETE FROM scoring_leadevent")
+            conn.execute("DELETE FROM scoring_scorechange")
             conn.execute("DELETE FROM leads_leadsubmission")
             conn.execute("DELETE FROM leads_intakerecord")
             conn.execute("DELETE FROM tenancy_idempotencyrecord")
@@ -1120,6 +1122,222 @@ def bench_bulk(ctx: Context) -> list[Row]:
     )]
 
 
+# --- events -----------------------------------------------------------------------------------
+EVENTS_TARGET_RATE = 5000.0
+EVENT_SCORE_TARGET_P95_MS = 1000.0
+EVENT_TYPES = [("page_view", 40), ("email_open", 25), ("pricing_page_view", 10), ("whitepaper_download", 8),
+               ("email_reply", 6), ("webinar_attend", 4), ("demo_request", 3), ("unsubscribe", 2), ("email_bounce", 2)]
+EVENT_COPY_COLUMNS = ("tenant_id", "created_at", "updated_at", "lead_id", "event_id", "type", "occurred_at", "properties",
+                      "status", "flag", "ref_kind", "ref_value")
+
+
+def celery_purge(args: argparse.Namespace) -> None:
+    """Empty the broker's queue: the events bench enqueues rescores that no worker runs."""
+    subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "leadcrm", "purge", "-f"], cwd=BASE_DIR,
+        env=django_env(args, owner=False), check=False, capture_output=True,
+    )
+
+
+def event_items(ctx: Context, rnd: random.Random, run: str, first: int, count: int) -> list[dict[str, Any]]:
+    """Events for random loaded leads by id (one in fifty for a mobile no lead has: pending)."""
+    types, weights = _weighted(EVENT_TYPES)
+    now = datetime.now(UTC)
+    items = []
+    for n in range(first, first + count):
+        lead: dict[str, Any] = (
+            {"mobile": bench_mobile(10**7 + n)} if n % 50 == 0 else {"id": rnd.randint(ctx.min_id, ctx.max_id)}
+        )
+        items.append({
+            "event_id": f"bench-{run}-{n}", "lead": lead, "type": rnd.choices(types, weights)[0],
+            "occurred_at": (now - timedelta(minutes=rnd.randint(0, 60 * 24 * 30))).isoformat(),
+            "properties": {"page": f"/p/{n % 97}"},
+        })
+    return items
+
+
+def event_copy_rate(ctx: Context, items: list[dict[str, Any]]) -> float:
+    """COPY of the same events into the event table (unique key, indexes), rolled back: rows/s."""
+    import psycopg
+
+    now = datetime.now(UTC).isoformat()
+    lines = []
+    for item in items:
+        lead = item["lead"]
+        values = [str(ctx.tenant_id), now, now, str(lead.get("id", "\\N")), item["event_id"], item["type"],
+                  item["occurred_at"], json.dumps(item["properties"]), "attached" if "id" in lead else "pending", "",
+                  "id" if "id" in lead else "mobile", str(lead.get("id") or lead.get("mobile"))]
+        lines.append("\t".join(_escape_copy(v) if v != "\\N" else v for v in values) + "\n")
+    data = "".join(lines).encode()
+    with psycopg.connect(ctx.dsn) as conn, conn.transaction(force_rollback=True):
+        started = time.perf_counter()
+        with conn.cursor().copy(f"COPY scoring_leadevent ({', '.join(EVENT_COPY_COLUMNS)}) FROM STDIN") as copy:
+            copy.write(data)
+        return len(items) / (time.perf_counter() - started)
+
+
+@benchmark("events", "POST /api/v1/events, 1000 events per call, concurrency 2, 1M leads present")
+def bench_events(ctx: Context) -> list[Row]:
+    run = f"{int(time.time())}"
+    rnd = random.Random(ctx.args.seed)
+    counter = 0
+    accepted = 0
+    calls: list[float] = []
+    problems: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def make_body() -> bytes:
+        nonlocal counter
+        with lock:
+            first, counter = counter, counter + 1000
+        return json.dumps({"events": event_items(ctx, random.Random(first), run, first, 1000)}).encode()
+
+    bodies = [make_body() for _ in range(max(8, round(ctx.args.duration * 8)))]
+    copy_rate = event_copy_rate(ctx, event_items(ctx, rnd, f"copy-{run}", 0, 20_000))
+    accepted_re = re.compile(rb'"accepted":(\d+)')
+
+    def worker(seed: int, stop_at: float) -> None:
+        nonlocal accepted
+        headers = {**ctx.auth, "Content-Type": "application/json"}
+        while time.perf_counter() < stop_at:
+            with lock:
+                body = bodies.pop() if bodies else None
+            body = body or make_body()
+            conn = ctx.connect()  # a new connection per call, as in the bulk bench
+            status, data, took = request(conn, "POST", "/api/v1/events", headers, body)
+            conn.close()
+            match = accepted_re.search(data) if status == 202 else None
+            with lock:
+                calls.append(took)
+                if match:
+                    accepted += int(match.group(1))
+                else:
+                    problems[f"HTTP {status}"] += 1
+
+    celery_purge(ctx.args)
+    try:
+        warm_until = time.perf_counter() + 2
+        run_threads(lambda seed: worker(seed, warm_until), 1)
+        accepted, calls[:] = 0, []
+        stop_at = time.perf_counter() + ctx.args.duration
+        seconds = run_threads(lambda seed: worker(seed, stop_at), 2)
+    finally:
+        celery_purge(ctx.args)
+    rate = accepted / seconds if seconds else 0.0
+    p50, p95 = percentiles(calls, 50, 95)
+    note = (f"{len(calls)} calls in {seconds:.1f} s; call p50 {p50:.0f} ms, p95 {p95:.0f} ms; ids of random loaded "
+            f"leads (1 in 50 a mobile no lead has: pending); no worker runs, the rescores it enqueues are purged")
+    if problems:
+        note += f"; problems: {dict(problems)}"
+    return [Row(
+        name="POST /events (1000/call, c=2)", result=f"{rate:,.0f} events/s",
+        baseline=f"COPY into the event table: {copy_rate:,.0f} rows/s", target=f">= {EVENTS_TARGET_RATE:,.0f}/s",
+        ok=rate >= EVENTS_TARGET_RATE, note=note,
+        data={"rate": rate, "calls": len(calls), "call_p50_ms": p50, "call_p95_ms": p95, "copy_rate": copy_rate},
+    )]
+
+
+def start_worker(args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    env = {**django_env(args, owner=False), "DB_ASSUME_APP_ROLE": "1"}
+    log("celery worker (solo pool)")
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "leadcrm", "worker", "--pool=solo", "--loglevel=WARNING",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=BASE_DIR, env=env, start_new_session=True,
+    )
+
+
+SCORE_SNAPSHOT_COLUMNS = ("score_total", "score_static", "score_dynamic", "grade", "level", "tier", "is_mature",
+                          "scored_at", "score_version", "last_activity_at")
+
+
+@benchmark("event-score", "one event to its score on GET /api/v1/leads/{id}/score, with the worker running")
+def bench_event_score(ctx: Context) -> list[Row]:
+    import psycopg
+
+    samples = max(20, round(ctx.args.duration * 4))
+    rnd = random.Random(ctx.args.seed + 1)
+    lead_ids = rnd.sample(range(ctx.min_id, ctx.max_id + 1), samples)
+    columns = ", ".join(SCORE_SNAPSHOT_COLUMNS)
+    with psycopg.connect(ctx.dsn) as db:
+        snapshot = db.execute(f"SELECT id, {columns} FROM {LEAD_TABLE} WHERE id = ANY(%s)", [lead_ids]).fetchall()
+    lead_ids = [row[0] for row in snapshot]
+    headers = {**ctx.auth, "Content-Type": "application/json"}
+    scored_re = re.compile(rb'"scored_at":("[^"]*"|null)')
+    run = f"{int(time.time())}"
+    celery_purge(ctx.args)
+    worker = start_worker(ctx.args)
+    latencies: list[float] = []
+    inline: list[float] = []
+    timeouts = 0
+    try:
+        api = ctx.connect()
+
+        def post_event(lead_id: int, n: int) -> None:
+            body = json.dumps({"events": [{
+                "event_id": f"bench-score-{run}-{n}", "lead": {"id": lead_id}, "type": "demo_request",
+                "occurred_at": datetime.now(UTC).isoformat(),
+            }]}).encode()
+            status, data, _ = request(api, "POST", "/api/v1/events", headers, body)
+            if status != 202:
+                raise SystemExit(f"POST /events answered {status}: {data[:200]!r}")
+
+        # The worker is up when a first event has been scored.
+        warm = lead_ids.pop()
+        post_event(warm, -1)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            _, data, _ = request(api, "GET", f"/api/v1/leads/{warm}/score", ctx.auth)
+            if (m := scored_re.search(data)) and m.group(1) != b"null":
+                break
+            time.sleep(0.2)
+        for n, lead_id in enumerate(lead_ids):
+            _, data, _ = request(api, "GET", f"/api/v1/leads/{lead_id}/score", ctx.auth)
+            before = scored_re.search(data)
+            started = time.perf_counter()
+            post_event(lead_id, n)
+            # Baseline: what the answer would cost if the score were written inline — the POST
+            # and one GET; measured in the same loop, on the same connection.
+            _, data, _ = request(api, "GET", f"/api/v1/leads/{lead_id}/score", ctx.auth)
+            inline.append(time.perf_counter() - started)
+            while (m := scored_re.search(data)) and before and m.group(1) == before.group(1):
+                if time.perf_counter() - started > 10:
+                    timeouts += 1
+                    break
+                time.sleep(0.01)
+                _, data, _ = request(api, "GET", f"/api/v1/leads/{lead_id}/score", ctx.auth)
+            else:
+                latencies.append(time.perf_counter() - started)
+        api.close()
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=30)
+        celery_purge(ctx.args)
+        with psycopg.connect(ctx.dsn) as restore:  # the loaded leads get their scores back
+            sets = ", ".join(f"{c} = s.{c}" for c in SCORE_SNAPSHOT_COLUMNS)
+            types = ("numeric", "numeric", "numeric", "text", "smallint", "text", "boolean", "timestamptz", "integer",
+                     "timestamptz")
+            for row in snapshot:
+                values = ", ".join(f"%s::{t}" for t in types)
+                restore.execute(
+                    f"UPDATE {LEAD_TABLE} AS l SET {sets} FROM (SELECT {values}) AS s({columns}) WHERE l.id = %s",
+                    [*row[1:], row[0]],
+                )
+    p50, p95 = percentiles(latencies, 50, 95)
+    b50, b95 = percentiles(inline, 50, 95)
+    note = (f"{len(latencies)} events, one at a time, each for another random loaded lead; polled every 10 ms "
+            f"until scored_at changes; the worker is one solo-pool process")
+    if timeouts:
+        note += f"; {timeouts} not scored within 10 s"
+    return [Row(
+        name="event -> score on the API", result=f"p50 {fmt_ms(p50)} / p95 {fmt_ms(p95)} ms",
+        baseline=f"POST + one GET (inline): p50 {fmt_ms(b50)} / p95 {fmt_ms(b95)} ms",
+        target=f"p95 <= {EVENT_SCORE_TARGET_P95_MS:.0f} ms", ok=p95 <= EVENT_SCORE_TARGET_P95_MS and not timeouts,
+        note=note, data={"p50_ms": p50, "p95_ms": p95, "inline_p50_ms": b50, "inline_p95_ms": b95, "timeouts": timeouts},
+    )]
+
+
 @benchmark("list", "lead list pages with 1M leads, sequential keep-alive")
 def bench_list(ctx: Context) -> list[Row]:
     n = ctx.args.list_requests
@@ -1443,9 +1661,10 @@ def django_rescore(step: str) -> int:
     from leadcrm.tenancy.scoping import tenant_scope
     from leads.models import Lead
     from scoring import engine
-    from scoring.models import AttributeRule, LeadEvent, RescoreJob, ScoreChange
+    from scoring.models import AttributeRule, RescoreJob, ScoreChange
     from scoring.rule_sets import attribute_rule_save, rule_set_draft_get_or_create, rule_set_publish
-    from scoring.services import lead_attributes, rules_field_names, rules_published
+    from scoring.selectors import lead_events_for_scoring
+    from scoring.services import lead_attributes, lead_inactivity_start, rules_field_names, rules_published
     from scoring.tasks import rescore_job_run_task
 
     tenant = Tenant.objects.get(slug=BENCH_SLUG)
@@ -1458,11 +1677,10 @@ def django_rescore(step: str) -> int:
             started = time.perf_counter()
             for lead_id in ids:
                 lead = Lead.objects.get(id=lead_id)
-                events = [engine.Event(type=e.type, occurred_at=e.occurred_at, event_id=e.event_id)
-                          for e in LeadEvent.objects.filter(lead_id=lead_id, status="attached", flag="")]
+                own = lead_events_for_scoring(lead_ids=[lead_id]).get(lead_id)
                 result = engine.score_compute(
-                    rules=rules, attributes=lead_attributes(lead, fields), events=events, now=django_now(),
-                    last_activity_at=lead.last_activity_at or lead.created_at,
+                    rules=rules, attributes=lead_attributes(lead, fields), events=own.events if own else (),
+                    now=django_now(), last_activity_at=lead_inactivity_start(lead),
                 )
                 lead.score_total, lead.score_static, lead.score_dynamic = result.total, result.static, result.dynamic
                 lead.grade, lead.level, lead.tier, lead.is_mature = result.grade, result.level, result.tier, result.mature

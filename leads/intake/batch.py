@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 
 from leadcrm.tenancy.models import ApiKey, AuditLog, Tenant
 from leads.dedup_rules import RuleSpec
+from leads.intake.config import intake_config_read
 from leads.models import IntakeRecord, Lead, LeadSubmission
 from leads.normalization import NormalisedLead
 
@@ -72,6 +73,15 @@ class IntakeBatch:
     contact_updates: list[dict[str, Any]] = field(default_factory=list)
     # (lead, previous owner, new owner, rule): previous owners to tell their lead came in again
     reown_notices: list[tuple[Lead, int, int, RuleSpec]] = field(default_factory=list)
+
+    # the configuration probes' values (leads.intake.config), read on first use
+    _config: dict[str, Any] | None = None
+
+    @property
+    def config(self) -> dict[str, Any]:
+        if self._config is None:
+            self._config = intake_config_read(tenant_id=self.tenant.id)
+        return self._config
 
     def open_items(self) -> list[IntakeItem]:
         return [item for item in self.items if item.is_open]

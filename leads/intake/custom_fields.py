@@ -12,6 +12,13 @@ from leadcrm.tenancy.models import Tenant
 from leads.models import CustomField, CustomFieldType
 
 
+# Intake's configuration probe (leads.intake.config): whether the tenant requires a custom
+# field, so a batch that sends no `custom` object at all reads the definitions only then.
+REQUIRED_PROBE_SQL = (
+    "SELECT true FROM leads_customfield WHERE tenant_id = %(tenant_id)s AND is_required LIMIT 1"
+)
+
+
 def custom_field_definitions(*, tenant: Tenant) -> dict[str, CustomField]:
     return {f.key: f for f in CustomField.objects.filter(tenant=tenant)}
 

@@ -31,7 +31,7 @@ from leadcrm.db import joined_ints, model_build
 from leads.dedup_rules import DUPLICATE_TAG, EXACT_FIELDS, DedupAction, DedupField, RuleSpec
 from leads.fields import WRITABLE_FIELD_NAMES
 from leads.intake.batch import IntakeBatch, IntakeItem, IntakeOutcome
-from leads.intake.dedup_config import DedupSnapshot, dedup_snapshot
+from leads.intake.dedup_config import DedupSnapshot, dedup_snapshot_at
 from leads.matching import brand_prefixes, same_company
 from leads.models import Lead, LeadSubmission, OwnerChangeReason
 from leads.normalization import match_keys, search_columns
@@ -44,13 +44,16 @@ _NAMED_RANGE_LIMIT = 10  # one brand and one contact name: more than ten compani
 _RANGE_LIMIT = 50
 
 # Sorted keys are inserted in order, so two batches sharing contacts wait for each other
-# without deadlocking.
+# without deadlocking. The rows are deleted at once, in the same round trip: a transaction
+# inserting the same key still waits until ours ends, because PostgreSQL's unique check waits
+# on any tuple whose inserting transaction is in progress, deleted or not (a dirty snapshot
+# does not look at xmax then). So the lock holds until commit or rollback and the table is
+# empty between statements; tests/leads/test_concurrency.py proves both.
 _CONTACT_LOCK_SQL = (
     "INSERT INTO leads_contactlock (tenant_id, key) "
     "SELECT %(tenant_id)s, k FROM unnest(string_to_array(%(lock_keys)s, ',')::bigint[]) AS k ON CONFLICT DO NOTHING;"
-)
-_CONTACT_UNLOCK_SQL = (
-    "DELETE FROM leads_contactlock WHERE tenant_id = %s AND key = ANY(string_to_array(%s, ',')::bigint[])"
+    "DELETE FROM leads_contactlock "
+    "WHERE tenant_id = %(tenant_id)s AND key = ANY(string_to_array(%(lock_keys)s, ',')::bigint[]);"
 )
 
 # One branch per (side, anchor) a batch needs; each row is a candidate for probe `p`. Written
@@ -162,14 +165,6 @@ def contact_lock_keys(keys: set[str]) -> list[int]:
     return sorted(
         int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True) for key in keys
     )
-
-
-def contact_locks_release(*, tenant_id: int, lock_keys: list[int]) -> None:
-    """Delete this transaction's `ContactLock` rows. Whoever waits on one goes on when we
-    commit (or roll back), and finds the table empty behind us."""
-    if lock_keys:
-        with connection.cursor() as cursor:
-            cursor.execute(_CONTACT_UNLOCK_SQL, [tenant_id, joined_ints(lock_keys)])
 
 
 def _revenue(value: Any) -> Decimal | None:
@@ -389,7 +384,8 @@ def _lock_and_look_up(*, tenant_id: int, lock_keys: list[int], probes: _Probes) 
         cursor.execute(lock + look_up, params)
         if not look_up:
             return {}
-        if lock:
+        if lock:  # the lock's INSERT and DELETE come first
+            cursor.nextset()
             cursor.nextset()
         rows = cursor.fetchall()
     for probe, side, record_id, customer_id, owner_id, created_at, mobile, email, wechat, phone, company, name_key, \
@@ -510,7 +506,10 @@ class _PendingUpdate:
 def dedup(batch: IntakeBatch) -> None:
     items = batch.open_items()
     tenant_id = batch.tenant.id
-    snapshot = dedup_snapshot(tenant_id=tenant_id) if items else DedupSnapshot(version=0, rules=(), aliases={})
+    snapshot = (
+        dedup_snapshot_at(tenant_id=tenant_id, version=batch.config.get("leads.dedup") or 0)
+        if items else DedupSnapshot(version=0, rules=(), aliases={})
+    )
     compares_company = snapshot.compares_company
     keys = {item.index: _item_keys(item, snapshot, compares_company=compares_company) for item in items}
 

@@ -1,6 +1,7 @@
 """A tenant's duplicate rules and company aliases as intake applies them, cached per process.
 
-Intake reads the tenant's `DedupConfig.version` once per batch (one small query) and keeps, per
+Intake reads the tenant's `DedupConfig.version` once per batch (with its other configuration
+probes, leads.intake.config) and keeps, per
 (tenant, version), the active rules in position order and the alias index built from the
 aliases. Every change to rules or aliases bumps the version in its own transaction
 (`leads.dedup_services`), so the next batch anywhere sees it. On a miss the rules and aliases
@@ -20,7 +21,8 @@ from leads.dedup_rules import DedupField, RuleSpec
 from leads.matching import alias_index, lookup_brands, lookup_ranges
 from leads.models import CompanyAlias, DedupConfig, DedupRule
 
-_VERSION_SQL = "SELECT version FROM leads_dedupconfig WHERE tenant_id = %s"
+# Intake's configuration probe (leads.intake.config).
+VERSION_PROBE_SQL = "SELECT version FROM leads_dedupconfig WHERE tenant_id = %(tenant_id)s"
 _MAX_TENANTS = 4096
 _MAX_COMPANIES = 20_000  # company look-up keys kept per tenant and version
 
@@ -87,9 +89,13 @@ def _load(tenant_id: int) -> DedupSnapshot:
 def dedup_snapshot(*, tenant_id: int) -> DedupSnapshot:
     """The tenant's rules and aliases as of now (inside its tenant scope)."""
     with connection.cursor() as cursor:
-        cursor.execute(_VERSION_SQL, [tenant_id])
+        cursor.execute(VERSION_PROBE_SQL, {"tenant_id": tenant_id})
         row = cursor.fetchone()
-    version = row[0] if row else 0
+    return dedup_snapshot_at(tenant_id=tenant_id, version=row[0] if row else 0)
+
+
+def dedup_snapshot_at(*, tenant_id: int, version: int) -> DedupSnapshot:
+    """The tenant's rules and aliases of `version` (read by the caller), from the cache."""
     with _lock:
         cached = _cache.get(tenant_id)
         if cached is not None and cached.version == version:

@@ -1,8 +1,12 @@
 """Where other apps plug into intake, so intake never imports them.
 
-Two moments:
+Three moments:
+- `persisting`: inside intake's transaction, after dedup decided and before the leads are
+  written, with the lead objects (no ids yet for new ones) and the batch's configuration
+  probes (leads.intake.config): a hook may set fields, which are written with the lead in the
+  same statement (scoring scores new leads here, in the same request, for no extra query);
 - `persisted`: inside intake's transaction, right after the leads are written, with the lead
-  objects (scoring scores new leads here, in the same request);
+  objects;
 - `committed`: after the transaction commits, with ids only (enqueue tasks, route, notify).
 Hooks register from their app's `AppConfig.ready()`; they run in registration order. A
 `persisted` hook that raises rolls the whole intake back; a `committed` hook runs once the data
@@ -13,11 +17,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
 from django.db import transaction
 
 from leads.models import Lead
+
+
+@dataclass(frozen=True)
+class IntakePersisting:
+    tenant_id: int
+    channel: str
+    created: list[Lead]  # not written yet: no ids
+    updated: list[Lead]  # existing leads, loaded whole, with the submission's changes
+    config: dict[str, Any]  # the configuration probes' values, by probe name
+    now: datetime
 
 
 @dataclass(frozen=True)
@@ -64,26 +79,40 @@ class IntakeCommitted:
 
 _ASSIGNING = frozenset({"assign", "route_to_owner"})
 
+PersistingHook = Callable[[IntakePersisting], None]
 PersistedHook = Callable[[IntakePersisted], None]
 CommittedHook = Callable[[IntakeCommitted], None]
 
+_persisting: dict[str, PersistingHook] = {}
 _persisted: dict[str, PersistedHook] = {}
 _committed: dict[str, CommittedHook] = {}
 
 
 def intake_hook_register(
-    *, name: str, when: Literal["persisted", "committed"], hook: PersistedHook | CommittedHook
+    *,
+    name: str,
+    when: Literal["persisting", "persisted", "committed"],
+    hook: PersistingHook | PersistedHook | CommittedHook,
 ) -> None:
     """Register (or replace, on a repeated `ready()`) the hook called `name`."""
-    if when == "persisted":
-        _persisted[name] = hook  # type: ignore[assignment]  # the caller pairs `when` with the hook's type
+    # the caller pairs `when` with the hook's type
+    if when == "persisting":
+        _persisting[name] = hook  # type: ignore[assignment]
+    elif when == "persisted":
+        _persisted[name] = hook  # type: ignore[assignment]
     else:
         _committed[name] = hook  # type: ignore[assignment]
 
 
 def intake_hook_unregister(*, name: str) -> None:
+    _persisting.pop(name, None)
     _persisted.pop(name, None)
     _committed.pop(name, None)
+
+
+def hooks_run_persisting(event: IntakePersisting) -> None:
+    for hook in list(_persisting.values()):
+        hook(event)
 
 
 def hooks_run_persisted(event: IntakePersisted) -> None:

@@ -1,5 +1,5 @@
-"""The persist stage: write what dedup decided, in a handful of statements, then the
-quarantine records. Audit rows are built from their own lead once it has an id."""
+"""The persist stage: the `persisting` hooks, then write what dedup decided, in a handful of
+statements, then the quarantine records. Audit rows are built from their own lead once it has an id."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from django.db import connection
 from leadcrm.db import insert_many, json_param, model_build
 from leadcrm.tenancy.models import AuditLog
 from leads.intake.batch import IntakeBatch, IntakeOutcome
-from leads.intake.dedup import REOWN_CONTACT_FIELDS, contact_locks_release
+from leads.intake.dedup import REOWN_CONTACT_FIELDS
+from leads.intake.hooks import IntakePersisting, hooks_run_persisting
 from leads.models import OWNER_CHANGE_ACTION, IntakeRecord, Lead
 from leads.services import DuplicateNotice, lead_duplicate_notify_many
 
@@ -25,6 +26,11 @@ _CONTACT_UPDATE_SQL = f"""
 
 def persist(batch: IntakeBatch) -> None:
     to_create = batch.to_create
+    if to_create or batch.to_update:  # other apps set their fields (scores) on what is written next
+        hooks_run_persisting(IntakePersisting(
+            tenant_id=batch.tenant.id, channel=batch.channel, created=to_create, updated=batch.to_update,
+            config=batch.config, now=batch.now,
+        ))
     if to_create:
         # A lead may point at one created earlier in this batch, which had no id when linked.
         in_batch_links = [(lead, lead.duplicate_of) for lead in to_create if lead.duplicate_of and not lead.duplicate_of.pk]
@@ -60,7 +66,6 @@ def persist(batch: IntakeBatch) -> None:
                 for lead, previous, new, rule in batch.reown_notices
             ],
         )
-    contact_locks_release(tenant_id=batch.tenant.id, lock_keys=batch.lock_keys)
 
     quarantined = [item for item in batch.items if item.reasons and not item.errors]
     if quarantined:

@@ -28,7 +28,7 @@ STAGES: tuple[tuple[str, Stage], ...] = (
     ("validate", validate),
     ("cleanse", cleanse),
     ("dedup", dedup),
-    ("persist", persist),
+    ("persist", persist),  # runs the `persisting` hooks first
 )
 
 

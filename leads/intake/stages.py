@@ -4,7 +4,7 @@ its items; none writes to the database."""
 from __future__ import annotations
 
 from leads.cleansing import ScanText, validity_reasons
-from leads.cleansing_selectors import SENSITIVE_TAG, cleansing_rules_for_intake
+from leads.cleansing_selectors import SENSITIVE_TAG, cleansing_rules_from_policy
 from leads.intake.batch import IntakeBatch
 from leads.intake.custom_fields import custom_field_definitions, custom_fields_problems
 from leads.normalization import normalise_lead
@@ -20,9 +20,13 @@ def normalise(batch: IntakeBatch) -> None:
 
 
 def validate(batch: IntakeBatch) -> None:
-    """Custom fields against the tenant's definitions (one query, only when an item has any).
-    A bad value makes the item `invalid`: the sender must fix it, nothing is kept."""
-    with_custom = [item for item in batch.items if item.raw.get("custom") not in (None, "", {})]
+    """Custom fields against the tenant's definitions (one query, only when an item sends any
+    or the tenant requires one). A bad or missing required value makes the item `invalid`: the
+    sender must fix it, nothing is kept."""
+    if batch.config.get("leads.custom_required"):
+        with_custom = batch.items
+    else:
+        with_custom = [item for item in batch.items if item.raw.get("custom") not in (None, "", {})]
     if not with_custom:
         return
     definitions = custom_field_definitions(tenant=batch.tenant)
@@ -41,12 +45,12 @@ def cleanse(batch: IntakeBatch) -> None:
     word tags the lead instead. Reasons the caller waives (a restore) are dropped; a waived
     sensitive word still tags the lead, so people see what let it in.
 
-    One small query per batch (the tenant's policy and list versions); the matchers are built
+    The tenant's policy and list versions come with the batch's configuration probes; the matchers are built
     once per process and list version, and both read one normalised text per lead."""
     items = [item for item in batch.items if not item.errors]
     if not items:
         return
-    rules = cleansing_rules_for_intake(tenant_id=batch.tenant.id)
+    rules = cleansing_rules_from_policy(tenant_id=batch.tenant.id, policy=batch.config.get("leads.cleansing"))
     blacklist, sensitive, waived = rules.blacklist, rules.sensitive, batch.waived_reasons
     for item in items:
         assert item.normalised is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import timedelta
 from io import StringIO
 
@@ -19,7 +20,8 @@ from leadcrm.tenancy.scoping import tenant_scope
 from leads.models import IntakeRecord, Lead, LeadStatus, LeadSubmission
 from leads.normalization import company_key, search_text
 from scoring.engine import score_compute
-from scoring.services import lead_attributes, rules_field_names, rules_published
+from scoring.models import LeadEvent
+from scoring.services import lead_attributes, lead_score_explain, rules_field_names, rules_published
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +77,13 @@ def test_demo_tenant_has_staff_pools_and_realistic_leads(client):
                 rules=rules, attributes=lead_attributes(lead, rules_field_names(rules)), events=(), now=lead.scored_at
             )
             assert lead.score_static == expected.static and lead.grade == expected.grade
+            # ... and with the events the demo sent: the explanation adds up to the stored score
+            explained = lead_score_explain(lead=lead)
+            assert explained is not None and explained.total == lead.score_total, lead.id
+        tiers = Counter(lead.tier for lead in leads)
+        assert tiers["hot"] >= 3 and tiers["warm"] >= 10 and tiers["cold"] >= N * 0.3, tiers
+        assert LeadEvent.objects.filter(status="attached", flag="").count() > N
+        assert LeadEvent.objects.filter(type="unsubscribe").exists()
 
         assert len({lead.mobile for lead in leads if lead.mobile}) == N - 1
         assert len({lead.source for lead in leads}) >= 6

@@ -149,3 +149,49 @@ def test_racing_batches_with_one_company_and_contact_make_one_lead_and_duplicate
             originals = [lead for lead in leads if lead.duplicate_of_id is None]
             assert len(leads) == RACERS and len(originals) == 1, [(lead.company, lead.duplicate_of_id) for lead in leads]
             assert all(lead.duplicate_of_id == originals[0].id for lead in leads if lead is not originals[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_contact_lock_holds_until_commit_though_its_row_is_gone_at_once():
+    """Intake deletes its lock rows in the round trip that takes them; a second submission of
+    the same mobile must still wait for the first transaction, then collect into its lead."""
+    created = make_tenant("lock-hold")
+    first_in = threading.Event()
+    release_first = threading.Event()
+    second_done = threading.Event()
+    seen: dict[str, object] = {}
+
+    def first() -> None:
+        try:
+            with tenant_scope(created.tenant.id):
+                seen["first"] = lead_intake(
+                    tenant=created.tenant, payload={"name": "先到", "mobile": "13912340001"}, channel="api"
+                ).outcome
+                seen["locks_while_open"] = ContactLock.objects.count()
+                first_in.set()
+                release_first.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    def second() -> None:
+        try:
+            first_in.wait(timeout=30)
+            with tenant_scope(created.tenant.id):
+                seen["second"] = lead_intake(
+                    tenant=created.tenant, payload={"name": "后到", "mobile": "13912340001"}, channel="api"
+                ).outcome
+            second_done.set()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    assert first_in.wait(timeout=30)
+    assert not second_done.wait(timeout=1.5), "the second submission went on while the first was open"
+    release_first.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert seen == {"first": "created", "locks_while_open": 0, "second": "merged"}
+    with tenant_scope(created.tenant.id):
+        assert Lead.objects.count() == 1 and LeadSubmission.objects.count() == 1

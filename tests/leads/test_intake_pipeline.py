@@ -4,6 +4,8 @@ custom fields checked for every channel, audit rows that name their own lead."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from leadcrm.tenancy.models import AuditLog, Role
 from leadcrm.tenancy.scoping import tenant_scope
@@ -14,7 +16,8 @@ from leads.intake import (
     intake_hook_register,
     lead_intake_many,
 )
-from leads.intake.hooks import intake_hook_unregister
+from leads.intake.config import intake_config_probe_register, intake_config_probe_unregister
+from leads.intake.hooks import IntakePersisting, intake_hook_unregister
 from leads.models import CustomField, IntakeRecord, Lead, OwnerChangeReason
 from leads.services import OwnerChange, lead_owner_change_many
 from tests.conftest import add_member
@@ -61,6 +64,38 @@ def test_hooks_see_what_intake_did_inside_the_transaction_and_after_commit(tenan
         intake_hook_unregister(name="test.committed")
 
 
+def test_a_persisting_hook_sets_fields_that_are_written_with_the_lead_and_reads_the_probes(tenant_a):
+    known = lead_make(tenant_a, name="老客户", external_id="crm-1", source="crm")
+    seen: list[IntakePersisting] = []
+
+    def tag_before_insert(event: IntakePersisting) -> None:
+        assert all(lead.pk is None for lead in event.created)  # not written yet
+        for lead in [*event.created, *event.updated]:
+            lead.tags = [*lead.tags, "hooked"]
+        seen.append(event)
+
+    intake_config_probe_register(name="test.answer", sql="SELECT 41 + %(tenant_id)s - %(tenant_id)s + 1")
+    intake_hook_register(name="test.persisting", when="persisting", hook=tag_before_insert)
+    try:
+        with tenant_scope(tenant_a.tenant.id), CaptureQueriesContext(connection) as queries:
+            outcomes = lead_intake_many(tenant=tenant_a.tenant, channel="api", payloads=[
+                {"name": "新客户", "mobile": next_mobile()},
+                {"name": "老客户改名", "source": "crm", "external_id": "crm-1", "mobile": known.mobile},
+            ])
+    finally:
+        intake_hook_unregister(name="test.persisting")
+        intake_config_probe_unregister(name="test.answer")
+    assert [o.outcome for o in outcomes] == ["created", "updated"]
+    (event,) = seen
+    assert event.config["test.answer"] == 42
+    # every app's configuration in one statement
+    probes = [q["sql"] for q in queries.captured_queries if "leads_cleansingpolicy" in q["sql"]]
+    assert len(probes) == 1 and "leads_dedupconfig" in probes[0] and "41 +" in probes[0]
+    with tenant_scope(tenant_a.tenant.id):
+        assert sorted(Lead.objects.values_list("name", "tags")) == [("新客户", ["hooked"]), ("老客户改名", ["hooked"])]
+        assert Lead.objects.filter(id=known.id, name="老客户改名").exists()
+
+
 def test_a_failing_in_transaction_hook_rolls_the_whole_intake_back(tenant_a):
     def broken(event: IntakePersisted) -> None:
         raise RuntimeError("scoring is broken")
@@ -87,6 +122,21 @@ def test_custom_fields_are_checked_for_every_channel_not_only_the_api(tenant_a):
         assert outcomes[0].errors == {"custom.budget": ["Must be a number."]}
         assert "Unknown custom field 'colour'" in outcomes[1].errors["custom.colour"][0]
         assert Lead.objects.count() == 1 and not IntakeRecord.objects.exists()  # invalid is not quarantine
+
+
+def test_a_required_custom_field_is_required_even_when_no_custom_object_is_sent(key_client, tenant_a):
+    with tenant_scope(tenant_a.tenant.id):
+        CustomField.objects.create(tenant=tenant_a.tenant, key="budget", label="预算", field_type="number", is_required=True)
+        outcomes = lead_intake_many(tenant=tenant_a.tenant, channel="import", payloads=[
+            {"mobile": next_mobile()},
+            {"mobile": next_mobile(), "custom": {"budget": 5000}},
+        ])
+    assert [o.outcome for o in outcomes] == ["invalid", "created"]
+    assert outcomes[0].errors == {"custom.budget": ["This custom field is required."]}
+    response = key_client.post("/api/v1/leads", {"name": "没填预算", "mobile": next_mobile()}, format="json")
+    assert response.status_code == 400 and "custom.budget" in response.content.decode()  # API.md: a problem+json 400
+    with tenant_scope(tenant_a.tenant.id):
+        assert Lead.objects.count() == 1
 
 
 def test_owner_change_audits_name_their_own_lead(tenant_a):

@@ -17,6 +17,8 @@ from leadcrm.tenancy.scoping import tenant_scope
 from leads.models import Lead
 from scoring import engine, engine_sql
 from scoring.models import LeadEvent
+from scoring.selectors import lead_events_for_scoring
+from scoring.services import lead_inactivity_start
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +98,7 @@ event_moments = st.one_of(st.integers(-5000, 0).map(_moment), st.integers(-3 * 8
 def leads(draw: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {name: draw(texts()) for name in FIELDS if name != "annual_revenue"}
     fields["annual_revenue"] = draw(st.one_of(st.none(), st.decimals(-1000, 10**6, places=2)))
-    events = draw(st.lists(st.tuples(st.sampled_from([*KEYS, "unknown"]), event_moments, st.sampled_from(["", "", "too_old"]),
+    events = draw(st.lists(st.tuples(st.sampled_from([*KEYS, "unknown"]), event_moments, st.sampled_from(["", "", "too_old", "unknown_type"]),
                                      st.text("abAB", min_size=1, max_size=3)), max_size=10))
     return {
         "fields": fields, "events": events, "created_at": draw(moments),
@@ -126,17 +128,16 @@ def test_sql_scores_every_lead_as_the_engine_does(tenant_a, rules, lead_specs):
             lead = Lead.objects.create(tenant=tenant, name="x", **spec["fields"])
             Lead.objects.filter(id=lead.id).update(created_at=spec["created_at"], last_activity_at=spec["last_activity_at"])
             lead.refresh_from_db()
-            events = []
             for position, (kind, at, flag, suffix) in enumerate(spec["events"]):
-                event = LeadEvent.objects.create(
+                LeadEvent.objects.create(
                     tenant=tenant, lead=lead, event_id=f"{number}-{suffix}-{position}", type=kind, occurred_at=at,
                     flag=flag, ref_kind="id", ref_value=str(lead.id),
                 )
-                if not flag:
-                    events.append(engine.Event(type=kind, occurred_at=at, event_id=event.event_id))
+            # The engine's input as the worker and the explanation read it.
+            own = lead_events_for_scoring(lead_ids=[lead.id]).get(lead.id)
             result = engine.score_compute(
-                rules=rules, attributes={name: getattr(lead, name) for name in FIELDS}, events=events, now=NOW,
-                last_activity_at=lead.last_activity_at or lead.created_at,
+                rules=rules, attributes={name: getattr(lead, name) for name in FIELDS},
+                events=own.events if own else (), now=NOW, last_activity_at=lead_inactivity_start(lead),
             )
             expected[lead.id] = (result.static, result.dynamic, result.total, result.grade, result.level, result.tier,
                                  result.mature)

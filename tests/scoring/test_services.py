@@ -10,11 +10,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from leadcrm.tenancy.scoping import tenant_scope
 from leads.models import Lead
-from scoring.models import AttributeRule, EventType, RuleSetStatus, ScoringRuleSet
+from scoring.models import AttributeRule, EventType, LeadEvent, RuleSetStatus, ScoringRuleSet
 from scoring.services import rule_set_defaults_install, rule_set_validate
+from scoring.signals import lead_became_hot, lead_became_mature
 from tests.factories import lead_make
 
 pytestmark = pytest.mark.django_db
@@ -93,15 +95,68 @@ def test_a_lead_never_scored_says_so_instead_of_a_grade(key_client, tenant_a):
     assert (score["grade"], score["level"], score["group"], score["tier"]) == (None, None, None, None)
 
 
-def test_a_bulk_batch_is_scored_with_one_update_whatever_its_size(key_client, tenant_a):
-    def score_updates(n: int) -> int:
-        leads = [{"mobile": f"1391234{i:04d}", "company": "" if i % 2 else "华为", "title": "CEO"} for i in range(n)]
+def test_a_bulk_batch_is_scored_without_a_statement_of_its_own(key_client, tenant_a):
+    def scoring_statements(n: int, first: int) -> list[str]:
+        leads = [{"mobile": f"1391234{i:04d}", "company": "" if i % 2 else "华为", "title": "CEO"}
+                 for i in range(first, first + n)]
         with CaptureQueriesContext(connection) as queries:
             response = post(key_client, "/api/v1/leads/bulk", {"leads": leads})
         assert response.status_code == 200
-        return sum(1 for q in queries.captured_queries if "jsonb_to_recordset" in q["sql"] and "score_total" in q["sql"])
+        return [q["sql"] for q in queries.captured_queries if "score_total" in q["sql"] or "scoring_" in q["sql"]]
 
-    assert score_updates(3) == 1
+    scoring_statements(1, 0)  # this process reads the rules once
+    for statements in (scoring_statements(3, 1), scoring_statements(300, 10)):
+        # the published version comes with intake's probe, the score travels in intake's INSERT
+        # (a batch's INSERT goes through psycopg's own cursor; an UPDATE of ours would show here)
+        (probe,) = statements
+        assert probe.startswith("SELECT (") and "scoring_scoringruleset" in probe
     with tenant_scope(tenant_a.tenant.id):
         statics = sorted({float(v) for v in Lead.objects.values_list("score_static", flat=True)})
     assert statics == [5.0, 10.0]  # CEO +10, no company −5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lead_arriving_mature_and_hot_is_announced_once_after_the_commit(key_client, tenant_a):
+    with tenant_scope(tenant_a.tenant.id):
+        # a tenant whose profile makes a CEO hot on arrival (CEO +10, no company −5)
+        ScoringRuleSet.objects.filter(status=RuleSetStatus.PUBLISHED).update(
+            mature=Decimal(5), tier_hot=Decimal(5), tier_warm=Decimal(2)
+        )
+    heard: list[tuple[str, int, list[int]]] = []
+
+    def on_mature(sender: Any, tenant_id: int, lead_ids: list[int], **kwargs: Any) -> None:
+        heard.append(("mature", tenant_id, lead_ids))
+
+    def on_hot(sender: Any, tenant_id: int, lead_ids: list[int], **kwargs: Any) -> None:
+        heard.append(("hot", tenant_id, lead_ids))
+
+    lead_became_mature.connect(on_mature)
+    lead_became_hot.connect(on_hot)
+    try:
+        ceo = post(key_client, "/api/v1/leads", {"name": "王总", "mobile": "13912340777", "title": "CEO"}).json()
+        post(key_client, "/api/v1/leads", {"name": "学生", "mobile": "13912340778", "title": "学生"})
+        # the same person again: collected, no new crossing
+        post(key_client, "/api/v1/leads", {"name": "王总", "mobile": "13912340777", "title": "CEO"})
+    finally:
+        lead_became_mature.disconnect(on_mature)
+        lead_became_hot.disconnect(on_hot)
+    lead_id = ceo["lead"]["id"]
+    assert ceo["lead"]["score"]["tier"] == "hot"
+    assert heard == [("mature", tenant_a.tenant.id, [lead_id]), ("hot", tenant_a.tenant.id, [lead_id])]
+
+
+def test_an_update_at_intake_keeps_the_leads_events_in_its_score(key_client, tenant_a):
+    lead = lead_make(tenant_a, name="老客户", source="crm", external_id="c-9")
+    with tenant_scope(tenant_a.tenant.id):
+        LeadEvent.objects.create(
+            tenant=tenant_a.tenant, lead=lead, event_id="e-1", type="demo_request", occurred_at=timezone.now(),
+            ref_kind="id", ref_value=str(lead.id),
+        )
+    body = post(key_client, "/api/v1/leads", {
+        "name": "老客户", "mobile": lead.mobile, "source": "crm", "external_id": "c-9", "title": "总经理",
+    }).json()
+    assert body["outcome"] == "updated"
+    score = body["lead"]["score"]
+    assert (score["static"], score["dynamic"], score["total"]) == (5, 25, 30)  # 总经理 +10, no company −5
+    explained = key_client.get(f"/api/v1/leads/{lead.id}/score").json()
+    assert sum(Decimal(str(c["points"])) for c in explained["contributions"]) == Decimal("30")
