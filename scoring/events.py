@@ -274,8 +274,31 @@ def _row(event: ParsedEvent) -> dict[str, Any]:
     }
 
 
-def pending_marker_key(tenant_id: int) -> str:
-    return f"scoring:has-pending-events:{tenant_id}"
+# Whether a tenant may have events waiting for their lead, without a query on intake's path:
+# a generation that each batch leaving events pending raises after its commit, and the
+# generation the attach task last saw with nothing left waiting. Intake asks when the first is
+# ahead of the second. The task reads the generation BEFORE it looks, so a batch that commits
+# while it looks raises the generation past what it records, and intake keeps asking.
+def _marker_keys(tenant_id: int) -> tuple[str, str]:
+    return f"scoring:pending-events:marked:{tenant_id}", f"scoring:pending-events:cleared:{tenant_id}"
+
+
+def pending_marker_raise(*, tenant_id: int) -> None:
+    marked, _cleared = _marker_keys(tenant_id)
+    cache.add(marked, 0, timeout=None)
+    cache.incr(marked)
+
+
+def pending_marker_generation(*, tenant_id: int) -> int:
+    marked, _cleared = _marker_keys(tenant_id)
+    cache.add(marked, 0, timeout=None)
+    return int(cache.get(marked) or 0)
+
+
+def pending_marker_clear(*, tenant_id: int, generation: int) -> None:
+    """Nothing was waiting as of `generation` (read before looking)."""
+    _marked, cleared = _marker_keys(tenant_id)
+    cache.set(cleared, generation, timeout=None)
 
 
 def events_ingest(*, tenant_id: int, data: Any, now: datetime | None = None) -> IngestResult:
@@ -312,7 +335,7 @@ def events_after_commit(*, tenant_id: int, result: IngestResult) -> None:
     if result.pending:
 
         def mark_and_attach() -> None:
-            cache.set(pending_marker_key(tenant_id), 1, timeout=None)
+            pending_marker_raise(tenant_id=tenant_id)
             pending_events_attach_task.delay(tenant_id=tenant_id, lead_ids=None)
 
         transaction.on_commit(mark_and_attach)
@@ -376,19 +399,25 @@ _PENDING_EXIST_SQL = """
 
 
 def pending_marker_refresh(*, tenant_id: int) -> bool:
-    """Set the tenant's marker to whether any event may still attach (inside its scope)."""
+    """Record whether any event may still attach (inside the tenant's scope)."""
+    generation = pending_marker_generation(tenant_id=tenant_id)  # before looking
     with connection.cursor() as cursor:
         cursor.execute(_PENDING_EXIST_SQL, [tenant_id])
         (remaining,) = cursor.fetchone()
-    cache.set(pending_marker_key(tenant_id), 1 if remaining else 0, timeout=None)
+    if not remaining:
+        pending_marker_clear(tenant_id=tenant_id, generation=generation)
     return bool(remaining)
 
 
 def tenant_may_have_pending_events(tenant_id: int) -> bool:
-    """Intake's cheap question, one cache read and no query: 1 once a batch leaves events
-    pending, 0 once the attach task finds none left. Unknown (an emptied cache) answers yes:
-    the task then finds out and sets it."""
-    return cache.get(pending_marker_key(tenant_id)) != 0
+    """Intake's cheap question, one cache read and no query: yes while a batch that left events
+    pending is newer than the attach task's last "none left". Unknown (a new tenant, an emptied
+    cache) answers yes: the task then finds out and records it."""
+    marked, cleared = _marker_keys(tenant_id)
+    values = cache.get_many([marked, cleared])
+    if marked not in values or cleared not in values:
+        return True
+    return int(values[marked]) > int(values[cleared])
 
 
 def intake_pending_events_enqueue(event: IntakeCommitted) -> None:

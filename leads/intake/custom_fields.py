@@ -11,7 +11,6 @@ from django.utils.dateparse import parse_date
 from leadcrm.tenancy.models import Tenant
 from leads.models import CustomField, CustomFieldType
 
-
 # Intake's configuration probe (leads.intake.config): whether the tenant requires a custom
 # field, so a batch that sends no `custom` object at all reads the definitions only then.
 REQUIRED_PROBE_SQL = (
