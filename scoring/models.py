@@ -221,10 +221,10 @@ ACTIVE_RESCORE_STATUSES = (RescoreJobStatus.QUEUED, RescoreJobStatus.RUNNING)
 
 
 class RescoreJob(TenantOwnedModel):
-    """Rescoring the tenant's leads with one rule set, chunk by chunk of lead ids (the progress
-    bar reads `done`/`total`). `cursor_id` is the last lead id done: a worker killed mid-way
-    leaves it at the last committed chunk, and whoever runs the job next continues from there.
-    At most one job per tenant is queued or running, so two publishes cannot interleave."""
+    """Rescoring the tenant's leads with one rule set, chunk by chunk of lead ids (`RescoreChunk`;
+    the progress bar reads `done`/`total`). A worker killed mid-way leaves its chunk undone, and
+    whoever runs the job next takes it again. At most one job per tenant is queued or running,
+    so two publishes cannot interleave."""
 
     rule_set = models.ForeignKey(ScoringRuleSet, on_delete=models.CASCADE, related_name="+", db_index=False)
     version = models.PositiveIntegerField()
@@ -233,7 +233,6 @@ class RescoreJob(TenantOwnedModel):
     total = models.PositiveIntegerField(default=0)  # leads to go through (ids up to `last_lead_id`)
     done = models.PositiveIntegerField(default=0)
     changed = models.PositiveIntegerField(default=0)  # leads whose score columns were written
-    cursor_id = models.BigIntegerField(default=0)
     last_lead_id = models.BigIntegerField(default=0)  # leads that arrive later are scored by intake
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
@@ -260,3 +259,20 @@ class RescoreJob(TenantOwnedModel):
     @property
     def percent(self) -> int:
         return 100 if self.total == 0 else min(100, self.done * 100 // self.total)
+
+
+class RescoreChunk(TenantOwnedModel):
+    """One chunk of a job's leads (low_id < id ≤ high_id), done in one transaction by whichever
+    worker locks it first (FOR UPDATE SKIP LOCKED), so two workers share a job chunk by chunk."""
+
+    job = models.ForeignKey(RescoreJob, on_delete=models.CASCADE, related_name="+", db_index=False)
+    low_id = models.BigIntegerField()
+    high_id = models.BigIntegerField()
+    leads = models.PositiveIntegerField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        indexes = [models.Index(fields=["tenant", "job", "low_id"], name="scoring_rescorechunk_job_idx")]
+
+    def __str__(self) -> str:
+        return f"job {self.job_id} ({self.low_id}, {self.high_id}]"

@@ -1,14 +1,15 @@
 """Rescoring a tenant's leads set-based (SPEC §4): after a publish (reason `rescore`) and each
 night for the scores time changes (reason `decay`).
 
-A `RescoreJob` walks the tenant's lead ids in chunks. Each chunk is one transaction and one
-statement: the SQL engine (`engine_sql`) scores the chunk's leads, an UPDATE writes the leads
-whose score columns or version differ, an INSERT adds a `ScoreChange` for those whose total
-changed (or that had no score), and the statement returns the ids that became mature or hot.
-The job row is locked (FOR UPDATE) for the chunk and its cursor moves in the same transaction,
-so a second worker on the same job waits and then goes on from the new cursor, and a worker
-killed mid-chunk leaves nothing of that chunk behind. Rescoring twice writes nothing the second
-time (unchanged rows are not touched).
+A `RescoreJob` cuts the tenant's lead ids into `RescoreChunk`s (one set-based INSERT). Each
+chunk is one transaction and one statement: the SQL engine (`engine_sql`) scores the chunk's
+leads, an UPDATE writes the leads whose score columns or version differ, an INSERT adds a
+`ScoreChange` for those whose total changed (or that had no score), and the statement returns
+the ids that became mature or hot. A worker takes a chunk with FOR UPDATE SKIP LOCKED and marks
+it done in the same transaction, so two workers on one job score different chunks at once (the
+time goes into writing the lead table's indexes, which two cores do side by side), and a worker
+killed mid-chunk leaves nothing of that chunk behind: the next run takes it again. Rescoring
+twice writes nothing the second time (unchanged rows are not touched).
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, OuterRef
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from leadcrm.tenancy.models import Tenant
@@ -26,6 +30,7 @@ from leadcrm.tenancy.scoping import tenant_scope
 from scoring import engine, engine_sql
 from scoring.models import (
     ACTIVE_RESCORE_STATUSES,
+    RescoreChunk,
     RescoreJob,
     RescoreJobStatus,
     RuleSetStatus,
@@ -37,7 +42,7 @@ from scoring.signals import score_crossings_announce
 
 logger = logging.getLogger(__name__)
 
-CHUNK_SIZE = 50_000
+CHUNK_SIZE = 20_000  # 20k leads: a transaction of a few seconds, so two workers end close together
 
 
 class RescoreBusy(Exception):
@@ -126,16 +131,16 @@ def rescore_chunk(
     return ChunkOutcome(scanned=scanned, changed=changed, history=history, mature_ids=mature_ids, hot_ids=hot_ids)
 
 
-def _next_bound(*, job: RescoreJob, chunk_size: int) -> tuple[int, int] | None:
-    """(the last id of the next chunk, how many leads it holds); None when the job is through."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT max(id), count(*) FROM (SELECT id FROM leads_lead WHERE tenant_id = %s AND id > %s AND id <= %s"
-            " ORDER BY id LIMIT %s) AS chunk",
-            [job.tenant_id, job.cursor_id, job.last_lead_id, chunk_size],
-        )
-        high, count = cursor.fetchone()
-    return None if high is None else (high, count)
+_CHUNKS_PLAN_SQL = """
+INSERT INTO scoring_rescorechunk (tenant_id, created_at, updated_at, job_id, low_id, high_id, leads)
+SELECT %(tenant)s, now(), now(), %(job)s, coalesce(lag(high) OVER (ORDER BY n), 0), high, leads
+FROM (
+    SELECT n, max(id) AS high, count(*) AS leads
+    FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / %(size)s AS n
+          FROM leads_lead WHERE tenant_id = %(tenant)s AND id <= %(last)s) AS numbered
+    GROUP BY n
+) AS chunks
+"""
 
 
 def _leads_span(*, tenant_id: int) -> tuple[int, int]:
@@ -163,32 +168,75 @@ def rescore_job_create(
         raise RescoreBusy from error
 
 
+def _job_start(*, tenant_id: int, job_id: int, chunk_size: int) -> RescoreJob | None:
+    """Mark the job running and cut it into chunks, once (the first worker to lock it)."""
+    with tenant_scope(tenant_id):
+        job = RescoreJob.objects.select_for_update().filter(id=job_id).first()
+        if job is None or not job.is_active:
+            return job
+        if job.status == RescoreJobStatus.QUEUED:
+            job.status, job.started_at = RescoreJobStatus.RUNNING, job.started_at or timezone.now()
+            job.save(update_fields=["status", "started_at", "updated_at"])
+        if not RescoreChunk.objects.filter(job_id=job.id).exists():
+            with connection.cursor() as cursor:
+                cursor.execute(_CHUNKS_PLAN_SQL, {
+                    "tenant": tenant_id, "job": job.id, "size": chunk_size, "last": job.last_lead_id,
+                })
+        return job
+
+
+def _chunk_run(*, tenant_id: int, job_id: int) -> bool:
+    """Take one undone chunk nobody holds and score it, in one transaction. False: none left
+    to take (all done, or the rest held by other workers), or the job is no longer active."""
+    with tenant_scope(tenant_id):
+        with connection.cursor() as cursor:
+            # Safe: a chunk lost with an unflushed commit is undone and is taken again. No JIT:
+            # the statement's estimates are huge, and compiling it cost more than running it.
+            cursor.execute("SET LOCAL synchronous_commit = off")
+            cursor.execute("SET LOCAL jit = off")
+        chunk = (
+            RescoreChunk.objects.select_for_update(skip_locked=True)
+            .filter(job_id=job_id, done_at__isnull=True).order_by("low_id").first()
+        )
+        if chunk is None:
+            return False
+        job = RescoreJob.objects.filter(id=job_id).first()
+        if job is None or not job.is_active:  # failed meanwhile: its chunks wait for a retry
+            return False
+        rules = rules_for(tenant_id=tenant_id, rule_set_id=job.rule_set_id, version=job.version)
+        now = timezone.now()
+        outcome = rescore_chunk(
+            tenant_id=tenant_id, rules=rules, reason=job.reason, low_id=chunk.low_id, high_id=chunk.high_id, now=now,
+        )
+        RescoreChunk.objects.filter(id=chunk.id).update(done_at=now, updated_at=now)
+        # Last in the transaction: the other worker waits on this row only until our commit.
+        RescoreJob.objects.filter(id=job_id).update(
+            done=Least(F("total"), F("done") + chunk.leads), changed=F("changed") + outcome.changed, updated_at=now,
+        )
+        score_crossings_announce(tenant_id=tenant_id, mature_ids=outcome.mature_ids, hot_ids=outcome.hot_ids)
+    return True
+
+
+def _job_finish(*, tenant_id: int, job_id: int) -> RescoreJob | None:
+    """Done when no chunk is left undone (whoever finishes last closes it)."""
+    with tenant_scope(tenant_id):
+        now = timezone.now()
+        RescoreJob.objects.filter(id=job_id, status=RescoreJobStatus.RUNNING).exclude(
+            Exists(RescoreChunk.objects.filter(job_id=OuterRef("id"), done_at__isnull=True))
+        ).update(status=RescoreJobStatus.DONE, finished_at=now, done=F("total"), updated_at=now)
+        return RescoreJob.objects.filter(id=job_id).first()
+
+
 def rescore_job_run(*, tenant_id: int, job_id: int, chunk_size: int = CHUNK_SIZE) -> RescoreJob | None:
-    """Run (or resume) the job to its end, one transaction per chunk. Safe to call again and
-    from two workers at once. None: no such job (deleted, or another tenant's)."""
-    while True:
-        with tenant_scope(tenant_id):
-            job = RescoreJob.objects.select_for_update().filter(id=job_id).first()
-            if job is None or not job.is_active:
-                return job
-            now = timezone.now()
-            if job.status == RescoreJobStatus.QUEUED:
-                job.status, job.started_at = RescoreJobStatus.RUNNING, now
-            bound = _next_bound(job=job, chunk_size=chunk_size)
-            if bound is None:
-                job.status, job.finished_at, job.done = RescoreJobStatus.DONE, now, job.total
-                job.save(update_fields=["status", "started_at", "finished_at", "done", "updated_at"])
-                return job
-            high_id, count = bound
-            rules = rules_for(tenant_id=tenant_id, rule_set_id=job.rule_set_id, version=job.version)
-            outcome = rescore_chunk(
-                tenant_id=tenant_id, rules=rules, reason=job.reason, low_id=job.cursor_id, high_id=high_id, now=now,
-            )
-            job.cursor_id = high_id
-            job.done = min(job.total, job.done + count)
-            job.changed += outcome.changed
-            job.save(update_fields=["status", "started_at", "cursor_id", "done", "changed", "updated_at"])
-            score_crossings_announce(tenant_id=tenant_id, mature_ids=outcome.mature_ids, hot_ids=outcome.hot_ids)
+    """Run (or resume) the job, one transaction per chunk. Safe to call again, and from several
+    workers at once: each takes the chunks the others do not hold. None: no such job (deleted,
+    or another tenant's)."""
+    job = _job_start(tenant_id=tenant_id, job_id=job_id, chunk_size=chunk_size)
+    if job is None or not job.is_active:
+        return job
+    while _chunk_run(tenant_id=tenant_id, job_id=job_id):
+        pass
+    return _job_finish(tenant_id=tenant_id, job_id=job_id)
 
 
 def rescore_job_fail(*, tenant_id: int, job_id: int, error: str) -> None:
@@ -215,9 +263,12 @@ def rescore_job_retry(*, tenant: Tenant, job: RescoreJob) -> RescoreJob:
 
 
 def _enqueue(job: RescoreJob) -> None:
+    """One task per worker that should share the job (settings.SCORING_RESCORE_WORKERS): each
+    takes chunks until none is left; with fewer workers up, the later tasks find it done."""
     from scoring.tasks import rescore_job_run_task
 
-    rescore_job_run_task.delay_on_commit(tenant_id=job.tenant_id, job_id=job.id)
+    for _ in range(max(1, settings.SCORING_RESCORE_WORKERS)):
+        rescore_job_run_task.delay_on_commit(tenant_id=job.tenant_id, job_id=job.id)
 
 
 def rescore_job_enqueue(*, job: RescoreJob) -> None:

@@ -132,6 +132,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Scores that time changes (decaying events, the inactivity penalty), at 03:10 each night.
     "scoring-decay-nightly": {"task": "scoring.decay_nightly", "schedule": crontab(hour=3, minute=10)},
 }
+# Tasks queued per rescore job: that many workers share its chunks (more than are up is harmless).
+SCORING_RESCORE_WORKERS = env.int("SCORING_RESCORE_WORKERS", default=2)
 
 # --- auth, security -------------------------------------------------------------------------
 AUTH_USER_MODEL = "auth.User"

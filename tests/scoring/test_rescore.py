@@ -19,6 +19,7 @@ from scoring import signals
 from scoring.models import (
     EventType,
     LeadEvent,
+    RescoreChunk,
     RescoreJob,
     RescoreJobStatus,
     RuleSetStatus,
@@ -114,7 +115,8 @@ def test_running_a_job_again_changes_nothing(tenant_a):
     with tenant_scope(tenant_a.tenant.id):
         scored_at = list(Lead.objects.order_by("id").values_list("scored_at", flat=True))
         # The same job again, and a fresh job over the same rules: nothing written.
-        RescoreJob.objects.filter(id=job.id).update(status="queued", cursor_id=0, done=0, changed=0)
+        RescoreJob.objects.filter(id=job.id).update(status="queued", done=0, changed=0)
+        RescoreChunk.objects.filter(job_id=job.id).delete()
     again = rescore_job_run(tenant_id=tenant_a.tenant.id, job_id=job.id)
     assert again is not None and again.changed == 0
     assert (_scores(tenant_a), _history(tenant_a)) == (scores, history)
@@ -152,6 +154,50 @@ def test_two_workers_on_one_job_apply_it_once():
         changes = list(ScoreChange.objects.filter(reason="rescore").values_list("lead_id", flat=True))
     assert (job.status, job.done, job.total) == ("done", 12, 12)
     assert len(changes) == len(set(changes)) == 6  # one row per changed lead, none twice
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_another_worker_holds_is_left_to_it_and_taken_again_if_that_worker_dies():
+    from tests.conftest import make_tenant
+
+    created = make_tenant("rescore-held", with_api_key=False)
+    leads = _leads(created, 6)
+    draft = _draft_with_industry_rule(created)
+    with tenant_scope(created.tenant.id):
+        job = rule_set_publish(tenant=created.tenant, rule_set=draft, user=None).job
+    held, release = threading.Event(), threading.Event()
+
+    def other_worker() -> None:
+        # Takes the first chunk as a worker does, then dies before finishing it (rolls back).
+        try:
+            with tenant_scope(created.tenant.id):
+                first = RescoreChunk.objects.select_for_update().filter(job_id=job.id).order_by("low_id").first()
+                assert first is not None
+                held.set()
+                release.wait(30)
+                raise RuntimeError("killed")
+        except RuntimeError:
+            pass
+        finally:
+            connections.close_all()
+
+    rescore_job_run(tenant_id=created.tenant.id, job_id=job.id, chunk_size=2)  # cuts the job: 3 chunks
+    with tenant_scope(created.tenant.id):
+        RescoreJob.objects.filter(id=job.id).update(status="queued", done=0, changed=0)
+        RescoreChunk.objects.filter(job_id=job.id).update(done_at=None)
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    assert held.wait(30)
+    # This worker does the two chunks nobody holds, and leaves the job running.
+    running = rescore_job_run(tenant_id=created.tenant.id, job_id=job.id, chunk_size=2)
+    assert running is not None and (running.status, running.done) == ("running", 4)
+    release.set()
+    thread.join(30)
+    # The dead worker's chunk is undone: the next run takes it and closes the job.
+    finished = rescore_job_run(tenant_id=created.tenant.id, job_id=job.id, chunk_size=2)
+    assert finished is not None and (finished.status, finished.done, finished.total) == ("done", 6, 6)
+    assert {version for _total, version in _scores(created).values()} == {2}
+    assert len(leads) == 6
 
 
 @pytest.mark.django_db
@@ -215,7 +261,8 @@ def test_crossings_are_announced_once_after_commit(tenant_a, django_capture_on_c
             rescore_job_run(tenant_id=tenant_a.tenant.id, job_id=job.id)
         with django_capture_on_commit_callbacks(execute=True):
             with tenant_scope(tenant_a.tenant.id):
-                RescoreJob.objects.filter(id=job.id).update(status="queued", cursor_id=0)
+                RescoreJob.objects.filter(id=job.id).update(status="queued")
+                RescoreChunk.objects.filter(job_id=job.id).delete()
             rescore_job_run(tenant_id=tenant_a.tenant.id, job_id=job.id)
     finally:
         signals.lead_became_mature.disconnect(on_mature)
