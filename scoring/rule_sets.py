@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from leadcrm.tenancy.models import Tenant
 from scoring import engine
@@ -103,15 +104,15 @@ def _decimal(value: Any, field: str, errors: dict[str, list[str]], *, required: 
     text = str(value if value is not None else "").strip()
     if text == "":
         if required:
-            errors.setdefault(field, []).append("This field is required.")
+            errors.setdefault(field, []).append(_("必填。"))
         return None
     try:
         number = Decimal(text)
     except InvalidOperation:
-        errors.setdefault(field, []).append(f"'{text}' is not a number.")
+        errors.setdefault(field, []).append(_("“%(text)s”不是数字。") % {"text": text})
         return None
     if not number.is_finite() or abs(number) >= 10000:
-        errors.setdefault(field, []).append("Give a number between -9999 and 9999.")
+        errors.setdefault(field, []).append(_("请填写 -9999 到 9999 之间的数。"))
         return None
     return number.quantize(Decimal("0.01"))
 
@@ -132,7 +133,7 @@ def rule_set_draft_settings_update(*, rule_set: ScoringRuleSet, data: dict[str, 
     elif days.isdigit() and 0 < int(days) <= 3650:
         draft.inactivity_days = int(days)
     else:
-        errors.setdefault("inactivity_days", []).append("Give a whole number of days (1–3650), or leave it empty.")
+        errors.setdefault("inactivity_days", []).append(_("请填写 1–3650 的整数天数，或留空。"))
     points = _decimal(data.get("inactivity_points"), "inactivity_points", errors, required=False)
     draft.inactivity_points = points if points is not None else Decimal(0)
     caps: dict[str, str] = {}
@@ -140,7 +141,7 @@ def rule_set_draft_settings_update(*, rule_set: ScoringRuleSet, data: dict[str, 
         cap = _decimal(data.get(f"cap_{dimension}"), f"cap_{dimension}", errors, required=False)
         if cap is not None:
             if cap <= 0:
-                errors.setdefault(f"cap_{dimension}", []).append("A cap is a positive number of points.")
+                errors.setdefault(f"cap_{dimension}", []).append(_("上限须为正的分数。"))
             caps[dimension] = str(cap)
     draft.dimension_caps = caps
     # The whole set's contradictions too (bands out of order), beside the fields' own.
@@ -176,20 +177,20 @@ def attribute_rule_save(*, rule_set: ScoringRuleSet, rule_id: int | None, data: 
     errors: dict[str, list[str]] = {}
     rule.label = str(data.get("label", "")).strip()[:100]
     if not rule.label:
-        errors.setdefault("label", []).append("Give the rule a name.")
+        errors.setdefault("label", []).append(_("请给规则起个名字。"))
     rule.dimension = str(data.get("dimension", ""))
     if rule.dimension not in Dimension.values:
-        errors.setdefault("dimension", []).append("Choose a dimension.")
+        errors.setdefault("dimension", []).append(_("请选择维度。"))
     rule.field = str(data.get("field", ""))
     if rule.field not in RULE_FIELD_NAMES:
-        errors.setdefault("field", []).append(f"A lead has no field '{rule.field}'.")
+        errors.setdefault("field", []).append(_("线索没有“%(field)s”这个字段。") % {"field": rule.field})
     rule.operator = str(data.get("operator", ""))
     if rule.operator not in engine.OPERATORS:
-        errors.setdefault("operator", []).append("Choose an operator.")
+        errors.setdefault("operator", []).append(_("请选择比较方式。"))
     points = _decimal(data.get("points"), "points", errors)
     if points is not None:
         if abs(points) > 100:
-            errors.setdefault("points", []).append("Points are between -100 and 100.")
+            errors.setdefault("points", []).append(_("分数须在 -100 到 100 之间。"))
         rule.points = points
     if rule.operator == "range":
         for bound in ("min", "max"):
@@ -223,14 +224,14 @@ def event_type_save(*, rule_set: ScoringRuleSet, event_type_id: int | None, data
     item.key = str(data.get("key", "")).strip()
     item.label = str(data.get("label", "")).strip()[:100]
     if not item.label:
-        errors.setdefault("label", []).append("Give the event type a name.")
+        errors.setdefault("label", []).append(_("请给事件类型起个名字。"))
     item.strength = str(data.get("strength", "medium"))
     if item.strength not in ("strong", "medium", "weak"):
-        errors.setdefault("strength", []).append("Choose a strength.")
+        errors.setdefault("strength", []).append(_("请选择强度。"))
     points = _decimal(data.get("points"), "points", errors)
     if points is not None:
         if abs(points) > 100:
-            errors.setdefault("points", []).append("Points are between -100 and 100.")
+            errors.setdefault("points", []).append(_("分数须在 -100 到 100 之间。"))
         item.points = points
     cap = str(data.get("cap_count") or "").strip()
     item.cap_count = None
@@ -238,19 +239,19 @@ def event_type_save(*, rule_set: ScoringRuleSet, event_type_id: int | None, data
         if cap.isdigit() and int(cap) >= 1:
             item.cap_count = int(cap)
         else:
-            errors.setdefault("cap_count", []).append("A cap counts at least 1 occurrence.")
+            errors.setdefault("cap_count", []).append(_("上限至少为 1 次。"))
     item.cap_period = str(data.get("cap_period", "day"))
     if item.cap_period not in engine.CAP_PERIODS:
-        errors.setdefault("cap_period", []).append("Choose a period.")
+        errors.setdefault("cap_period", []).append(_("请选择周期。"))
     half_life = _decimal(data.get("half_life_days"), "half_life_days", errors, required=False)
     item.half_life_days = None if half_life is None else half_life.quantize(Decimal("0.1"))
     if half_life is not None and half_life <= 0:
-        errors.setdefault("half_life_days", []).append("A half-life is a positive number of days.")
+        errors.setdefault("half_life_days", []).append(_("半衰期须为正的天数。"))
     if not errors:
         for problem in _event_type_problems(item):
             errors.setdefault("key", []).append(problem)
         if EventType.objects.filter(rule_set=draft, key=item.key).exclude(id=item.id).exists():
-            errors.setdefault("key", []).append(f"The event type '{item.key}' is already in this rule set.")
+            errors.setdefault("key", []).append(_("这套规则里已有事件类型“%(key)s”。") % {"key": item.key})
     if errors:
         raise ValidationError(errors)
     item.save()
@@ -275,10 +276,10 @@ def ideal_customer_profile_apply(*, rule_set: ScoringRuleSet, data: dict[str, An
         points = _decimal(data.get(f"{key}_points"), f"{key}_points", errors, required=bool(values))
         if values and points is not None:
             if not Decimal(0) < points <= 100:
-                errors.setdefault(f"{key}_points", []).append("Give between 0 and 100 points.")
+                errors.setdefault(f"{key}_points", []).append(_("请填写 0 到 100 之间的分数。"))
             wanted.append((key, values, points))
     if not wanted and not errors:
-        errors.setdefault("industries", []).append("Fill in at least one part of the profile.")
+        errors.setdefault("industries", []).append(_("请至少填写画像中的一项。"))
     if errors:
         raise ValidationError(errors)
     AttributeRule.objects.filter(rule_set=draft, label__startswith=ICP_LABEL_PREFIX).delete()
