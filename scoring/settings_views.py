@@ -112,6 +112,62 @@ def _rule_value_text(rule: AttributeRule) -> str:
     return "" if rule.value is None else str(rule.value)
 
 
+def _rule_form_values(rule: AttributeRule) -> dict[str, Any]:
+    """A rule as its edit form's fields (what `attribute_rule_save` reads back)."""
+    values: dict[str, Any] = {
+        "label": rule.label, "dimension": rule.dimension, "field": rule.field, "operator": rule.operator,
+        "points": rule.points, "value": "",
+    }
+    if isinstance(rule.value, dict):
+        values["min"], values["max"] = rule.value.get("min") or "", rule.value.get("max") or ""
+    else:
+        values["value"] = _rule_value_text(rule)
+    return values
+
+
+def _event_form_values(item: EventType) -> dict[str, Any]:
+    return {
+        "key": item.key, "label": item.label, "strength": item.strength, "points": item.points,
+        "cap_count": item.cap_count or "", "cap_period": item.cap_period, "half_life_days": item.half_life_days or "",
+    }
+
+
+def _posted_id(data: dict[str, Any] | None, name: str) -> int | None:
+    text = str((data or {}).get(name, ""))
+    return int(text) if text.isdigit() else None
+
+
+def _edit_forms(
+    request: TenantHttpRequest, *, rules: list[AttributeRule], event_types: list[EventType],
+    errors: dict[str, dict[str, list[str]]], posted: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    """The add forms and the row being edited in place (?edit_rule= / ?edit_event=, or the
+    row whose save was refused, with the values as sent and the errors beside their fields)."""
+    context: dict[str, Any] = {
+        "rule_add_values": {}, "rule_add_errors": {}, "rule_edit_id": None,
+        "event_add_values": {}, "event_add_errors": {}, "event_edit_id": None,
+    }
+    rule_id = _posted_id(posted.get("rule"), "rule_id")
+    if "rule" in posted and rule_id is None:
+        context["rule_add_values"], context["rule_add_errors"] = posted["rule"], errors.get("rule", {})
+    edit_rule = rule_id or _posted_id(request.GET.dict(), "edit_rule")
+    for rule in rules:
+        if rule.id == edit_rule:
+            context["rule_edit_id"] = rule.id
+            context["rule_edit_values"] = posted["rule"] if rule_id else _rule_form_values(rule)
+            context["rule_edit_errors"] = errors.get("rule", {}) if rule_id else {}
+    event_id = _posted_id(posted.get("event"), "event_type_id")
+    if "event" in posted and event_id is None:
+        context["event_add_values"], context["event_add_errors"] = posted["event"], errors.get("event", {})
+    edit_event = event_id or _posted_id(request.GET.dict(), "edit_event")
+    for item in event_types:
+        if item.id == edit_event:
+            context["event_edit_id"] = item.id
+            context["event_edit_values"] = posted["event"] if event_id else _event_form_values(item)
+            context["event_edit_errors"] = errors.get("event", {}) if event_id else {}
+    return context
+
+
 @require_http_methods(["GET", "POST"])
 @tenant_member_required
 @scoring_admin_required
@@ -169,12 +225,14 @@ def rule_set_page(request: TenantHttpRequest, tenant_slug: str, rule_set_id: int
             return redirect("scoring:rule-set", tenant_slug=tenant_slug, rule_set_id=rule_set.id)
         rule_set.refresh_from_db()
     rules = list(rule_set.attribute_rules.order_by("position", "id"))
+    event_types = list(rule_set.event_types.order_by("key"))
     context = {
+        **_edit_forms(request, rules=rules, event_types=event_types, errors=errors, posted=posted),
         "rule_set": rule_set,
         "is_draft": rule_set.status == RuleSetStatus.DRAFT,
         "values": posted.get("settings") or _values_of(rule_set),
         "rules": [(rule, _rule_value_text(rule)) for rule in rules],
-        "event_types": list(rule_set.event_types.order_by("key")),
+        "event_types": event_types,
         "errors": errors,
         "posted": posted,
         "icp": posted.get("icp") or icp_current(rule_set=rule_set),

@@ -12,6 +12,7 @@ import pytest
 
 from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.services import CreatedTenant, tenant_create
+from scoring.models import AttributeRule
 from scoring.rule_sets import attribute_rule_save, rule_set_draft_get_or_create
 from tests.conftest import PASSWORD
 from tests.factories import lead_make
@@ -48,7 +49,9 @@ def contexts(browser: Any) -> Iterator[dict[tuple[str, str], Any]]:
 
 
 def test_the_scoring_pages_fit_every_screen(live_server: Any, contexts: Any, book: Any, screenshot_dir: Path) -> None:
-    _created, draft_id = book
+    created, draft_id = book
+    with tenant_scope(created.tenant.id):
+        rule_id = AttributeRule.objects.get(rule_set_id=draft_id, label="目标行业").id
     for (language, size), context in contexts.items():
         page = context.new_page()
         page.goto(f"{live_server.url}/login")
@@ -57,6 +60,7 @@ def test_the_scoring_pages_fit_every_screen(live_server: Any, contexts: Any, boo
         page.click("button[type=submit].btn-primary")
         page.wait_for_url(f"{live_server.url}/yunfan/leads")
         for name, path in (("versions", "/yunfan/settings/scoring"), ("draft", f"/yunfan/settings/scoring/{draft_id}"),
+                           ("edit-rule", f"/yunfan/settings/scoring/{draft_id}?edit_rule={rule_id}"),
                            ("preview", f"/yunfan/settings/scoring/{draft_id}/preview")):
             response = page.goto(f"{live_server.url}{path}")
             assert response is not None and response.status == 200
