@@ -247,3 +247,69 @@ class GroupAction(TenantOwnedModel):
     @property
     def group(self) -> str:
         return f"{self.grade}{self.level}"
+class RescoreJobStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("进行中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+ACTIVE_RESCORE_STATUSES = (RescoreJobStatus.QUEUED, RescoreJobStatus.RUNNING)
+
+
+class RescoreJob(TenantOwnedModel):
+    """Rescoring the tenant's leads with one rule set, chunk by chunk of lead ids (`RescoreChunk`;
+    the progress bar reads `done`/`total`). A worker killed mid-way leaves its chunk undone, and
+    whoever runs the job next takes it again. At most one job per tenant is queued or running,
+    so two publishes cannot interleave."""
+
+    rule_set = models.ForeignKey(ScoringRuleSet, on_delete=models.CASCADE, related_name="+", db_index=False)
+    version = models.PositiveIntegerField()
+    reason = models.CharField(max_length=10, choices=ScoreChangeReason.choices, default=ScoreChangeReason.RESCORE)
+    status = models.CharField(max_length=8, choices=RescoreJobStatus.choices, default=RescoreJobStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)  # leads to go through (ids up to `last_lead_id`)
+    done = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)  # leads whose score columns were written
+    last_lead_id = models.BigIntegerField(default=0)  # leads that arrive later are scored by intake
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant"], condition=Q(status__in=["queued", "running"]), name="scoring_rescorejob_one_active"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="scoring_rescorejob_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"v{self.version} {self.reason} {self.status}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_RESCORE_STATUSES
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.total == 0 else min(100, self.done * 100 // self.total)
+
+
+class RescoreChunk(TenantOwnedModel):
+    """One chunk of a job's leads (low_id < id ≤ high_id), done in one transaction by whichever
+    worker locks it first (FOR UPDATE SKIP LOCKED), so two workers share a job chunk by chunk."""
+
+    job = models.ForeignKey(RescoreJob, on_delete=models.CASCADE, related_name="+", db_index=False)
+    low_id = models.BigIntegerField()
+    high_id = models.BigIntegerField()
+    leads = models.PositiveIntegerField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        indexes = [models.Index(fields=["tenant", "job", "low_id"], name="scoring_rescorechunk_job_idx")]
+
+    def __str__(self) -> str:
+        return f"job {self.job_id} ({self.low_id}, {self.high_id}]"

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from leadcrm.db import json_param
@@ -96,11 +97,13 @@ def _bands_problems(name: str, values: Sequence[tuple[str, Decimal]]) -> dict[st
     errors: dict[str, list[str]] = {}
     for field_name, value in values:
         if not Decimal(0) <= value <= Decimal(100):
-            errors.setdefault(field_name, []).append(f"Must be between 0 and 100, not {value}.")
+            errors.setdefault(field_name, []).append(_("须在 0 到 100 之间，现为 %(value)s。") % {"value": value})
     for (upper_name, upper), (lower_name, lower) in itertools.pairwise(values):
         if upper <= lower:
             errors.setdefault(upper_name, []).append(
-                f"The {name} bands are out of order: {upper_name} ({upper}) must be above {lower_name} ({lower})."
+                _("%(name)s的档位顺序不对：%(upper_name)s（%(upper)s）须高于 %(lower_name)s（%(lower)s）。") % {
+                    "name": _(name), "upper_name": upper_name, "upper": upper, "lower_name": lower_name, "lower": lower,
+                }
             )
     return errors
 
@@ -109,31 +112,37 @@ def _attribute_rule_problems(rule: AttributeRule) -> list[str]:
     problems: list[str] = []
     if rule.field not in RULE_FIELD_NAMES:
         allowed = ", ".join(sorted(RULE_FIELD_NAMES))
-        problems.append(f"Rule '{rule.label}': a lead has no field '{rule.field}'. Use one of: {allowed}.")
+        problems.append(_("规则“%(label)s”：线索没有“%(field)s”这个字段。可用：%(allowed)s。") % {
+            "label": rule.label, "field": rule.field, "allowed": allowed,
+        })
     if rule.operator not in engine.OPERATORS:
-        problems.append(f"Rule '{rule.label}': unknown operator '{rule.operator}'.")
+        problems.append(_("规则“%(label)s”：未知的比较方式“%(operator)s”。") % {
+            "label": rule.label, "operator": rule.operator,
+        })
     elif rule.operator == "range":
         bounds = rule.value if isinstance(rule.value, dict) else {}
         low, high = bounds.get("min"), bounds.get("max")
         if low is None and high is None:
-            problems.append(f"Rule '{rule.label}': a range needs a min, a max or both.")
+            problems.append(_("规则“%(label)s”：区间需要最小值、最大值或两者。") % {"label": rule.label})
         elif low is not None and high is not None and Decimal(str(low)) >= Decimal(str(high)):
-            problems.append(f"Rule '{rule.label}': the range's min ({low}) must be below its max ({high}).")
+            problems.append(_("规则“%(label)s”：区间的最小值（%(low)s）须小于最大值（%(high)s）。") % {
+                "label": rule.label, "low": low, "high": high,
+            })
     elif rule.operator == "is_empty" and not isinstance(rule.value, bool):
-        problems.append(f"Rule '{rule.label}': 'is empty' takes true or false.")
+        problems.append(_("规则“%(label)s”：“为空”只取 是 或 否。") % {"label": rule.label})
     elif rule.operator in ("equals", "in", "contains") and not engine._values(rule.value):
-        problems.append(f"Rule '{rule.label}': give the value(s) to compare with.")
+        problems.append(_("规则“%(label)s”：请填写要比较的值。") % {"label": rule.label})
     return problems
 
 
 def _event_type_problems(event_type: EventType) -> list[str]:
     problems: list[str] = []
     if not _EVENT_KEY.match(event_type.key):
-        problems.append(f"Event type '{event_type.key}': use lower-case letters, digits and _ (e.g. page_view).")
+        problems.append(_("事件类型“%(key)s”：请用小写字母、数字和 _（如 page_view）。") % {"key": event_type.key})
     if event_type.cap_count is not None and event_type.cap_count < 1:
-        problems.append(f"Event type '{event_type.key}': a cap counts at least 1 occurrence.")
+        problems.append(_("事件类型“%(key)s”：上限至少为 1 次。") % {"key": event_type.key})
     if event_type.half_life_days is not None and event_type.half_life_days <= 0:
-        problems.append(f"Event type '{event_type.key}': a half-life is a positive number of days.")
+        problems.append(_("事件类型“%(key)s”：半衰期须为正的天数。") % {"key": event_type.key})
     return problems
 
 
@@ -141,17 +150,17 @@ def rule_set_validate(*, rule_set: ScoringRuleSet) -> None:
     """Raise ValidationError (field → messages) when the rule set contradicts itself or names
     what does not exist; a valid set returns None."""
     errors: dict[str, list[str]] = {}
-    errors.update(_bands_problems("grade", [
+    errors.update(_bands_problems(gettext_noop("等级"), [
         ("grade_a", rule_set.grade_a), ("grade_b", rule_set.grade_b), ("grade_c", rule_set.grade_c),
     ]))
-    errors.update(_bands_problems("level", [("level_1", rule_set.level_1), ("level_2", rule_set.level_2)]))
-    errors.update(_bands_problems("tier", [("tier_hot", rule_set.tier_hot), ("tier_warm", rule_set.tier_warm)]))
-    errors.update(_bands_problems("maturity", [("mature", rule_set.mature)]))
+    errors.update(_bands_problems(gettext_noop("级别"), [("level_1", rule_set.level_1), ("level_2", rule_set.level_2)]))
+    errors.update(_bands_problems(gettext_noop("热度"), [("tier_hot", rule_set.tier_hot), ("tier_warm", rule_set.tier_warm)]))
+    errors.update(_bands_problems(gettext_noop("成熟度"), [("mature", rule_set.mature)]))
     if rule_set.inactivity_days is not None and rule_set.inactivity_points > 0:
-        errors.setdefault("inactivity_points", []).append("Inactivity lowers a score: give negative points.")
+        errors.setdefault("inactivity_points", []).append(_("不活跃只会降低分数：请填写负分。"))
     caps = rule_set.dimension_caps if isinstance(rule_set.dimension_caps, dict) else None
     if caps is None:
-        errors.setdefault("dimension_caps", []).append("Give caps as {dimension: points}.")
+        errors.setdefault("dimension_caps", []).append(_("上限的格式为 {维度: 分数}。"))
     else:
         for dimension, cap in caps.items():
             try:
@@ -159,7 +168,9 @@ def rule_set_validate(*, rule_set: ScoringRuleSet) -> None:
             except ArithmeticError:
                 ok = False
             if not ok:
-                errors.setdefault("dimension_caps", []).append(f"The cap of '{dimension}' must be a positive number.")
+                errors.setdefault("dimension_caps", []).append(
+                    _("“%(dimension)s”的上限须为正数。") % {"dimension": dimension}
+                )
     if rule_set.pk is not None:
         for rule in rule_set.attribute_rules.order_by("id"):
             if problems := _attribute_rule_problems(rule):

@@ -4,6 +4,7 @@ per-tenant policy (scoring, dedup, assignment) lives in the database, not here."
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 from leadcrm.logs import logging_config
 
@@ -129,7 +130,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "purge-idempotency-keys": {"task": "leadcrm.idempotency_purge", "schedule": 3600.0},
+    # Scores that time changes (decaying events, the inactivity penalty), at 03:10 each night.
+    "scoring-decay-nightly": {"task": "scoring.decay_nightly", "schedule": crontab(hour=3, minute=10)},
 }
+# Tasks queued per rescore job: that many workers share its chunks (more than are up is harmless).
+SCORING_RESCORE_WORKERS = env.int("SCORING_RESCORE_WORKERS", default=2)
 
 # --- auth, security -------------------------------------------------------------------------
 AUTH_USER_MODEL = "auth.User"

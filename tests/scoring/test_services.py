@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from leadcrm.tenancy.models import AuditLog
 from leadcrm.tenancy.scoping import tenant_scope
@@ -49,7 +49,7 @@ def test_bands_out_of_order_are_refused_with_the_field_named(in_tenant_a):
     rule_set.grade_b = Decimal(80)  # above A's 75
     rule_set.tier_warm = Decimal(80)  # equal to hot: overlapping bands
     rule_set.mature = Decimal(120)
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(ValidationError) as caught, translation.override("en"):
         rule_set_validate(rule_set=rule_set)
     errors = caught.value.message_dict
     assert "out of order" in errors["grade_a"][0]
@@ -66,7 +66,7 @@ def test_a_rule_on_a_field_a_lead_does_not_have_is_refused(in_tenant_a):
         tenant=in_tenant_a.tenant, rule_set=rule_set, label="规模", field="annual_revenue", operator="range",
         value={"min": 100, "max": 10}, points=Decimal(5),
     )
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(ValidationError) as caught, translation.override("en"):
         rule_set_validate(rule_set=rule_set)
     problems = caught.value.message_dict["attribute_rules"]
     assert "no field 'budget'" in problems[0]
