@@ -53,7 +53,7 @@ def _pool_values(data: dict[str, Any], *, pool: Pool | None) -> tuple[dict[str, 
         name = str(data["name"] or "").strip()
         if not name:
             errors["name"] = ["Give the pool a name."]
-        elif Pool.objects.filter(name=name).exclude(id=pool.id if pool else None).exists():
+        elif Pool.objects.filter(name=name).exclude(id=pool.id if pool else 0).exists():
             errors["name"] = [f"A pool called '{name}' already exists; choose another name."]
         values["name"] = name
     elif pool is None:
