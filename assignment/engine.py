@@ -32,10 +32,7 @@ def conditions_problems(conditions: Any) -> list[str]:
 
 def conditions_match(conditions: Mapping[str, Sequence[str]], lead: Mapping[str, Any]) -> bool:
     """Every listed key must match one of its values; an empty list or `{}` matches all."""
-    for key, values in conditions.items():
-        if values and (lead.get(key) or "") not in values:
-            return False
-    return True
+    return all(not values or (lead.get(key) or "") in values for key, values in conditions.items())
 
 
 def on_duty_at(*, working_hours: Sequence[Mapping[str, Any]], timezone_name: str, now: datetime) -> bool:

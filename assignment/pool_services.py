@@ -119,7 +119,7 @@ def pool_create_full(*, tenant: Tenant, data: dict[str, Any], actor: User | None
     _members_set(tenant=tenant, pool=pool, members=members, admins=admins)
     audit_log_record(
         tenant=tenant, actor=actor, action="pool.create", object_type="pool", object_id=pool.id,
-        changes={**{k: v for k, v in values.items()}, "members": members, "admins": admins},
+        changes={**values, "members": members, "admins": admins},
     )
     return pool
 

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from assignment.models import AssignmentRule, RepDay
-from assignment.routing import leads_route
+from assignment.routing import RoutingResult, leads_route
 from leadcrm.notifications.models import Notification
 from leadcrm.tenancy.models import AuditLog
 from leadcrm.tenancy.scoping import tenant_scope
@@ -20,9 +20,11 @@ from tests.assignment.helpers import mature_leads_make, owners, pool_with_rule, 
 pytestmark = pytest.mark.django_db
 
 
-def route(created: CreatedTenant, lead_ids: list[int], **kwargs: object):  # type: ignore[no-untyped-def]
+def route(created: CreatedTenant, lead_ids: list[int], exclude_owner_ids: dict[int, int] | None = None) -> RoutingResult:
     with tenant_scope(created.tenant.id):
-        return leads_route(tenant=created.tenant, lead_ids=lead_ids, reason="assignment_rule", **kwargs)  # type: ignore[arg-type]
+        return leads_route(
+            tenant=created.tenant, lead_ids=lead_ids, reason="assignment_rule", exclude_owner_ids=exclude_owner_ids
+        )
 
 
 def test_round_robin_spreads_evenly_and_continues_where_it_stopped(tenant_a: CreatedTenant) -> None:
