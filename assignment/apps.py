@@ -5,7 +5,18 @@ class AssignmentConfig(AppConfig):
     name = "assignment"
 
     def ready(self) -> None:
+        from assignment.pool_entry import POOLS_PROBE_SQL, PROBE_NAME, intake_leads_place
+        from assignment.receivers import intake_committed_route, lead_became_mature_route
         from assignment.services import pool_defaults_install
         from leadcrm.tenancy.defaults import tenant_defaults_register
+        from leads.intake.config import intake_config_probe_register
+        from leads.intake.hooks import intake_hook_register
+        from scoring.signals import lead_became_mature
 
         tenant_defaults_register(name="assignment.pools", installer=pool_defaults_install)
+        # After scoring's persisting hook (scoring is installed first, so its ready() ran
+        # first): entry conditions on grade and tier see the score intake is about to write.
+        intake_config_probe_register(name=PROBE_NAME, sql=POOLS_PROBE_SQL)
+        intake_hook_register(name="assignment.pool_entry", when="persisting", hook=intake_leads_place)
+        intake_hook_register(name="assignment.route", when="committed", hook=intake_committed_route)
+        lead_became_mature.connect(lead_became_mature_route, dispatch_uid="assignment.lead_became_mature_route")

@@ -1640,6 +1640,92 @@ def bench_dedup_lookup(ctx: Context) -> list[Row]:
     )]
 
 
+
+# --------------------------------------------------------------------------------------------
+# routing: one mature lead through its pool's rules to a rep, deadline started
+# --------------------------------------------------------------------------------------------
+def django_routing(count: int, tenant_id: int) -> int:
+    """Runs in a subprocess as the app role: `count` mature unowned leads in a bench pool with
+    a round-robin rule over five reps, each routed on its own (one transaction each, as the
+    routing task does for a lead that just became mature), beside a bare owner UPDATE of one
+    lead per transaction. Prints the timings as JSON; removes what it made."""
+    import django
+
+    django.setup()
+    from django.db import transaction
+
+    from assignment.models import AssignmentRule, Pool, PoolMember, RoutingProfile
+    from assignment.routing import leads_route
+    from leadcrm.tenancy.models import Membership, Role, Tenant
+    from leadcrm.tenancy.scoping import tenant_scope
+    from leadcrm.tenancy.services import membership_create, user_get_or_create
+    from leads.models import Lead
+
+    tenant = Tenant.objects.get(id=tenant_id)
+    run = int(time.time())
+    with tenant_scope(tenant_id):
+        reps = []
+        for n in range(5):
+            user = user_get_or_create(email=f"bench-router{n}@bench.test", password="Bench-Router-9")
+            if not Membership.objects.filter(user=user).exists():
+                membership_create(tenant=tenant, user=user, role=Role.REP, display_name=f"路由{n}")
+            RoutingProfile.objects.get_or_create(tenant=tenant, user=user, defaults={"daily_receive_cap": 1_000_000,
+                                                                                   "max_open": 1_000_000})
+            reps.append(user.id)
+        pool = Pool.objects.create(tenant=tenant, name=f"bench-routing-{run}", kind="private", position=99,
+                                   entry_conditions={"source": [f"bench-routing-{run}"]})
+        for user_id in reps:
+            PoolMember.objects.create(tenant=tenant, pool=pool, user_id=user_id)
+        AssignmentRule.objects.create(tenant=tenant, pool=pool, position=0, conditions={"province": ["北京"]},
+                                      strategy="weighted", reps=[{"user": u, "weight": 1} for u in reps])
+        AssignmentRule.objects.create(tenant=tenant, pool=pool, position=1, conditions={},
+                                      strategy="round_robin", reps=[{"user": u, "weight": 1} for u in reps])
+        leads = Lead.objects.bulk_create([
+            Lead(tenant=tenant, pool=pool, name=f"路由{n}", province="广东", is_mature=True, grade="A", tier="hot",
+                 source=f"bench-routing-{run}")
+            for n in range(2 * count)
+        ])
+    ids = [lead.id for lead in leads]
+    routed, bare = [], []
+    try:
+        for lead_id in ids[:count]:
+            started = time.perf_counter()
+            with tenant_scope(tenant_id):
+                result = leads_route(tenant=tenant, lead_ids=[lead_id], reason="assignment_rule")
+            routed.append(time.perf_counter() - started)
+            assert result.assigned, result
+        for n, lead_id in enumerate(ids[count:]):
+            started = time.perf_counter()
+            with tenant_scope(tenant_id), transaction.atomic():
+                Lead.objects.filter(id=lead_id).update(owner_id=reps[n % 5])
+            bare.append(time.perf_counter() - started)
+    finally:
+        with tenant_scope(tenant_id):
+            Lead.objects.filter(id__in=ids).delete()
+            pool.delete()
+    print(json.dumps({"routed": routed, "bare": bare}))
+    return 0
+
+
+@benchmark("routing", "routing a mature lead: rules evaluated, rep chosen under locks, owner audited, deadline set")
+def bench_routing(ctx: Context) -> list[Row]:
+    count = 300
+    out = subprocess.run(
+        [sys.executable, "-m", "tools.bench", "--django-routing", str(count), "--django-routing-tenant",
+         str(ctx.tenant_id)],
+        cwd=BASE_DIR, env=django_env(ctx.args, owner=False), check=True, capture_output=True, text=True,
+    )
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    routed = data["routed"][20:]  # the first few warm caches and connections
+    bare = data["bare"][20:]
+    p50, p95 = percentiles(routed, 50, 95)
+    b50, b95 = percentiles(bare, 50, 95)
+    return [Row(
+        name="route one mature lead", result=f"p95 {fmt_ms(p95)} ms (p50 {fmt_ms(p50)} ms)",
+        baseline=f"bare owner UPDATE p95 {fmt_ms(b95)} ms (p50 {fmt_ms(b50)} ms)", target="p95 <= 15 ms",
+        ok=p95 <= 15, data={"p50_ms": p50, "p95_ms": p95, "baseline_p95_ms": b95},
+    )]
+
 # --------------------------------------------------------------------------------------------
 # rescoring every lead after a rule change
 # --------------------------------------------------------------------------------------------
@@ -1816,6 +1902,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--django-dedup-cleanup", default="", help=argparse.SUPPRESS)
     parser.add_argument("--django-dedup-lookup", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--django-rescore", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--django-routing", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--django-routing-tenant", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--lookups", type=int, default=500, help="incoming leads the dedup look-up bench times")
     return parser.parse_args(argv)
 
@@ -1852,6 +1940,8 @@ def main(argv: list[str] | None = None) -> int:
         return django_dedup_lookup(args.django_dedup_lookup, seed=args.seed)
     if args.django_rescore:
         return django_rescore(args.django_rescore)
+    if args.django_routing:
+        return django_routing(args.django_routing, args.django_routing_tenant)
     wanted = {k.strip() for k in args.only.split(",") if k.strip()}
     if unknown := wanted - {b.key for b in BENCHMARKS}:
         print(f"unknown benchmark(s): {', '.join(sorted(unknown))}", file=sys.stderr)

@@ -121,6 +121,10 @@ if CELERY_BROKER_URL == "filesystem://":
         "control_folder": str(BROKER_FILESYSTEM_DIR / "control"),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # acks_late: a task whose worker died is delivered again once this many seconds passed
+    # without an ack; longer than any task runs (kombu's default is an hour).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
