@@ -27,6 +27,7 @@ def in_english(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("scoring.api.urls")),  # before leads': it serves /leads/{id}/score
+    path("", include("assignment.api.sla_urls")),  # before leads': /leads/{id}/follow-ups, /timeline
     path("", include("leads.api.urls")),
     path("schema/", in_english(SpectacularAPIView.as_view()), name="api-schema"),
     # The split view serves Swagger UI's init code as a file: the CSP allows no inline script.

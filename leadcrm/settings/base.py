@@ -4,6 +4,7 @@ per-tenant policy (scoring, dedup, assignment) lives in the database, not here."
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 from leadcrm.logs import logging_config
 
@@ -129,6 +130,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "purge-idempotency-keys": {"task": "leadcrm.idempotency_purge", "schedule": 3600.0},
+    "sla-sweep": {"task": "assignment.sla_sweep", "schedule": 60.0},
+    "cap-bonuses-nightly": {"task": "assignment.cap_bonuses_recompute", "schedule": crontab(hour=2, minute=30)},
 }
 
 # --- auth, security -------------------------------------------------------------------------
