@@ -39,7 +39,8 @@ _AUDIT_KINDS = {
 }
 
 # Each branch reads one lead's rows through its (tenant, lead, time) index; `ord` breaks ties
-# between sources at the same instant, so (at, ord, id) is unique and a cursor can resume.
+# between sources at the same instant (a violation before the recycle it causes), so (at, ord,
+# id) is unique and a cursor can resume.
 _TIMELINE_SQL = """
     SELECT * FROM (
         SELECT l.created_at AS at, 0 AS ord, l.id, 'created' AS kind,
@@ -54,17 +55,17 @@ _TIMELINE_SQL = """
                    'tier', s.tier)
           FROM scoring_scorechange s WHERE s.tenant_id = %(tenant)s AND s.lead_id = %(lead)s
         UNION ALL
-        SELECT a.created_at, 3, a.id, a.action, a.changes || jsonb_build_object('actor', a.actor_id)
+        SELECT a.created_at, 5, a.id, a.action, a.changes || jsonb_build_object('actor', a.actor_id)
           FROM tenancy_auditlog a
          WHERE a.tenant_id = %(tenant)s AND a.object_type = 'lead' AND a.object_id = %(lead_text)s
            AND a.action = ANY(%(actions)s)
         UNION ALL
-        SELECT f.created_at, 4, f.id, 'follow_up', jsonb_build_object(
+        SELECT f.created_at, 3, f.id, 'follow_up', jsonb_build_object(
                    'by', f.by_id, 'kind', f.kind, 'content', f.content, 'outcome', f.outcome, 'next_at', f.next_at,
                    'met_deadline_at', f.met_deadline_at)
           FROM assignment_followup f WHERE f.tenant_id = %(tenant)s AND f.lead_id = %(lead)s
         UNION ALL
-        SELECT v.detected_at, 5, v.id, 'violation', jsonb_build_object(
+        SELECT v.detected_at, 4, v.id, 'violation', jsonb_build_object(
                    'owner', v.owner_id, 'deadline_at', v.deadline_at, 'action', v.action, 'policy', v.policy_id)
           FROM assignment_violation v WHERE v.tenant_id = %(tenant)s AND v.lead_id = %(lead)s
     ) t
