@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -32,7 +33,6 @@ from leadcrm.tenancy.scoping import tenant_scope
 from leads.models import LeadStatus, OwnerChangeReason
 from leads.services import OwnerChange, StatusChange, lead_owner_change_many, lead_status_change_many
 
-SWEEP_BATCH = 2000
 DEFAULT_PENALTY_DAYS = 3
 # Statuses a lead can be returned from (leads.models.STATUS_TRANSITIONS); a deadline left on a
 # lead in any other status (closed, or unowned) is stale and is simply cleared.
@@ -92,6 +92,7 @@ _PENALTY_SQL = """
         (tenant_id, created_at, updated_at, user_id, on_duty, timezone, working_hours, weight, penalty_until, cap_bonus)
     SELECT %(tenant)s, %(now)s, %(now)s, v.user_id, true, %(tz)s, '[]'::jsonb, 1, %(now)s + make_interval(days => v.days), 0
       FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(user_id integer, days integer)
+     ORDER BY v.user_id  -- one lock order for every sweep: concurrent batches penalising the same reps never deadlock
     ON CONFLICT ON CONSTRAINT routingprofile_unique_user DO UPDATE
        SET penalty_until = GREATEST(COALESCE(assignment_routingprofile.penalty_until, EXCLUDED.penalty_until),
                                     EXCLUDED.penalty_until),
@@ -149,10 +150,11 @@ class _Breach:
     label: str
 
 
-def sla_sweep_batch(*, tenant: Tenant, now: datetime | None = None, limit: int = SWEEP_BATCH) -> tuple[SweepResult, int]:
+def sla_sweep_batch(*, tenant: Tenant, now: datetime | None = None, limit: int | None = None) -> tuple[SweepResult, int]:
     """One batch, inside the tenant's scope and transaction: returns what it did and how many
     due leads it took (fewer than `limit`: none are left)."""
     now = now or timezone.now()
+    limit = limit or settings.SLA_SWEEP_BATCH
     with connection.cursor() as cursor:
         cursor.execute(_BREACH_SQL, {
             "tenant": tenant.id, "now": now, "limit": limit, "recyclable": list(RECYCLABLE_STATUSES),
@@ -194,7 +196,7 @@ def _penalise(*, tenant: Tenant, breaches: list[_Breach], now: datetime) -> None
     days: dict[int, int] = {}
     for breach in breaches:
         days[breach.owner_id] = max(days.get(breach.owner_id, 0), breach.penalty_days)
-    rows = [{"user_id": user_id, "days": n} for user_id, n in days.items() if n > 0]
+    rows = [{"user_id": user_id, "days": n} for user_id, n in sorted(days.items()) if n > 0]
     if not rows:
         return
     with connection.cursor() as cursor:
@@ -285,10 +287,11 @@ def sla_warnings_send(*, tenant: Tenant, now: datetime | None = None) -> int:
     return notify_many(tenant_id=tenant.id, notices=notices)
 
 
-def sla_sweep(*, tenant: Tenant, now: datetime | None = None, batch_size: int = SWEEP_BATCH) -> SweepResult:
+def sla_sweep(*, tenant: Tenant, now: datetime | None = None, batch_size: int | None = None) -> SweepResult:
     """Sweep one tenant, batch by batch (each its own transaction when called outside one;
     savepoints inside the API's request transaction), then send the due warnings."""
     now = now or timezone.now()
+    batch_size = batch_size or settings.SLA_SWEEP_BATCH
     total = SweepResult()
     while True:
         with tenant_scope(tenant.id):

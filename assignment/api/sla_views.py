@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -21,7 +22,7 @@ from assignment.sla_policies import (
     sla_policy_list,
     sla_policy_update,
 )
-from assignment.sweep import SWEEP_BATCH, sla_sweep_batch, sla_warnings_send
+from assignment.sweep import sla_sweep_batch, sla_warnings_send
 from assignment.timeline import InvalidTimelineCursor, lead_timeline_page, timeline_people, timeline_words
 from assignment.timeline import event_labels as timeline_event_labels
 from leadcrm.api.authentication import ApiKeyPrincipal
@@ -282,7 +283,7 @@ class SlaSweepViewSet(TenantScopedViewSet):
             result, taken = sla_sweep_batch(tenant=self.tenant)
             for key, value in result.as_dict().items():
                 totals[key] += value
-            if taken < SWEEP_BATCH:
+            if taken < settings.SLA_SWEEP_BATCH:
                 break
         sla_warnings_send(tenant=self.tenant)
         return Response(totals)

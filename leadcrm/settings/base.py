@@ -133,6 +133,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sla-sweep": {"task": "assignment.sla_sweep", "schedule": 60.0},
     "cap-bonuses-nightly": {"task": "assignment.cap_bonuses_recompute", "schedule": crontab(hour=2, minute=30)},
 }
+# Overdue leads the SLA sweep handles per transaction (assignment/sweep.py).
+SLA_SWEEP_BATCH = env.int("DJANGO_SLA_SWEEP_BATCH", default=2000)
 
 # --- auth, security -------------------------------------------------------------------------
 AUTH_USER_MODEL = "auth.User"
