@@ -29,6 +29,7 @@ from leads.models import (
     LeadStatus,
     OwnerChangeReason,
 )
+from leads.selectors import owner_labels
 from scoring.models import EventType, ScoreChangeReason
 
 KINDS = ("created", "event", "score_change", "owner_change", "pool_change", "status_change", "became_hot",
@@ -201,3 +202,20 @@ def timeline_people(items: list[TimelineItem]) -> set[int]:
             if isinstance(value, int):
                 ids.add(value)
     return ids
+
+
+PAGE_KINDS = frozenset({"event", "score_change", "follow_up", "violation"})  # the rest the lead page words itself
+
+
+def lead_timeline_rows(*, lead: Any) -> list[tuple[datetime, str, str, str]]:
+    """The lead page's share of the timeline (leads.timeline_extensions): follow-ups,
+    violations, behaviour events and score changes, newest 200, in the request's language."""
+    items, _next = lead_timeline_page(tenant_id=lead.tenant_id, lead_id=lead.id, limit=200)
+    items = [item for item in items if item.kind in PAGE_KINDS]
+    names = {uid: label.name for uid, label in owner_labels(user_ids=timeline_people(items)).items()}
+    events = event_labels(types={i.data.get("type", "") for i in items if i.kind == "event"})
+    rows = []
+    for item in items:
+        title, detail = timeline_words(item, names=names, pools={}, events=events)
+        rows.append((item.at, item.kind.replace("_", "-"), str(title), str(detail)))
+    return rows
