@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from assignment.followups import follow_up_create, follow_up_list
-from assignment.models import FollowUp, FollowUpKind, SlaPolicy, Violation
+from assignment.models import FollowUpKind, SlaPolicy, Violation
 from assignment.sla_policies import (
     sla_policy_body,
     sla_policy_create,
@@ -30,10 +30,16 @@ from leadcrm.api.pagination import CursorPagination
 from leadcrm.api.permissions import HasScope
 from leadcrm.api.views import TenantScopedViewSet
 from leadcrm.tenancy.models import Role
+from leads.api.dedup import OnePage, _envelope_schema
 from leads.models import Lead
 from leads.selectors import lead_pool_names, lead_visible_to, owner_labels
 
 PROBLEM = OpenApiResponse(description="problem+json")
+POLICY_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Id of the SLA policy.")
+PAGING = [
+    OpenApiParameter("cursor", OpenApiTypes.STR, description="The `next` or `previous` URL's cursor."),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description="Rows per page, 1–500 (default 50)."),
+]
 LEAD_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Id of the lead.")
 
 
@@ -76,12 +82,17 @@ class FollowUpOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class FollowUpCursorPagination(CursorPagination):
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return _envelope_schema(schema, path="leads/42/follow-ups", example_cursor="cD0yMDI2LTExLTI4KzA0JTNBMzQ")
+
+
 class LeadFollowUpViewSet(TenantScopedViewSet):
     """`POST|GET /leads/{id}/follow-ups`."""
 
     required_scopes = {"GET": "read", "HEAD": "read", "POST": "leads:write"}
     body_required_actions = frozenset({"create"})
-    pagination_class = CursorPagination
+    pagination_class = FollowUpCursorPagination
     serializer_class = FollowUpOutputSerializer
 
     def _lead(self) -> Lead:
@@ -113,15 +124,17 @@ class LeadFollowUpViewSet(TenantScopedViewSet):
         return Response(FollowUpOutputSerializer(follow_up).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        operation_id="leads_follow_ups_list", summary="A lead's follow-ups, newest first", parameters=[LEAD_ID],
+        operation_id="leads_follow_ups_list", summary="A lead's follow-ups, newest first", parameters=[LEAD_ID, *PAGING],
         responses={200: FollowUpOutputSerializer(many=True), 404: PROBLEM},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(follow_up_list(lead_id=self._lead().id))
         return self.get_paginated_response(FollowUpOutputSerializer(page, many=True).data)
 
-    def get_queryset(self) -> QuerySet[FollowUp]:
-        return FollowUp.all_tenants.none()
+    def get_queryset(self) -> QuerySet[Lead]:  # the path's id is the lead's
+        if getattr(self, "swagger_fake_view", False):
+            return Lead.all_tenants.none()
+        return lead_visible_to(membership=self.membership)
 
 
 # --- timeline ----------------------------------------------------------------------------------
@@ -144,6 +157,12 @@ class LeadTimelineViewSet(TenantScopedViewSet):
 
     required_scopes = {"GET": "read", "HEAD": "read"}
     serializer_class = TimelineItemSerializer
+    pagination_class = None  # its own keyset over several tables; the schema shows the envelope
+
+    def get_queryset(self) -> QuerySet[Lead]:  # the path's id is the lead's
+        if getattr(self, "swagger_fake_view", False):
+            return Lead.all_tenants.none()
+        return lead_visible_to(membership=self.membership)
 
     @extend_schema(
         operation_id="leads_timeline_list", summary="A lead's timeline, newest first",
@@ -220,6 +239,7 @@ class SlaPolicyViewSet(TenantScopedViewSet):
     body_required_actions = frozenset({"create", "partial_update"})
     lookup_value_regex = r"[0-9]{1,18}"
     serializer_class = SlaPolicySerializer
+    pagination_class = OnePage  # a tenant has a handful
 
     def get_queryset(self) -> QuerySet[SlaPolicy]:
         if getattr(self, "swagger_fake_view", False):
@@ -236,7 +256,7 @@ class SlaPolicyViewSet(TenantScopedViewSet):
         return Response({"next": None, "previous": None,
                          "results": [sla_policy_body(p) for p in self.get_queryset()]})
 
-    @extend_schema(summary="Get an SLA policy", responses={200: SlaPolicySerializer, 404: PROBLEM})
+    @extend_schema(summary="Get an SLA policy", parameters=[POLICY_ID], responses={200: SlaPolicySerializer, 404: PROBLEM})
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(sla_policy_body(self.get_object()))
 
@@ -247,14 +267,14 @@ class SlaPolicyViewSet(TenantScopedViewSet):
                                    api_key=self.acting_api_key)
         return Response(sla_policy_body(policy), status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Change an SLA policy", request=SlaPolicySerializer,
+    @extend_schema(summary="Change an SLA policy", parameters=[POLICY_ID], request=SlaPolicySerializer,
                    responses={200: SlaPolicySerializer, 400: PROBLEM, 403: PROBLEM, 404: PROBLEM})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         policy = sla_policy_update(tenant=self.tenant, policy=self.get_object(), data=self._body(),
                                    actor=self.acting_user, api_key=self.acting_api_key)
         return Response(sla_policy_body(policy))
 
-    @extend_schema(summary="Delete an SLA policy", responses={204: None, 403: PROBLEM, 404: PROBLEM})
+    @extend_schema(summary="Delete an SLA policy", parameters=[POLICY_ID], responses={204: None, 403: PROBLEM, 404: PROBLEM})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         sla_policy_delete(tenant=self.tenant, policy=self.get_object(), actor=self.acting_user,
                           api_key=self.acting_api_key)
@@ -301,14 +321,18 @@ class ViolationSerializer(serializers.Serializer):
 
 
 class ViolationFilterSerializer(serializers.Serializer):
-    owner = serializers.IntegerField(required=False, min_value=1)
-    lead = serializers.IntegerField(required=False, min_value=1)
-    policy = serializers.IntegerField(required=False, min_value=1)
-    created_after = serializers.DateTimeField(required=False)
+    owner = serializers.IntegerField(required=False, min_value=1, help_text="Only this owner's violations (user id).")
+    lead = serializers.IntegerField(required=False, min_value=1, help_text="Only this lead's violations.")
+    policy = serializers.IntegerField(required=False, min_value=1, help_text="Only violations of this SLA policy.")
+    created_after = serializers.DateTimeField(required=False, help_text="Only violations detected at or after this time.")
 
 
 class ViolationCursorPagination(CursorPagination):
     ordering = ("-detected_at", "-id")
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return _envelope_schema(schema, path="violations", example_cursor="cD0yMDI2LTExLTI4KzA0JTNBMzQ")
+
 
 
 class ViolationViewSet(mixins.ListModelMixin, TenantScopedViewSet):
@@ -318,7 +342,7 @@ class ViolationViewSet(mixins.ListModelMixin, TenantScopedViewSet):
     serializer_class = ViolationSerializer
     pagination_class = ViolationCursorPagination
 
-    @extend_schema(summary="List violations, newest first", parameters=[ViolationFilterSerializer],
+    @extend_schema(summary="List violations, newest first", parameters=[ViolationFilterSerializer, *PAGING],
                    responses={200: ViolationSerializer(many=True), 400: PROBLEM})
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
