@@ -20,3 +20,8 @@ class AssignmentConfig(AppConfig):
         intake_hook_register(name="assignment.pool_entry", when="persisting", hook=intake_leads_place)
         intake_hook_register(name="assignment.route", when="committed", hook=intake_committed_route)
         lead_became_mature.connect(lead_became_mature_route, dispatch_uid="assignment.lead_became_mature_route")
+
+        from assignment.timeline import lead_timeline_rows
+        from leads.timeline_extensions import lead_timeline_register
+
+        lead_timeline_register(name="assignment.follow_ups", provider=lead_timeline_rows)

@@ -129,6 +129,11 @@ class FollowUp(TenantOwnedModel):
     content = models.TextField(blank=True)
     outcome = models.CharField(max_length=200, blank=True)
     next_at = models.DateTimeField(null=True, blank=True)
+    # Set when this is the owner's first follow-up since the lead was assigned to them: the
+    # assignment time it answers (first-response time = created_at - it), and the running
+    # deadline it met, if any. The statistics and the nightly incentive read these.
+    assignment_at = models.DateTimeField(null=True, blank=True)
+    met_deadline_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantOwnedModel.Meta):
         indexes = [

@@ -28,6 +28,7 @@ def in_english(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("scoring.api.urls")),  # before leads': it serves /leads/{id}/score
     path("", include("assignment.api.urls")),  # before leads': it serves /leads/{id}/assign and the other actions
+    path("", include("assignment.api.sla_urls")),  # before leads': /leads/{id}/follow-ups, /timeline
     path("", include("leads.api.urls")),
     path("schema/", in_english(SpectacularAPIView.as_view()), name="api-schema"),
     # The split view serves Swagger UI's init code as a file: the CSP allows no inline script.
@@ -46,5 +47,6 @@ urlpatterns = [
     re_path(r"^api(/|$)", api_route_not_found),  # after every API route: the rest is a problem+json 404
     path("", include("leadcrm.tenancy.urls")),
     path("", include("scoring.urls")),
+    path("", include("assignment.sla_page_urls")),
     path("", include("leads.urls")),
 ]

@@ -50,6 +50,7 @@ from leads.selectors import (
     lead_visible_to,
     owner_labels,
 )
+from leads.timeline_extensions import lead_timeline_extra
 
 # The page orders by the API's `ordering` values (leads.filters.ORDERING_CHOICES): a link
 # shared from one works in the other. A value without a label here fails at import.
@@ -322,8 +323,7 @@ def _lead_timeline(
     lead: Lead, *, submissions: list[Any], history: list[Any], names: dict[int, str], pools: dict[int, str],
     rule_names: dict[int, str],
 ) -> list[TimelineEntry]:
-    """What actually happened to the lead, newest first. Follow-ups and score changes join
-    when those features land."""
+    """What actually happened to the lead, newest first."""
     entries = [
         TimelineEntry(
             at=lead.created_at, kind="created", title=str(_("线索创建")),
@@ -350,6 +350,8 @@ def _lead_timeline(
         )
     if lead.last_activity_at:
         entries.append(TimelineEntry(at=lead.last_activity_at, kind="activity", title=str(_("最近一次互动"))))
+    # Follow-ups, violations, events and score changes come from the apps that own them.
+    entries += [TimelineEntry(at=at, kind=kind, title=title, detail=detail) for at, kind, title, detail in lead_timeline_extra(lead=lead)]
     # Newest first; what happened at the lead's creation time itself comes after its creation.
     return sorted(entries, key=lambda entry: (entry.at, entry.kind != "created"), reverse=True)
 
@@ -429,6 +431,7 @@ def lead_detail_page(request: TenantHttpRequest, tenant_slug: str, lead_id: int)
             lead, submissions=submissions, history=history, names=names, pools=pools, rule_names=rule_names
         ),
         "nav_active": "leads",
+        "now": timezone.now(),
     }
     return render(request, "leads/lead_detail.html", context)
 

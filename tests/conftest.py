@@ -127,8 +127,8 @@ def in_tenant_a(tenant_a: CreatedTenant) -> Iterator[CreatedTenant]:
         yield tenant_a
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
+def celery_worker_start(**extra_env: str) -> subprocess.Popen[bytes]:
+    """A real worker process against the test database and the configured broker."""
     db = connections["default"].settings_dict
     host = db["HOST"] or "localhost"
     env = {
@@ -136,15 +136,21 @@ def celery_worker_process(transactional_db: None) -> Iterator[subprocess.Popen[b
         "DJANGO_SETTINGS_MODULE": "leadcrm.settings.test",
         "DATABASE_URL": f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}",
         "DB_ASSUME_APP_ROLE": "1",
+        **extra_env,
     }
-    from leadcrm.celery import app
-
-    app.control.purge()  # tasks that tests without a worker left in the broker name rows long gone
-    process = subprocess.Popen(  # noqa: S603 - fixed arguments
+    return subprocess.Popen(  # noqa: S603 - fixed arguments
         [sys.executable, "-m", "celery", "-A", "leadcrm", "worker", "--pool=solo", "--loglevel=WARNING",
          "--without-gossip", "--without-mingle", "--without-heartbeat"],
         env=env, cwd=settings.BASE_DIR,
     )
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
+    from leadcrm.celery import app
+
+    app.control.purge()  # tasks that tests without a worker left in the broker name rows long gone
+    process = celery_worker_start()
     try:
         yield process
     finally:

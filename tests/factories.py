@@ -76,3 +76,12 @@ def company_alias_make(created: CreatedTenant, **fields: Any) -> CompanyAlias:
     values = {"alias": f"产品{n}号", "company": f"北京纷扬{n}科技有限公司", **fields}
     with tenant_scope(created.tenant.id):
         return company_alias_create(tenant=created.tenant, alias=values["alias"], company=values["company"])
+
+
+def sla_policy_make(created: CreatedTenant, **data: Any) -> Any:
+    """A tenant-wide follow-up deadline (T+2h) of its own name."""
+    from assignment.sla_policies import sla_policy_create
+
+    body = {"name": f"两小时内跟进 {next(_rule_numbers)}", "pool": None, "within": {"value": 2, "unit": "hours"}, **data}
+    with tenant_scope(created.tenant.id):
+        return sla_policy_create(tenant=created.tenant, data=body)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from assignment.models import SlaPolicy
 from leadcrm.tenancy.services import CreatedTenant
 from leads.models import BlacklistEntry, CompanyAlias, DedupRule, IntakeRecord, Lead, SensitiveWord
 from tests.factories import (
@@ -18,6 +19,7 @@ from tests.factories import (
     intake_record_make,
     lead_make,
     sensitive_word_make,
+    sla_policy_make,
 )
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +27,7 @@ pytestmark = pytest.mark.django_db
 # model -> how to make one in a given tenant
 OBJECT_MAKERS: dict[type[Any], Callable[[CreatedTenant], Any]] = {
     Lead: lead_make,
+    SlaPolicy: sla_policy_make,
     IntakeRecord: intake_record_make,
     BlacklistEntry: blacklist_entry_make,
     SensitiveWord: sensitive_word_make,
@@ -79,7 +82,7 @@ def test_other_tenants_object_is_404_on_every_detail_route(route, key_client, te
 # URL kwarg -> model of the object it names in a page route
 PAGE_OBJECT_KWARGS: dict[str, type[Any]] = {
     "lead_id": Lead, "record_id": IntakeRecord, "entry_id": BlacklistEntry, "word_id": SensitiveWord,
-    "rule_id": DedupRule,
+    "rule_id": DedupRule, "policy_id": SlaPolicy,
 }
 
 

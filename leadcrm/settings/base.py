@@ -136,9 +136,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "purge-idempotency-keys": {"task": "leadcrm.idempotency_purge", "schedule": 3600.0},
     # Scores that time changes (decaying events, the inactivity penalty), at 03:10 each night.
     "scoring-decay-nightly": {"task": "scoring.decay_nightly", "schedule": crontab(hour=3, minute=10)},
+    "sla-sweep": {"task": "assignment.sla_sweep", "schedule": 60.0},
+    "cap-bonuses-nightly": {"task": "assignment.cap_bonuses_recompute", "schedule": crontab(hour=2, minute=30)},
 }
 # Tasks queued per rescore job: that many workers share its chunks (more than are up is harmless).
 SCORING_RESCORE_WORKERS = env.int("SCORING_RESCORE_WORKERS", default=2)
+# Overdue leads the SLA sweep handles per transaction (assignment/sweep.py).
+SLA_SWEEP_BATCH = env.int("DJANGO_SLA_SWEEP_BATCH", default=2000)
 
 # --- auth, security -------------------------------------------------------------------------
 AUTH_USER_MODEL = "auth.User"
