@@ -8,6 +8,7 @@ from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.utils import translation
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from assignment.people_urls import api_urlpatterns as people_api_urls
 from leadcrm import views
 from leadcrm.api.views import api_route_not_found
 
@@ -28,6 +29,8 @@ def in_english(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("scoring.api.urls")),  # before leads': it serves /leads/{id}/score
     path("", include("leads.api.urls")),
+    path("", include(people_api_urls)),
+    path("", include("leadcrm.bell.api_urls")),
     path("schema/", in_english(SpectacularAPIView.as_view()), name="api-schema"),
     # The split view serves Swagger UI's init code as a file: the CSP allows no inline script.
     # Swagger UI sets inline styles, so this page alone also allows inline *styles*.
@@ -46,4 +49,6 @@ urlpatterns = [
     path("", include("leadcrm.tenancy.urls")),
     path("", include("scoring.urls")),
     path("", include("leads.urls")),
+    path("", include("assignment.people_urls")),
+    path("", include("leadcrm.bell.urls")),
 ]

@@ -76,3 +76,36 @@ def company_alias_make(created: CreatedTenant, **fields: Any) -> CompanyAlias:
     values = {"alias": f"产品{n}号", "company": f"北京纷扬{n}科技有限公司", **fields}
     with tenant_scope(created.tenant.id):
         return company_alias_create(tenant=created.tenant, alias=values["alias"], company=values["company"])
+
+
+def member_make(created: CreatedTenant, **fields: Any) -> Any:
+    """A rep of the tenant; returns the user (members are named by user id in the API and pages)."""
+    from leadcrm.tenancy.models import Membership, Role
+    from leadcrm.tenancy.services import user_get_or_create
+
+    n = next(_member_numbers)
+    user = user_get_or_create(email=f"rep{n}@{created.tenant.slug}.test", password="Correct-Horse-9", name=f"代表{n}")
+    with tenant_scope(created.tenant.id):
+        Membership.objects.create(tenant=created.tenant, user=user, role=fields.get("role", Role.REP), display_name=f"代表{n}")
+    return user
+
+
+_member_numbers = itertools.count(1)
+
+
+def api_key_make(created: CreatedTenant, **fields: Any) -> Any:
+    from leadcrm.tenancy.services import api_key_create
+
+    return api_key_create(tenant=created.tenant, name=fields.get("name", "测试密钥"), scopes=fields.get("scopes")).api_key
+
+
+def notification_make(created: CreatedTenant, **fields: Any) -> Any:
+    """A notification for the tenant's owner (or `recipient_id`)."""
+    from leadcrm.notifications.models import Notification
+
+    with tenant_scope(created.tenant.id):
+        return Notification.objects.create(
+            tenant=created.tenant, recipient_id=fields.get("recipient_id", created.owner.user_id),
+            kind=fields.get("kind", "lead.assigned"), title=fields.get("title", "新线索分配给你"),
+            body=fields.get("body", ""), url=fields.get("url", ""),
+        )
