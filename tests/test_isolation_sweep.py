@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from leadcrm.tenancy.services import CreatedTenant
 from leadcrm.notifications.models import Notification
 from leadcrm.tenancy.models import ApiKey, Membership
+from leadcrm.tenancy.services import CreatedTenant
 from leads.models import BlacklistEntry, CompanyAlias, DedupRule, IntakeRecord, Lead, SensitiveWord
 from tests.factories import (
+    api_key_make,
     blacklist_entry_make,
     company_alias_make,
     dedup_rule_make,
-    api_key_make,
     intake_record_make,
     lead_make,
     member_make,

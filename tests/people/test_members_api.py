@@ -47,7 +47,7 @@ def test_invite_without_password_emails_a_link_that_sets_the_password(
     assert body["invitation_sent"] is True
     assert not user.has_usable_password()
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["wang.fang@example.com"]
-    link = re.search(r"https?://\S+/password/set/\S+", mail.outbox[0].body)
+    link = re.search(r"https?://\S+/password/set/\S+", str(mail.outbox[0].body))
     assert link is not None, mail.outbox[0].body
     path = "/" + link.group(0).split("/", 3)[3]
 
@@ -236,16 +236,16 @@ def test_routing_profile_round_trip(key_client, tenant_a):
     rep = add_member(tenant_a, "rep@example.com").user
     default = key_client.get(f"/api/v1/members/{rep.id}/routing").json()
     assert default["on_duty"] is True and default["working_hours"] == [] and default["daily_receive_cap"] is None
+    hours = [{"weekday": 1, "start": "09:00", "end": "18:00"}, {"weekday": 0, "start": "09:00", "end": "12:00"},
+             {"weekday": 0, "start": "13:30", "end": "18:00"}]
     profile = {
-        "on_duty": True, "timezone": "Asia/Shanghai",
-        "working_hours": [{"weekday": 1, "start": "09:00", "end": "18:00"}, {"weekday": 0, "start": "09:00", "end": "12:00"},
-                          {"weekday": 0, "start": "13:30", "end": "18:00"}],
+        "on_duty": True, "timezone": "Asia/Shanghai", "working_hours": hours,
         "daily_receive_cap": 30, "max_open": 200, "weight": 1.5,
     }
     response = key_client.put(f"/api/v1/members/{rep.id}/routing", profile, format="json")
     assert response.status_code == 200, response.json()
     saved = key_client.get(f"/api/v1/members/{rep.id}/routing").json()
-    assert saved["working_hours"] == sorted(profile["working_hours"], key=lambda h: (h["weekday"], h["start"]))
+    assert saved["working_hours"] == sorted(hours, key=lambda h: (h["weekday"], h["start"]))
     assert (saved["daily_receive_cap"], saved["max_open"], saved["weight"]) == (30, 200, 1.5)
     assert saved["receives_nothing"] is False
 
