@@ -25,7 +25,7 @@ from assignment.people import member_remove
 from assignment.profiles import receives_nothing, routing_profile_get, routing_profile_set
 from leadcrm.api.authentication import ApiKeyPrincipal
 from leadcrm.api.exceptions import problem_response
-from leadcrm.api.pagination import CursorPagination
+from leadcrm.api.pagination import DocumentedCursorPagination
 from leadcrm.api.views import TenantScopedViewSet
 from leadcrm.tenancy.members import (
     ASSIGNABLE_ROLES,
@@ -47,7 +47,7 @@ class MemberOutputSerializer(serializers.Serializer[Membership]):
     id = serializers.IntegerField(source="user_id", help_text="The user's id: members are named by it everywhere.")
     email = serializers.EmailField(source="user.email")
     name = serializers.CharField()
-    role = serializers.ChoiceField(choices=Role.choices)
+    role = serializers.CharField(help_text="owner, admin, manager, rep or read_only.")
     team = serializers.CharField()
     active = serializers.BooleanField(source="is_active")
     joined_at = serializers.DateTimeField(source="created_at")
@@ -110,7 +110,9 @@ class RoutingProfileSerializer(serializers.Serializer[RoutingProfile]):
         return receives_nothing(profile)
 
 
-class MemberCursorPagination(CursorPagination):
+class MemberCursorPagination(DocumentedCursorPagination):
+    example_path = "members"
+
     def get_ordering(self, request: Request, queryset: Any, view: Any) -> tuple[str, ...]:
         return MEMBER_ORDERINGS.get(request.query_params.get("ordering", "name"), MEMBER_ORDERINGS["name"])
 
@@ -122,11 +124,14 @@ _USER_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, descr
     list=extend_schema(
         summary="List members",
         parameters=[
-            OpenApiParameter("role", OpenApiTypes.STR, enum=Role.values),
-            OpenApiParameter("team", OpenApiTypes.STR),
+            OpenApiParameter("role", OpenApiTypes.STR, enum=Role.values, description="Only members with this role."),
+            OpenApiParameter("team", OpenApiTypes.STR, description="Only members of this team (exact name)."),
             OpenApiParameter("active", OpenApiTypes.BOOL, description="Default true; false lists removed members."),
             OpenApiParameter("q", OpenApiTypes.STR, description="Text in the name, e-mail or team."),
-            OpenApiParameter("ordering", OpenApiTypes.STR, enum=list(MEMBER_ORDERINGS)),
+            OpenApiParameter(
+                "ordering", OpenApiTypes.STR, enum=list(MEMBER_ORDERINGS),
+                description="Sort by name (default), email, role, team or created_at; a leading - reverses.",
+            ),
         ],
         responses={200: MemberOutputSerializer(many=True), 400: PROBLEM},
     ),
@@ -150,7 +155,10 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScop
         if self.action != "list":
             return member_search(active=None)
         params = self.request.query_params
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, list[str]] = {
+            name: ["Must not be empty: give a value or leave the parameter out."]
+            for name in ("role", "team", "active", "ordering") if params.get(name) == ""
+        }
         if (role := params.get("role", "")) and role not in Role.values:
             errors["role"] = [f"Unknown role. Use one of: {', '.join(Role.values)}."]
         active_raw = params.get("active", "true").lower()

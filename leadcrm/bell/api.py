@@ -15,7 +15,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from leadcrm.api.pagination import CursorPagination
+from leadcrm.api.pagination import DocumentedCursorPagination
 from leadcrm.api.permissions import HasScope
 from leadcrm.api.views import TenantScopedViewSet
 from leadcrm.notifications.models import Notification
@@ -37,9 +37,18 @@ class NotificationOutputSerializer(serializers.ModelSerializer[Notification]):
         return notification.read_at is not None
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true or false only: `"all": 0` is a client's mistake, not "no"."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class NotificationReadInputSerializer(serializers.Serializer[Any]):
     ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=MAX_IDS)
-    all = serializers.BooleanField(required=False)
+    all = StrictBooleanField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("ids" in attrs) == bool(attrs.get("all")):
@@ -59,7 +68,9 @@ class OwnNotificationsOnly(HasScope):
         return super().has_permission(request, view)
 
 
-class NotificationPagination(CursorPagination):
+class NotificationPagination(DocumentedCursorPagination):
+    example_path = "notifications"
+
     def get_paginated_response(self, data: Any) -> Response:
         response = super().get_paginated_response(data)
         response.data["unread"] = self.unread
@@ -68,6 +79,7 @@ class NotificationPagination(CursorPagination):
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         envelope = super().get_paginated_response_schema(schema)
         envelope["properties"]["unread"] = {"type": "integer", "description": "The caller's unread notifications."}
+        envelope["required"].append("unread")
         return envelope
 
     unread = 0

@@ -76,8 +76,6 @@ def api_key_create(
     scopes = list(scopes if scopes is not None else ALL_SCOPES)
     if unknown := sorted(set(scopes) - set(ALL_SCOPES)):
         raise ValidationError({"scopes": [f"Unknown scope(s): {', '.join(unknown)}. Use {', '.join(ALL_SCOPES)}."]})
-    if not scopes:
-        raise ValidationError({"scopes": ["Give the key at least one scope."]})
     if not name.strip():
         raise ValidationError({"name": ["Give the key a name that says where it is used."]})
     if rate_limit_per_minute is not None and rate_limit_per_minute < 1:
