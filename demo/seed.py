@@ -36,6 +36,7 @@ from faker import Faker
 from assignment.models import Pool
 from assignment.selectors import pool_default
 from assignment.services import pool_create
+from demo.people_seed import demo_people_seed
 from leadcrm.tenancy.models import Membership, Role, Tenant
 from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.services import membership_create, tenant_create, user_get_or_create
@@ -559,6 +560,13 @@ class _Book:
         for kind, value, note in DEMO_BLACKLIST:  # the admin's 清洗规则, before the last submissions
             blacklist_entry_add(tenant=self.tenant, kind=kind, value=value, note=note, actor=self.admin)
         quarantined = self._quarantine()
+        demo_people_seed(
+            tenant=self.tenant, admin=self.admin, manager=self.manager.user, reps=self.reps, now=self.now,
+            owned_leads=[
+                (p.lead_id, p.payload.get("name") or "", p.owner.id)
+                for p in plans if p.lead_id and p.owner and not p.returned_at
+            ][-12:],
+        )
         assert showcase.lead_id is not None
         return DemoBook(
             manager=self.manager, reps=self.rep_memberships, showcase_id=showcase.lead_id, duplicate_id=duplicate_id,

@@ -8,6 +8,7 @@ from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.utils import translation
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from assignment.people_urls import api_urlpatterns as people_api_urls
 from leadcrm import views
 from leadcrm.api.views import api_route_not_found
 
@@ -30,6 +31,8 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("assignment.api.urls")),  # before leads': it serves /leads/{id}/assign and the other actions
     path("", include("assignment.api.sla_urls")),  # before leads': /leads/{id}/follow-ups, /timeline
     path("", include("leads.api.urls")),
+    path("", include(people_api_urls)),
+    path("", include("leadcrm.bell.api_urls")),
     path("schema/", in_english(SpectacularAPIView.as_view()), name="api-schema"),
     # The split view serves Swagger UI's init code as a file: the CSP allows no inline script.
     # Swagger UI sets inline styles, so this page alone also allows inline *styles*.
@@ -49,4 +52,6 @@ urlpatterns = [
     path("", include("scoring.urls")),
     path("", include("assignment.sla_page_urls")),
     path("", include("leads.urls")),
+    path("", include("assignment.people_urls")),
+    path("", include("leadcrm.bell.urls")),
 ]

@@ -62,6 +62,7 @@ class OwnerChangeReason(models.TextChoices):
     TRANSFER = "transfer", _("转交他人")
     RECYCLE = "recycle", _("超时未跟进，回收到线索池")
     RETURN = "return", _("退回线索池")
+    MEMBER_REMOVED = "member_removed", _("负责人已停用，退回线索池")
 
 
 OWNER_CHANGE_ACTION = "lead.owner_change"

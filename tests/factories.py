@@ -85,3 +85,36 @@ def sla_policy_make(created: CreatedTenant, **data: Any) -> Any:
     body = {"name": f"两小时内跟进 {next(_rule_numbers)}", "pool": None, "within": {"value": 2, "unit": "hours"}, **data}
     with tenant_scope(created.tenant.id):
         return sla_policy_create(tenant=created.tenant, data=body)
+
+
+def member_make(created: CreatedTenant, **fields: Any) -> Any:
+    """A rep of the tenant; returns the user (members are named by user id in the API and pages)."""
+    from leadcrm.tenancy.models import Membership, Role
+    from leadcrm.tenancy.services import user_get_or_create
+
+    n = next(_member_numbers)
+    user = user_get_or_create(email=f"rep{n}@{created.tenant.slug}.test", password="Correct-Horse-9", name=f"代表{n}")
+    with tenant_scope(created.tenant.id):
+        Membership.objects.create(tenant=created.tenant, user=user, role=fields.get("role", Role.REP), display_name=f"代表{n}")
+    return user
+
+
+_member_numbers = itertools.count(1)
+
+
+def api_key_make(created: CreatedTenant, **fields: Any) -> Any:
+    from leadcrm.tenancy.services import api_key_create
+
+    return api_key_create(tenant=created.tenant, name=fields.get("name", "测试密钥"), scopes=fields.get("scopes")).api_key
+
+
+def notification_make(created: CreatedTenant, **fields: Any) -> Any:
+    """A notification for the tenant's owner (or `recipient_id`)."""
+    from leadcrm.notifications.models import Notification
+
+    with tenant_scope(created.tenant.id):
+        return Notification.objects.create(
+            tenant=created.tenant, recipient_id=fields.get("recipient_id", created.owner.user_id),
+            kind=fields.get("kind", "lead.assigned"), title=fields.get("title", "新线索分配给你"),
+            body=fields.get("body", ""), url=fields.get("url", ""),
+        )

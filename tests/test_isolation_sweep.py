@@ -10,14 +10,19 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from assignment.models import SlaPolicy
+from leadcrm.notifications.models import Notification
+from leadcrm.tenancy.models import ApiKey, Membership
 from leadcrm.tenancy.services import CreatedTenant
 from leads.models import BlacklistEntry, CompanyAlias, DedupRule, IntakeRecord, Lead, SensitiveWord
 from tests.factories import (
+    api_key_make,
     blacklist_entry_make,
     company_alias_make,
     dedup_rule_make,
     intake_record_make,
     lead_make,
+    member_make,
+    notification_make,
     sensitive_word_make,
     sla_policy_make,
 )
@@ -33,6 +38,9 @@ OBJECT_MAKERS: dict[type[Any], Callable[[CreatedTenant], Any]] = {
     SensitiveWord: sensitive_word_make,
     DedupRule: dedup_rule_make,
     CompanyAlias: company_alias_make,
+    Membership: member_make,  # members are named by user id: the maker returns the user
+    ApiKey: api_key_make,
+    Notification: notification_make,
 }
 
 
@@ -82,7 +90,8 @@ def test_other_tenants_object_is_404_on_every_detail_route(route, key_client, te
 # URL kwarg -> model of the object it names in a page route
 PAGE_OBJECT_KWARGS: dict[str, type[Any]] = {
     "lead_id": Lead, "record_id": IntakeRecord, "entry_id": BlacklistEntry, "word_id": SensitiveWord,
-    "rule_id": DedupRule, "policy_id": SlaPolicy,
+    "rule_id": DedupRule, "policy_id": SlaPolicy, "user_id": Membership, "key_id": ApiKey,
+    "notification_id": Notification,
 }
 
 

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from leadcrm.db import json_param
+from leadcrm.notifications.models import Notification
 
 logger = logging.getLogger(__name__)
 
@@ -76,3 +77,12 @@ def _email_send(notices: list[Notice]) -> None:
         get_connection(fail_silently=False).send_messages(messages)
     except Exception:  # noqa: BLE001 - any backend failure; logged, the notification stands
         logger.exception("could not e-mail %d notification(s)", len(messages))
+
+
+def notifications_mark_read(*, recipient_id: int, ids: Sequence[int] | None = None) -> int:
+    """Mark the recipient's notifications read: those in `ids` (others' ids are ignored), or
+    all when `ids` is None. Returns how many were unread until now."""
+    query = Notification.objects.filter(recipient_id=recipient_id, read_at__isnull=True)
+    if ids is not None:
+        query = query.filter(id__in=list(ids))
+    return query.update(read_at=timezone.now(), updated_at=timezone.now())

@@ -15,7 +15,12 @@ from django.utils.text import slugify
 from leadcrm.tenancy.defaults import tenant_defaults_install
 from leadcrm.tenancy.models import ALL_SCOPES, ApiKey, AuditLog, Membership, Role, Tenant
 from leadcrm.tenancy.scoping import tenant_scope
-from leadcrm.tenancy.selectors import API_KEY_SUSPENSION_MARK_SECONDS, api_key_cache_key, api_key_suspension_cache_key
+from leadcrm.tenancy.selectors import (
+    API_KEY_SUSPENSION_MARK_SECONDS,
+    api_key_cache_key,
+    api_key_revocation_cache_key,
+    api_key_suspension_cache_key,
+)
 
 API_KEY_PREFIX_LENGTH = 12
 # Top-level paths a tenant slug would shadow (pages live under /<tenant_slug>/…).
@@ -65,21 +70,26 @@ class CreatedApiKey:
 
 
 def api_key_create(
-    *, tenant: Tenant, name: str, scopes: list[str] | None = None, created_by: User | None = None
+    *, tenant: Tenant, name: str, scopes: list[str] | None = None, created_by: User | None = None,
+    rate_limit_per_minute: int | None = None,
 ) -> CreatedApiKey:
     scopes = list(scopes if scopes is not None else ALL_SCOPES)
     if unknown := sorted(set(scopes) - set(ALL_SCOPES)):
         raise ValidationError({"scopes": [f"Unknown scope(s): {', '.join(unknown)}. Use {', '.join(ALL_SCOPES)}."]})
+    if not name.strip():
+        raise ValidationError({"name": ["Give the key a name that says where it is used."]})
+    if rate_limit_per_minute is not None and rate_limit_per_minute < 1:
+        raise ValidationError({"rate_limit_per_minute": ["At least 1 request a minute, or leave it empty for the default."]})
     prefix = secrets.token_hex(API_KEY_PREFIX_LENGTH // 2)
     raw_key = f"lc_{prefix}_{secrets.token_urlsafe(32)}"
     with tenant_scope(tenant.id):
         api_key = ApiKey.objects.create(
-            tenant=tenant, name=name, prefix=prefix, hashed_secret=api_key_hash(raw_key), scopes=scopes,
-            created_by=created_by,
+            tenant=tenant, name=name.strip(), prefix=prefix, hashed_secret=api_key_hash(raw_key), scopes=scopes,
+            created_by=created_by, rate_limit_per_minute=rate_limit_per_minute,
         )
         audit_log_record(
             tenant=tenant, actor=created_by, action="api_key.create", object_type="api_key", object_id=api_key.id,
-            changes={"name": name, "scopes": scopes},
+            changes={"name": name.strip(), "scopes": scopes, "rate_limit_per_minute": rate_limit_per_minute},
         )
     return CreatedApiKey(api_key=api_key, raw_key=raw_key)
 
@@ -93,11 +103,19 @@ def api_key_revoke(*, tenant: Tenant, api_key_id: int, revoked_by: User | None =
             # Authentication caches keys: drop the entry now, and again after commit in case a
             # concurrent request re-cached the old row in between.
             cache.delete(api_key_cache_key(api_key.prefix))
-            transaction.on_commit(lambda: cache.delete(api_key_cache_key(api_key.prefix)))
+            transaction.on_commit(lambda: _api_key_revocation_reach_cache(api_key))
             audit_log_record(
                 tenant=tenant, actor=revoked_by, action="api_key.revoke", object_type="api_key", object_id=api_key.id
             )
     return api_key
+
+
+def _api_key_revocation_reach_cache(api_key: ApiKey) -> None:
+    """After the revocation commits: the cached row goes, and a mark outliving any row cached
+    before it says the key is revoked (a request that read the row just before the commit may
+    cache it again after the deletion; `api_key_get_by_prefix` reads the mark with the row)."""
+    cache.delete(api_key_cache_key(api_key.prefix))
+    cache.set(api_key_revocation_cache_key(api_key.prefix), api_key.revoked_at, timeout=API_KEY_SUSPENSION_MARK_SECONDS)
 
 
 def membership_create(

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -46,6 +47,18 @@ class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+
+class PasswordSetView(auth_views.PasswordResetConfirmView):
+    """Where an invited person sets their password (the link in the invitation e-mail). The
+    token is Django's reset token: it stops working once a password is set."""
+
+    template_name = "registration/password_set.html"
+    success_url = reverse_lazy("login")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        messages.success(self.request, _("密码已设置，请用邮箱和新密码登录。"))
+        return super().form_valid(form)
 
 
 def _active_membership(request: HttpRequest, memberships: list[Membership]) -> Membership | None:
