@@ -18,6 +18,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assignment.engine import CONDITION_KEYS
@@ -42,7 +43,8 @@ from leads.services import InvalidTransition, StatusChange, lead_status_change_m
 
 PAGE_SIZE = 30
 CONDITION_LABELS = {
-    "province": "省份", "city": "城市", "industry": "行业", "source": "来源", "grade": "静态等级", "tier": "热度",
+    "province": gettext_lazy("省份"), "city": gettext_lazy("城市"), "industry": gettext_lazy("行业"),
+    "source": gettext_lazy("来源"), "grade": gettext_lazy("静态等级"), "tier": gettext_lazy("热度"),
 }
 TEXT_CONDITIONS = ("province", "city", "industry", "source")
 _SPLIT = re.compile(r"[,，、;；\s]+")
@@ -75,7 +77,7 @@ def _conditions_from(post: Any, prefix: str) -> dict[str, list[str]]:
 def _condition_fields(conditions: dict[str, list[str]], prefix: str) -> dict[str, Any]:
     return {
         "prefix": prefix,
-        "text": [(key, _(CONDITION_LABELS[key]), "、".join(conditions.get(key, []))) for key in TEXT_CONDITIONS],
+        "text": [(key, str(CONDITION_LABELS[key]), "、".join(conditions.get(key, []))) for key in TEXT_CONDITIONS],
         "grade": conditions.get("grade", []), "tier": conditions.get("tier", []),
         "grade_choices": Grade.choices, "tier_choices": Tier.choices,
     }
@@ -83,13 +85,13 @@ def _condition_fields(conditions: dict[str, list[str]], prefix: str) -> dict[str
 
 def _conditions_words(conditions: dict[str, list[str]]) -> list[tuple[str, str]]:
     """(label, values) for showing a condition set, in CONDITION_KEYS order."""
-    labels = {"grade": dict(Grade.choices), "tier": dict(Tier.choices)}
+    labels: dict[str, dict[str, Any]] = {"grade": dict(Grade.choices), "tier": dict(Tier.choices)}
     words = []
     for key in CONDITION_KEYS:
         values = conditions.get(key) or []
         if values:
             shown = [str(labels[key].get(v, v)) if key in labels else v for v in values]
-            words.append((_(CONDITION_LABELS[key]), "、".join(shown)))
+            words.append((str(CONDITION_LABELS[key]), "、".join(shown)))
     return words
 
 
