@@ -303,7 +303,7 @@ def previous_owners(*, tenant: Tenant, lead_ids: Sequence[int]) -> dict[int, int
         cursor.execute(_PREVIOUS_OWNERS_SQL, {
             "tenant": tenant.id, "action": OWNER_CHANGE_ACTION, "ids": [str(i) for i in lead_ids],
         })
-        return {lead_id: owner_id for lead_id, owner_id in cursor.fetchall()}
+        return dict(cursor.fetchall())
 
 
 def _admins_notify(*, tenant: Tenant, rows: list[dict[str, Any]]) -> None:
