@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from assignment.models import Pool, PoolKind, PoolMember
 from assignment.routing import ROUTABLE_STATUSES, open_counts, rep_days_lock, rep_days_write, tenant_today
@@ -40,11 +41,12 @@ def _locked(lead_ids: Sequence[int]) -> dict[int, Lead]:
 @transaction.atomic
 def leads_assign(
     *, tenant: Tenant, lead_ids: Sequence[int], owner_id: int, actor: User | None = None,
-    api_key: ApiKey | None = None, transfer: bool = False,
+    api_key: ApiKey | None = None, transfer: bool = False, note: str = "",
 ) -> int:
     """Give leads to a rep by hand (a manager's assignment, or a transfer): counted in the
     rep's received leads for the day under the same lock routing takes, the deadline started.
-    A closed lead refuses (InvalidTransition); a transfer marks the lead `transferred`."""
+    A closed lead refuses (InvalidTransition); a transfer marks the lead `transferred`. `note`:
+    the person's reason in their words, kept with the audited owner change."""
     if not Membership.objects.filter(user_id=owner_id, is_active=True).exists():
         raise ValidationError({"owner": [f"User {owner_id} is not an active member of this tenant."]})
     leads = _locked(lead_ids)
@@ -59,7 +61,7 @@ def leads_assign(
     counters = rep_days_lock(tenant=tenant, user_ids=[owner_id], day=day)
     reason = OwnerChangeReason.TRANSFER if transfer else OwnerChangeReason.MANUAL
     lead_owner_change_many(
-        tenant=tenant, reason=reason, actor=actor, api_key=api_key,
+        tenant=tenant, reason=reason, actor=actor, api_key=api_key, note=note,
         changes=[OwnerChange(lead_id=lead.id, owner_id=owner_id, at=now) for lead in moving],
     )
     status_changes = [
@@ -96,11 +98,11 @@ def lead_claim(*, tenant: Tenant, lead_id: int, user: User) -> Lead:
         raise Lead.DoesNotExist
     pool = Pool.objects.filter(id=lead.pool_id).first() if lead.pool_id else None
     if pool is None or pool.kind != PoolKind.PUBLIC:
-        raise ActionRefused("Only leads in a public pool (公海) can be claimed; this one is not in one.")
+        raise ActionRefused(_("只能领取公海里的线索；这条线索不在公海里。"))
     if not PoolMember.objects.filter(pool=pool, user_id=user.id).exists():
-        raise ActionRefused(f"You are not a member of the pool '{pool.name}', so you cannot claim its leads.")
+        raise ActionRefused(_("你不是线索池「%(pool)s」的成员，不能领取其中的线索。") % {"pool": pool.name})
     if lead.owner_id is not None:
-        raise ActionRefused("Someone has claimed this lead already." if lead.owner_id != user.id else "You hold this lead already.")
+        raise ActionRefused(_("这条线索已被别人领取。") if lead.owner_id != user.id else _("这条线索已经是你的了。"))
     if lead.status not in ROUTABLE_STATUSES:
         raise InvalidTransition(lead_id=lead.id, current=lead.status, requested="claimed")
     now = timezone.now()
@@ -108,15 +110,15 @@ def lead_claim(*, tenant: Tenant, lead_id: int, user: User) -> Lead:
     counters = rep_days_lock(tenant=tenant, user_ids=[user.id], day=day)
     if pool.daily_claim_cap is not None and counters[user.id][1] >= pool.daily_claim_cap:
         raise ActionRefused(
-            f"You have claimed {counters[user.id][1]} leads today; the pool '{pool.name}' allows "
-            f"{pool.daily_claim_cap} a day. Try again tomorrow."
+            _("你今天已领取 %(claimed)s 条线索；线索池「%(pool)s」每天最多允许领取 %(cap)s 条。请明天再来。")
+            % {"claimed": counters[user.id][1], "pool": pool.name, "cap": pool.daily_claim_cap}
         )
     if pool.max_held is not None:
         held = open_counts(user_ids=[user.id], pool_id=pool.id).get(user.id, 0)
         if held >= pool.max_held:
             raise ActionRefused(
-                f"You hold {held} open leads from the pool '{pool.name}'; it allows {pool.max_held}. "
-                "Close or return some first."
+                _("你持有线索池「%(pool)s」的 %(held)s 条未结束线索，已达上限 %(max)s 条。请先结束或退回一些。")
+                % {"pool": pool.name, "held": held, "max": pool.max_held}
             )
     lead_owner_change_many(
         tenant=tenant, reason=OwnerChangeReason.CLAIM, actor=user,

@@ -29,8 +29,8 @@ from assignment.models import AssignmentRule, Pool, PoolKind, PoolMember, Routin
 from assignment.sla import deadlines_start
 from leadcrm.db import json_param
 from leadcrm.notifications.services import Notice, notify_many
-from leadcrm.tenancy.models import ADMIN_ROLES, Membership, Tenant
-from leads.models import Lead, LeadStatus
+from leadcrm.tenancy.models import ADMIN_ROLES, AuditLog, Membership, Tenant
+from leads.models import OWNER_CHANGE_ACTION, Lead, LeadStatus
 from leads.services import OwnerChange, StatusChange, lead_owner_change_many, lead_status_change_many
 
 # A lead is open (counts against `max_open` and `max_held`) while a rep works it.
@@ -208,6 +208,10 @@ def _route_locked(
             matched[first.id].append(row)
     # The rules again, locked, with their cursors as the last router left them.
     rules = {r.id: r for r in AssignmentRule.objects.select_for_update().filter(id__in=matched).order_by("id")}
+    flagged = [row["id"] for rule_id, rows in matched.items() if rule_id in rules and rules[rule_id].exclude_previous_owner
+               for row in rows if row["id"] not in exclude]
+    if flagged:
+        exclude = {**previous_owners(tenant=tenant, lead_ids=flagged), **exclude}
     user_ids = sorted({int(rep["user"]) for rule in rules.values() for rep in rule.reps if "user" in rep})
     states = rep_states(tenant=tenant, user_ids=user_ids, now=now)
     candidates = [u for u, s in states.items() if s.static_ok]
@@ -281,6 +285,25 @@ def _route_locked(
     alarming = waiting_rows + [r for r in unruled if kinds.get(r["pool_id"]) != PoolKind.PUBLIC]
     result.waiting.extend(r["id"] for r in waiting_rows + unruled)
     _admins_notify(tenant=tenant, rows=alarming)
+
+
+_PREVIOUS_OWNERS_SQL = f"""
+    SELECT DISTINCT ON (object_id) object_id::bigint, (changes ->> 'from')::integer
+      FROM {AuditLog._meta.db_table}
+     WHERE tenant_id = %(tenant)s AND object_type = 'lead' AND action = %(action)s
+       AND object_id = ANY(%(ids)s::text[]) AND changes ->> 'from' IS NOT NULL
+     ORDER BY object_id, created_at DESC, id DESC
+"""
+
+
+def previous_owners(*, tenant: Tenant, lead_ids: Sequence[int]) -> dict[int, int]:
+    """Each lead's last owner before its current one (its latest audited owner change away
+    from someone), by the audit log's (tenant, object) index; leads never owned are absent."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PREVIOUS_OWNERS_SQL, {
+            "tenant": tenant.id, "action": OWNER_CHANGE_ACTION, "ids": [str(i) for i in lead_ids],
+        })
+        return dict(cursor.fetchall())
 
 
 def _admins_notify(*, tenant: Tenant, rows: list[dict[str, Any]]) -> None:

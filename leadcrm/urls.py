@@ -50,7 +50,7 @@ urlpatterns = [
     re_path(r"^api(/|$)", api_route_not_found),  # after every API route: the rest is a problem+json 404
     path("", include("leadcrm.tenancy.urls")),
     path("", include("scoring.urls")),
-    path("", include("assignment.sla_page_urls")),
+    path("", include("assignment.urls")),
     path("", include("leads.urls")),
     path("", include("assignment.people_urls")),
     path("", include("leadcrm.bell.urls")),

@@ -113,11 +113,12 @@ def _audit_rows(
 
 def lead_owner_change_many(
     *, tenant: Tenant, changes: list[OwnerChange], reason: str, actor: User | None = None,
-    api_key: ApiKey | None = None,
+    api_key: ApiKey | None = None, note: str = "",
 ) -> int:
     """Give leads a new owner (or none) and maybe a new pool, each change audited with its
-    reason; set-based (three statements for any number of leads). Returns how many changed.
-    Leads that are gone (or not the tenant's) are skipped."""
+    reason (and the person's own words, `note`, when they gave some); set-based (three
+    statements for any number of leads). Returns how many changed. Leads that are gone (or not
+    the tenant's) are skipped."""
     if reason not in OwnerChangeReason.values:
         raise ValidationError({"reason": [f"Unknown reason '{reason}'. Use one of: {', '.join(OwnerChangeReason.values)}."]})
     now = timezone.now()
@@ -134,6 +135,8 @@ def lead_owner_change_many(
         audit = {"from": current[change.lead_id][0], "to": change.owner_id, "reason": reason}
         if change.pool_id is not None:
             audit["pool"] = change.pool_id
+        if note.strip():
+            audit["note"] = note.strip()[:500]
         entries.append((change.lead_id, audit, at))
         current[change.lead_id] = (change.owner_id,)
     if rows:

@@ -303,7 +303,9 @@ def _history_entry(change: Any, names: dict[int, str], pools: dict[int, str]) ->
             _("分配给 %(name)s") % {"name": names.get(new_owner, "—")} if new_owner else _("退回线索池，暂无负责人")
         )
         detail = OwnerChangeReason(reason).label if reason in OwnerChangeReason.values else reason
-        return TimelineEntry(at=change.created_at, kind="owner_change", title=str(title), detail=str(detail))
+        note = change.changes.get("note") or ""
+        detail = " · ".join(filter(None, [str(detail), str(_("说明：%(note)s") % {"note": note}) if note else ""]))
+        return TimelineEntry(at=change.created_at, kind="owner_change", title=str(title), detail=detail)
     new_status = change.changes.get("to", "")
     label = LeadStatus(new_status).label if new_status in LeadStatus.values else new_status
     return TimelineEntry(

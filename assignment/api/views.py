@@ -187,12 +187,13 @@ class LeadActionViewSet(TenantScopedViewSet):
     def assign(self, request: Request, pk: Any = None) -> Response:
         self._manager_only()
         lead_id = self._lead_id(pk)
-        owner = _body(request).get("owner")
+        body = _body(request)
+        owner = body.get("owner")
         if not isinstance(owner, int) or isinstance(owner, bool):
             raise exceptions.ValidationError({"owner": ["Give the user id of the rep."]})
         try:
             leads_assign(tenant=self.tenant, lead_ids=[lead_id], owner_id=owner, actor=self.acting_user,
-                         api_key=self.acting_api_key)
+                         api_key=self.acting_api_key, note=str(body.get("reason") or ""))
         except DjangoValidationError as error:
             raise _validation(error) from None
         except InvalidTransition as error:
