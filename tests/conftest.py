@@ -78,6 +78,17 @@ def _clear_cache() -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the product's default language, whatever one before it activated."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 def make_tenant(slug: str, *, with_api_key: bool = True) -> CreatedTenant:
     return tenant_create(
         slug=slug, name=f"{slug} 公司", admin_email=f"owner@{slug}.test", admin_password=PASSWORD,

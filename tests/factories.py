@@ -118,3 +118,42 @@ def notification_make(created: CreatedTenant, **fields: Any) -> Any:
             kind=fields.get("kind", "lead.assigned"), title=fields.get("title", "新线索分配给你"),
             body=fields.get("body", ""), url=fields.get("url", ""),
         )
+
+
+_pool_numbers = itertools.count(1)
+
+
+def pool_make(created: CreatedTenant, **data: Any) -> Any:
+    """A private pool that takes no lead by itself (its entry conditions match nothing here)."""
+    from assignment.pool_services import pool_create_full
+
+    body = {"name": f"测试池 {next(_pool_numbers)}", "kind": "private", "entry_conditions": {"source": ["无此来源"]}, **data}
+    with tenant_scope(created.tenant.id):
+        return pool_create_full(tenant=created.tenant, data=body)
+
+
+def assignment_rule_make(created: CreatedTenant, **data: Any) -> Any:
+    """A round-robin rule of a new pool, to the tenant's owner."""
+    from assignment.pool_services import rule_create
+
+    pool = pool_make(created)
+    reps = [{"user": created.owner.user_id, "weight": 1}]
+    with tenant_scope(created.tenant.id):
+        return rule_create(tenant=created.tenant, pool=pool, data={"strategy": "round_robin", "reps": reps, **data})
+
+
+def rule_set_make(created: CreatedTenant) -> Any:
+    """The tenant's published scoring rule set (every tenant has one from its defaults)."""
+    from scoring.models import RuleSetStatus, ScoringRuleSet
+
+    with tenant_scope(created.tenant.id):
+        return ScoringRuleSet.objects.get(status=RuleSetStatus.PUBLISHED)
+
+
+def rescore_job_make(created: CreatedTenant) -> Any:
+    """A finished rescore job of the published rule set."""
+    from scoring.models import RescoreJob
+
+    rule_set = rule_set_make(created)
+    with tenant_scope(created.tenant.id):
+        return RescoreJob.objects.create(tenant=created.tenant, rule_set=rule_set, version=rule_set.version, status="done")

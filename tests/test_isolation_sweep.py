@@ -9,13 +9,15 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from assignment.models import SlaPolicy
+from assignment.models import AssignmentRule, Pool, SlaPolicy
 from leadcrm.notifications.models import Notification
 from leadcrm.tenancy.models import ApiKey, Membership
 from leadcrm.tenancy.services import CreatedTenant
 from leads.models import BlacklistEntry, CompanyAlias, DedupRule, IntakeRecord, Lead, SensitiveWord
+from scoring.models import RescoreJob, ScoringRuleSet
 from tests.factories import (
     api_key_make,
+    assignment_rule_make,
     blacklist_entry_make,
     company_alias_make,
     dedup_rule_make,
@@ -23,6 +25,9 @@ from tests.factories import (
     lead_make,
     member_make,
     notification_make,
+    pool_make,
+    rescore_job_make,
+    rule_set_make,
     sensitive_word_make,
     sla_policy_make,
 )
@@ -41,6 +46,10 @@ OBJECT_MAKERS: dict[type[Any], Callable[[CreatedTenant], Any]] = {
     Membership: member_make,  # members are named by user id: the maker returns the user
     ApiKey: api_key_make,
     Notification: notification_make,
+    Pool: pool_make,
+    AssignmentRule: assignment_rule_make,
+    ScoringRuleSet: rule_set_make,
+    RescoreJob: rescore_job_make,
 }
 
 
@@ -60,11 +69,13 @@ def _api_detail_routes() -> list[tuple[str, Any]]:
     return routes
 
 
-def _path_for(route: str, pk: int) -> str:
+def _path_for(route: str, obj: Any) -> str:
+    """The route with the object's id, and its pool's id where the route nests it in a pool."""
     path = route.replace("^", "").replace("$", "").replace("/?", "")
     import re
 
-    return "/" + re.sub(r"\(\?P<pk>[^)]*\)", str(pk), path)
+    path = re.sub(r"\(\?P<pool_pk>[^)]*\)", str(getattr(obj, "pool_id", 0)), path)
+    return "/" + re.sub(r"\(\?P<pk>[^)]*\)", str(obj.id), path)
 
 
 def test_there_are_detail_routes_to_sweep():
@@ -81,7 +92,7 @@ def test_other_tenants_object_is_404_on_every_detail_route(route, key_client, te
     foreign = OBJECT_MAKERS[model](tenant_b)
     methods = [m for m in callback.actions if m in {"get", "post", "put", "patch", "delete"}]
     for method in methods:
-        response = getattr(key_client, method)(_path_for(route, foreign.id), data={}, format="json")
+        response = getattr(key_client, method)(_path_for(route, foreign), data={}, format="json")
         assert response.status_code == 404, (method, route, response.status_code)
 
 
@@ -91,8 +102,11 @@ def test_other_tenants_object_is_404_on_every_detail_route(route, key_client, te
 PAGE_OBJECT_KWARGS: dict[str, type[Any]] = {
     "lead_id": Lead, "record_id": IntakeRecord, "entry_id": BlacklistEntry, "word_id": SensitiveWord,
     "rule_id": DedupRule, "policy_id": SlaPolicy, "user_id": Membership, "key_id": ApiKey,
-    "notification_id": Notification,
+    "notification_id": Notification, "pool_id": Pool, "assignment_rule_id": AssignmentRule,
+    "rule_set_id": ScoringRuleSet, "job_id": RescoreJob,
 }
+# A kwarg whose object comes from another's: a rule's page names the rule's own pool.
+DERIVED_KWARGS: dict[str, tuple[str, str]] = {"pool_id": ("assignment_rule_id", "pool_id")}
 
 
 def _tenant_page_routes() -> list[tuple[str, list[str]]]:
@@ -129,17 +143,26 @@ def test_tenant_pages_are_404_for_another_tenant(route, client, tenant_a, tenant
     own_objects: dict[str, Any] = {}
     foreign_objects: dict[str, Any] = {}
     for name in names:
-        if name == "tenant_slug":
+        if name == "tenant_slug" or (name in DERIVED_KWARGS and DERIVED_KWARGS[name][0] in names):
             continue
         assert name in PAGE_OBJECT_KWARGS, f"add the model for URL kwarg '{name}' to PAGE_OBJECT_KWARGS"
         maker = OBJECT_MAKERS[PAGE_OBJECT_KWARGS[name]]
-        own_objects[name] = maker(tenant_a).id
-        foreign_objects[name] = maker(tenant_b).id
+        for objects, created in ((own_objects, tenant_a), (foreign_objects, tenant_b)):
+            made = maker(created)
+            objects[name] = made.id
+            for derived, (source, attribute) in DERIVED_KWARGS.items():
+                if source == name and derived in names:
+                    objects[derived] = getattr(made, attribute)
+
+    def fetch(path: str) -> Any:  # a page that only takes POSTs (an action) is swept with a POST
+        response = client.get(path)
+        return client.post(path, {}) if response.status_code == 405 else response
+
     # the other tenant's slug, even with its own objects: a non-member gets 404
-    response = client.get(_page_path(route, {"tenant_slug": tenant_b.tenant.slug, **foreign_objects}))
+    response = fetch(_page_path(route, {"tenant_slug": tenant_b.tenant.slug, **foreign_objects}))
     assert response.status_code == 404
     if foreign_objects:  # own slug, the other tenant's object
-        response = client.get(_page_path(route, {"tenant_slug": tenant_a.tenant.slug, **foreign_objects}))
+        response = fetch(_page_path(route, {"tenant_slug": tenant_a.tenant.slug, **foreign_objects}))
         assert response.status_code == 404
-        response = client.get(_page_path(route, {"tenant_slug": tenant_a.tenant.slug, **own_objects}))
-        assert response.status_code in (200, 301, 302)
+        response = fetch(_page_path(route, {"tenant_slug": tenant_a.tenant.slug, **own_objects}))
+        assert response.status_code in (200, 301, 302, 400)  # 400: an action posted without its form

@@ -8,7 +8,14 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -74,9 +81,16 @@ RULE_SCHEMA = inline_serializer("AssignmentRule", fields={
 })
 
 
+_POOL_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Id of the pool.")
+_RULE_POOL_ID = OpenApiParameter("pool_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="Id of the rule's pool.")
+_RULE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Id of the assignment rule.")
+_LEAD_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Id of the lead.")
+
+
 class _AdminConfigViewSet(TenantScopedViewSet):
     required_scopes = ADMIN_SCOPES
     lookup_value_regex = r"[0-9]{1,18}"
+    pagination_class = None  # a tenant has a handful of pools and rules: one page
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -90,7 +104,9 @@ class _AdminConfigViewSet(TenantScopedViewSet):
         return pool
 
 
+@extend_schema_view(retrieve=extend_schema(parameters=[_POOL_ID]), partial_update=extend_schema(parameters=[_POOL_ID]))
 class PoolViewSet(_AdminConfigViewSet):
+    queryset = Pool.all_tenants.none()  # the schema's model; the views read through the scoped manager
     @extend_schema(summary="List pools", responses={200: POOL_SCHEMA})
     def list(self, request: Request) -> Response:
         pools = Pool.objects.order_by("is_default", "position", "id")
@@ -118,7 +134,12 @@ class PoolViewSet(_AdminConfigViewSet):
         return Response(pool_body(pool))
 
 
+@extend_schema_view(
+    list=extend_schema(parameters=[_RULE_POOL_ID]), create=extend_schema(parameters=[_RULE_POOL_ID]),
+    partial_update=extend_schema(parameters=[_RULE_POOL_ID, _RULE_ID]), destroy=extend_schema(parameters=[_RULE_POOL_ID, _RULE_ID]),
+)
 class RuleViewSet(_AdminConfigViewSet):
+    queryset = AssignmentRule.all_tenants.none()  # the schema's model; the views read through the scoped manager
     def _rule(self, pool_pk: Any, pk: Any) -> AssignmentRule:
         rule = AssignmentRule.objects.filter(pool_id=self._pool(pool_pk).id, id=pk).first()
         if rule is None:
@@ -183,7 +204,7 @@ class LeadActionViewSet(TenantScopedViewSet):
         if self.membership is not None and self.membership.role not in (Role.OWNER, Role.ADMIN, Role.MANAGER):
             raise exceptions.PermissionDenied("Only managers and admins assign leads.")
 
-    @extend_schema(summary="Assign a lead to a rep", request=ACTION_INPUT, responses={200: LeadOutputSerializer, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM})
+    @extend_schema(summary="Assign a lead to a rep", parameters=[_LEAD_ID], request=ACTION_INPUT, responses={200: LeadOutputSerializer, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM})
     def assign(self, request: Request, pk: Any = None) -> Response:
         self._manager_only()
         lead_id = self._lead_id(pk)
@@ -200,7 +221,7 @@ class LeadActionViewSet(TenantScopedViewSet):
             raise ApiProblem(status_code=409, detail=f"The lead is '{error.current}'; reopen it before assigning it.") from None
         return self._answer(lead_id)
 
-    @extend_schema(summary="Claim a lead from a public pool", request=None, responses={200: LeadOutputSerializer, 404: PROBLEM, 409: PROBLEM})
+    @extend_schema(summary="Claim a lead from a public pool", parameters=[_LEAD_ID], request=None, responses={200: LeadOutputSerializer, 404: PROBLEM, 409: PROBLEM})
     def claim(self, request: Request, pk: Any = None) -> Response:
         user = self.acting_user
         if self.membership is None and user is None:
@@ -216,7 +237,7 @@ class LeadActionViewSet(TenantScopedViewSet):
             raise ApiProblem(status_code=409, detail=f"The lead is '{error.current}'; it cannot be claimed.") from None
         return self._answer(int(pk))
 
-    @extend_schema(summary="Return a lead to its pool", request=ACTION_INPUT, responses={200: LeadOutputSerializer, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM})
+    @extend_schema(summary="Return a lead to its pool", parameters=[_LEAD_ID], request=ACTION_INPUT, responses={200: LeadOutputSerializer, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM})
     def return_(self, request: Request, pk: Any = None) -> Response:
         lead_id = self._lead_id(pk)
         reason = _body(request).get("reason")
@@ -229,7 +250,7 @@ class LeadActionViewSet(TenantScopedViewSet):
             raise ApiProblem(status_code=409, detail=f"The lead is '{error.current}'; it cannot be returned.") from None
         return self._answer(lead_id)
 
-    @extend_schema(summary="Change a lead's status", request=ACTION_INPUT, responses={200: LeadOutputSerializer, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM})
+    @extend_schema(summary="Change a lead's status", parameters=[_LEAD_ID], request=ACTION_INPUT, responses={200: LeadOutputSerializer, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM})
     def status(self, request: Request, pk: Any = None) -> Response:
         lead_id = self._lead_id(pk)
         body = _body(request)

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from assignment.selectors import pool_default
+from assignment.services import pool_create
 from leadcrm.tenancy.models import AuditLog, Role
 from leadcrm.tenancy.scoping import tenant_scope
 from leads.intake import lead_intake_many
@@ -111,11 +112,13 @@ def test_pool_placement_keeps_the_owner_and_is_audited(tenant_a):
     with tenant_scope(tenant_a.tenant.id):
         lead_owner_change_many(tenant=tenant_a.tenant, reason=OwnerChangeReason.ASSIGNMENT_RULE,
                                changes=[OwnerChange(lead_id=lead.id, owner_id=rep.user_id)])
-        pool = pool_default()
+        default = pool_default()
+        assert lead.pool_id == default.id  # intake put it there
+        pool = pool_create(tenant=tenant_a.tenant, name="华东池")
         lead_pool_place_many(tenant=tenant_a.tenant, placements=[PoolPlacement(lead_id=lead.id, pool_id=pool.id)])
         lead.refresh_from_db()
         assert (lead.owner_id, lead.pool_id) == (rep.user_id, pool.id)
-        assert _history(lead)[-1] == ("lead.pool_change", {"from": None, "to": pool.id})
+        assert _history(lead)[-1] == ("lead.pool_change", {"from": default.id, "to": pool.id})
 
 
 def test_intake_keeps_the_time_a_submission_arrived_for_leads_collections_and_quarantine(tenant_a):
