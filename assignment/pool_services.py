@@ -49,10 +49,15 @@ def _member_ids(value: Any, field: str, errors: dict[str, list[str]]) -> list[in
 def _pool_values(data: dict[str, Any], *, pool: Pool | None) -> tuple[dict[str, Any], dict[str, list[str]]]:
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
-    if "name" in data:
+    for key in ("name", "description"):
+        if key in data and data[key] is not None and not isinstance(data[key], str):
+            errors[key] = ["Give it as text."]
+    if "name" in data and "name" not in errors:
         name = str(data["name"] or "").strip()
         if not name:
             errors["name"] = ["Give the pool a name."]
+        elif len(name) > 100:
+            errors["name"] = [f"At most 100 characters ({len(name)} given)."]
         elif Pool.objects.filter(name=name).exclude(id=pool.id if pool else 0).exists():
             errors["name"] = [f"A pool called '{name}' already exists; choose another name."]
         values["name"] = name
@@ -80,7 +85,7 @@ def _pool_values(data: dict[str, Any], *, pool: Pool | None) -> tuple[dict[str, 
             if not isinstance(data[key], bool):
                 errors[key] = ["Give true or false."]
             values[key] = data[key]
-    if "description" in data:
+    if "description" in data and "description" not in errors:
         values["description"] = str(data["description"] or "").strip()[:300]
     if pool is not None and pool.is_default and values.get("is_active") is False:
         errors["is_active"] = ["The default pool cannot be switched off: it takes every other lead."]

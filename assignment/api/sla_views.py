@@ -26,7 +26,7 @@ from assignment.sweep import sla_sweep_batch, sla_warnings_send
 from assignment.timeline import InvalidTimelineCursor, lead_timeline_page, timeline_people, timeline_words
 from assignment.timeline import event_labels as timeline_event_labels
 from leadcrm.api.authentication import ApiKeyPrincipal
-from leadcrm.api.pagination import CursorPagination
+from leadcrm.api.pagination import DocumentedCursorPagination
 from leadcrm.api.permissions import HasScope
 from leadcrm.api.views import TenantScopedViewSet
 from leadcrm.tenancy.models import Role
@@ -82,7 +82,7 @@ class FollowUpOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class FollowUpCursorPagination(CursorPagination):
+class FollowUpCursorPagination(DocumentedCursorPagination):
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         return _envelope_schema(schema, path="leads/42/follow-ups", example_cursor="cD0yMDI2LTExLTI4KzA0JTNBMzQ")
 
@@ -125,7 +125,7 @@ class LeadFollowUpViewSet(TenantScopedViewSet):
 
     @extend_schema(
         operation_id="leads_follow_ups_list", summary="A lead's follow-ups, newest first", parameters=[LEAD_ID, *PAGING],
-        responses={200: FollowUpOutputSerializer(many=True), 404: PROBLEM},
+        responses={200: FollowUpOutputSerializer(many=True), 400: PROBLEM, 404: PROBLEM},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(follow_up_list(lead_id=self._lead().id))
@@ -152,12 +152,16 @@ class TimelineItemSerializer(serializers.Serializer):
     data = serializers.DictField(help_text="The item's facts: ids, codes, times.")  # type: ignore[assignment]  # a field named like Serializer.data
 
 
+class TimelinePagination(DocumentedCursorPagination):
+    example_path = "leads/42/timeline"
+
+
 class LeadTimelineViewSet(TenantScopedViewSet):
     """`GET /leads/{id}/timeline`."""
 
     required_scopes = {"GET": "read", "HEAD": "read"}
     serializer_class = TimelineItemSerializer
-    pagination_class = None  # its own keyset over several tables; the schema shows the envelope
+    pagination_class = TimelinePagination  # for the schema's envelope; list() pages by its own keyset
 
     def get_queryset(self) -> QuerySet[Lead]:  # the path's id is the lead's
         if getattr(self, "swagger_fake_view", False):
@@ -171,10 +175,7 @@ class LeadTimelineViewSet(TenantScopedViewSet):
             OpenApiParameter("cursor", OpenApiTypes.STR, description="The `next` URL's cursor."),
             OpenApiParameter("page_size", OpenApiTypes.INT, description="1–500, default 50."),
         ],
-        responses={200: inline_serializer("TimelinePage", {
-            "next": serializers.URLField(allow_null=True), "previous": serializers.URLField(allow_null=True),
-            "results": TimelineItemSerializer(many=True),
-        }), 400: PROBLEM, 404: PROBLEM},
+        responses={200: TimelineItemSerializer(many=True), 400: PROBLEM, 404: PROBLEM},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         lead = lead_visible_to(membership=self.membership).filter(id=kwargs["pk"]).first()
@@ -327,7 +328,7 @@ class ViolationFilterSerializer(serializers.Serializer):
     created_after = serializers.DateTimeField(required=False, help_text="Only violations detected at or after this time.")
 
 
-class ViolationCursorPagination(CursorPagination):
+class ViolationCursorPagination(DocumentedCursorPagination):
     ordering = ("-detected_at", "-id")
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
@@ -352,6 +353,8 @@ class ViolationViewSet(mixins.ListModelMixin, TenantScopedViewSet):
             return Violation.all_tenants.none()
         filters = ViolationFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
+        if empty := sorted(str(name) for name in filters.fields if self.request.query_params.get(str(name)) == ""):
+            raise exceptions.ValidationError({name: ["Give a value or leave the filter out."] for name in empty})
         qs = Violation.objects.all()
         if self.membership is not None and self.membership.role == Role.REP:
             qs = qs.filter(owner_id=self.membership.user_id)

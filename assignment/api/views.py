@@ -26,6 +26,7 @@ from assignment.pool_services import pool_create_full, pool_members, pool_update
 from leadcrm.api.exceptions import ApiProblem
 from leadcrm.api.views import TenantScopedViewSet
 from leadcrm.tenancy.models import Role
+from leads.api.dedup import OnePage
 from leads.api.serializers import LeadOutputSerializer
 from leads.models import Lead
 from leads.selectors import lead_visible_to
@@ -66,13 +67,30 @@ def _body(request: Request) -> dict[str, Any]:
     return dict(request.data)
 
 
-POOL_SCHEMA = inline_serializer("Pool", fields={
-    "id": serializers.IntegerField(), "name": serializers.CharField(), "kind": serializers.CharField(),
-    "position": serializers.IntegerField(), "is_default": serializers.BooleanField(),
-    "entry_conditions": serializers.DictField(), "members": serializers.ListField(child=serializers.IntegerField()),
-    "admins": serializers.ListField(child=serializers.IntegerField()),
-    "daily_claim_cap": serializers.IntegerField(allow_null=True), "max_held": serializers.IntegerField(allow_null=True),
-    "recycle_after_days": serializers.IntegerField(allow_null=True), "mask_contacts": serializers.BooleanField(),
+def _pool_fields() -> dict[str, Any]:
+    return {
+        "id": serializers.IntegerField(), "name": serializers.CharField(), "kind": serializers.CharField(),
+        "position": serializers.IntegerField(), "is_default": serializers.BooleanField(),
+        "entry_conditions": serializers.DictField(), "members": serializers.ListField(child=serializers.IntegerField()),
+        "admins": serializers.ListField(child=serializers.IntegerField()),
+        "daily_claim_cap": serializers.IntegerField(allow_null=True), "max_held": serializers.IntegerField(allow_null=True),
+        "recycle_after_days": serializers.IntegerField(allow_null=True), "mask_contacts": serializers.BooleanField(),
+    }
+
+
+POOL_SCHEMA = inline_serializer("Pool", fields=_pool_fields())
+# What a client sends: a name, the rest optional (a private pool that takes every lead by default).
+POOL_INPUT_SCHEMA = inline_serializer("PoolInput", fields={
+    "name": serializers.CharField(max_length=100),
+    "kind": serializers.ChoiceField(choices=["private", "public"], required=False, help_text="Default: private."),
+    "position": serializers.IntegerField(required=False, min_value=0),
+    "entry_conditions": serializers.DictField(required=False, allow_null=True, help_text="null: {} (every lead)."),
+    "members": serializers.ListField(child=serializers.IntegerField(), required=False, allow_null=True),
+    "admins": serializers.ListField(child=serializers.IntegerField(), required=False, allow_null=True),
+    "daily_claim_cap": serializers.IntegerField(allow_null=True, required=False, min_value=0),
+    "max_held": serializers.IntegerField(allow_null=True, required=False, min_value=0),
+    "recycle_after_days": serializers.IntegerField(allow_null=True, required=False, min_value=0),
+    "mask_contacts": serializers.BooleanField(required=False),
 })
 RULE_SCHEMA = inline_serializer("AssignmentRule", fields={
     "id": serializers.IntegerField(), "pool": serializers.IntegerField(), "position": serializers.IntegerField(),
@@ -90,7 +108,7 @@ _LEAD_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, descr
 class _AdminConfigViewSet(TenantScopedViewSet):
     required_scopes = ADMIN_SCOPES
     lookup_value_regex = r"[0-9]{1,18}"
-    pagination_class = None  # a tenant has a handful of pools and rules: one page
+    pagination_class = OnePage  # a tenant has a handful of pools and rules: one page, in the usual envelope
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -112,7 +130,7 @@ class PoolViewSet(_AdminConfigViewSet):
         pools = Pool.objects.order_by("is_default", "position", "id")
         return Response({"next": None, "previous": None, "results": [pool_body(p) for p in pools]})
 
-    @extend_schema(summary="Create a pool", request=POOL_SCHEMA, responses={201: POOL_SCHEMA, 400: PROBLEM})
+    @extend_schema(summary="Create a pool", request=POOL_INPUT_SCHEMA, responses={201: POOL_SCHEMA, 400: PROBLEM})
     def create(self, request: Request) -> Response:
         try:
             pool = pool_create_full(tenant=self.tenant, data=_body(request), actor=self.acting_user)
@@ -124,7 +142,7 @@ class PoolViewSet(_AdminConfigViewSet):
     def retrieve(self, request: Request, pk: Any = None) -> Response:
         return Response(pool_body(self._pool(pk)))
 
-    @extend_schema(summary="Change a pool", request=POOL_SCHEMA, responses={200: POOL_SCHEMA, 400: PROBLEM, 404: PROBLEM})
+    @extend_schema(summary="Change a pool", request=POOL_INPUT_SCHEMA, responses={200: POOL_SCHEMA, 400: PROBLEM, 404: PROBLEM})
     def partial_update(self, request: Request, pk: Any = None) -> Response:
         pool = self._pool(pk)
         try:

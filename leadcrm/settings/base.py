@@ -221,6 +221,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "leadcrm.api.pagination.CursorPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_METADATA_CLASS": "leadcrm.api.metadata.EndpointMetadata",
     "EXCEPTION_HANDLER": "leadcrm.api.exceptions.problem_exception_handler",
     "UNAUTHENTICATED_USER": None,
     "PAGE_SIZE": 50,
