@@ -31,7 +31,7 @@ from leadcrm.notifications.services import Notice, notify_many
 from leadcrm.tenancy.models import Membership, Role, Tenant
 from leadcrm.tenancy.scoping import tenant_scope
 from leads.models import LeadStatus, OwnerChangeReason
-from leads.services import OwnerChange, StatusChange, lead_owner_change_many, lead_status_change_many
+from leads.services import ReturnedLead, lead_returned_record_many
 
 DEFAULT_PENALTY_DAYS = 3
 # Statuses a lead can be returned from (leads.models.STATUS_TRANSITIONS); a deadline left on a
@@ -80,10 +80,18 @@ _BREACH_SQL = f"""
         ON CONFLICT ON CONSTRAINT violation_once_per_deadline DO NOTHING
         RETURNING id, lead_id, owner_id, action, policy_id
     ),
+    -- One write per lead (22 indexes take each new row version): the deadline goes; a breach
+    -- recorded here also returns the lead to its pool (audited by the caller).
     cleared AS (
-        UPDATE leads_lead l SET deadline_at = NULL FROM lead d WHERE l.tenant_id = %(tenant)s AND l.id = d.id
+        UPDATE leads_lead l SET deadline_at = NULL,
+               owner_id = CASE WHEN i.id IS NULL THEN l.owner_id END,
+               owner_assigned_at = CASE WHEN i.id IS NULL THEN l.owner_assigned_at END,
+               status = CASE WHEN i.id IS NULL THEN l.status ELSE 'returned' END,
+               updated_at = CASE WHEN i.id IS NULL THEN l.updated_at ELSE GREATEST(l.updated_at, %(now)s) END
+          FROM lead d LEFT JOIN inserted i ON i.lead_id = d.id
+         WHERE l.tenant_id = %(tenant)s AND l.id = d.id
     )
-    SELECT d.id, i.id, i.owner_id, i.action, COALESCE(p.penalty_days, %(penalty)s), d.name, d.company
+    SELECT d.id, i.id, i.owner_id, i.action, COALESCE(p.penalty_days, %(penalty)s), d.name, d.company, d.status
       FROM lead d LEFT JOIN inserted i ON i.lead_id = d.id LEFT JOIN assignment_slapolicy p ON p.id = i.policy_id
 """
 
@@ -148,6 +156,7 @@ class _Breach:
     action: str
     penalty_days: int
     label: str
+    status: str  # before the breach
 
 
 def sla_sweep_batch(*, tenant: Tenant, now: datetime | None = None, limit: int | None = None) -> tuple[SweepResult, int]:
@@ -162,20 +171,17 @@ def sla_sweep_batch(*, tenant: Tenant, now: datetime | None = None, limit: int |
         })
         rows = cursor.fetchall()
     breaches = [
-        _Breach(violation_id=r[1], lead_id=r[0], owner_id=r[2], action=r[3], penalty_days=r[4], label=r[5] or r[6] or f"#{r[0]}")
+        _Breach(violation_id=r[1], lead_id=r[0], owner_id=r[2], action=r[3], penalty_days=r[4], label=r[5] or r[6] or f"#{r[0]}",
+                status=r[7])
         for r in rows
         if r[1] is not None  # recorded by this batch (not stale, not recorded by a racing sweep)
     ]
     result = SweepResult(violations=len(breaches))
     if not breaches:
         return result, len(rows)
-    lead_owner_change_many(
-        tenant=tenant, reason=OwnerChangeReason.RECYCLE,
-        changes=[OwnerChange(lead_id=b.lead_id, owner_id=None, at=now) for b in breaches],
-    )
-    lead_status_change_many(
-        tenant=tenant,
-        changes=[StatusChange(lead_id=b.lead_id, status=LeadStatus.RETURNED, reason="sla", at=now) for b in breaches],
+    lead_returned_record_many(
+        tenant=tenant, owner_reason=OwnerChangeReason.RECYCLE, status_reason="sla", at=now,
+        leads=[ReturnedLead(lead_id=b.lead_id, owner_id=b.owner_id, status=b.status) for b in breaches],
     )
     redistribute = [b for b in breaches if b.action == BreachAction.REDISTRIBUTE]
     result.recycled = len(breaches) - len(redistribute)

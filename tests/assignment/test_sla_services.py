@@ -26,7 +26,8 @@ def test_deadline_is_the_owner_change_plus_the_pools_policy_else_the_tenant_wide
     rep = rep_make(tenant_a, "rep@a.test")
     policy_make(tenant_a, name="全局 2 小时")
     with tenant_scope(tenant_a.tenant.id):
-        vip = Pool.objects.create(tenant=tenant_a.tenant, name="VIP", kind="private")
+        vip = Pool.objects.create(tenant=tenant_a.tenant, name="VIP", kind="private",
+                                   entry_conditions={"source": ["vip"]}, position=5)
     policy_make(tenant_a, name="VIP 30 分钟", pool=vip.id, within={"value": 30, "unit": "minutes"})
     at = timezone.now().replace(microsecond=0)
     general = assigned_lead(tenant_a, rep.id, at=at)
