@@ -1805,7 +1805,7 @@ def django_sweep(tenant_id: int) -> int:
 
     tenant = Tenant.objects.get(id=tenant_id)
     now = timezone.now()
-    params = {"tenant": tenant_id, "now": now, "limit": settings_sweep_batch()}
+    params: dict[str, Any] = {"tenant": tenant_id, "now": now, "limit": settings_sweep_batch()}
     count_sql = f"SELECT count(*) FROM {LEAD_TABLE} l WHERE l.tenant_id = %(tenant)s AND l.deadline_at <= %(now)s"
     timings: dict[str, float] = {}
     with tenant_scope(tenant_id), connection.cursor() as cursor:
