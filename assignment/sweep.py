@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from assignment.models import BreachAction
+from assignment.recycle import idle_leads_recycle_batch, recycling_pools_exist
 from assignment.routing import leads_route
 from assignment.sla import LEAD_POLICY_SQL
 from leadcrm.db import json_param
@@ -295,7 +296,8 @@ def sla_warnings_send(*, tenant: Tenant, now: datetime | None = None) -> int:
 
 def sla_sweep(*, tenant: Tenant, now: datetime | None = None, batch_size: int | None = None) -> SweepResult:
     """Sweep one tenant, batch by batch (each its own transaction when called outside one;
-    savepoints inside the API's request transaction), then send the due warnings."""
+    savepoints inside the API's request transaction): the overdue leads, then the leads idle
+    beyond their pool's `recycle_after_days` (counted in `recycled`), then the due warnings."""
     now = now or timezone.now()
     batch_size = batch_size or settings.SLA_SWEEP_BATCH
     total = SweepResult()
@@ -305,6 +307,13 @@ def sla_sweep(*, tenant: Tenant, now: datetime | None = None, batch_size: int | 
         total.add(result)
         if taken < batch_size:
             break
+    with tenant_scope(tenant.id):
+        recycling = recycling_pools_exist()
+    while recycling:
+        with tenant_scope(tenant.id):
+            idle = idle_leads_recycle_batch(tenant=tenant, now=now, limit=batch_size)
+        total.recycled += idle
+        recycling = idle == batch_size
     with tenant_scope(tenant.id):
         total.warned = sla_warnings_send(tenant=tenant, now=now)
     return total

@@ -62,6 +62,15 @@ class OwnerChangeReason(models.TextChoices):
     TRANSFER = "transfer", _("转交他人")
     RECYCLE = "recycle", _("超时未跟进，回收到线索池")
     RETURN = "return", _("退回线索池")
+    IDLE = "idle", _("长期未跟进，按线索池规则收回")
+
+
+# Reasons the system gives a status change (the sweep's), worded on the timeline; a person's
+# reason is their own text and is shown as typed.
+SYSTEM_STATUS_REASONS = {
+    "sla": _("超时未跟进，回收到线索池"),
+    "idle": _("长期未跟进，按线索池规则收回"),
+}
 
 
 OWNER_CHANGE_ACTION = "lead.owner_change"
