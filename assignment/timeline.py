@@ -26,6 +26,7 @@ from leads.models import (
     OWNER_CHANGE_ACTION,
     POOL_CHANGE_ACTION,
     STATUS_CHANGE_ACTION,
+    SYSTEM_STATUS_REASONS,
     LeadStatus,
     OwnerChangeReason,
 )
@@ -194,7 +195,7 @@ def timeline_words(
         status = data.get("to", "")
         label = LeadStatus(status).label if status in LeadStatus.values else status
         reason = data.get("reason") or ""
-        detail = {"follow_up": _("记录了跟进"), "sla": _("超时未跟进")}.get(reason, reason)
+        detail = str(SYSTEM_STATUS_REASONS.get(reason, reason))
         return _("状态变为「%(status)s」") % {"status": label}, str(detail)
     if item.kind in ("became_hot", "became_mature"):
         total = data.get("total")

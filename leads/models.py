@@ -68,7 +68,8 @@ class OwnerChangeReason(models.TextChoices):
 # Reasons the system gives a status change (the sweep's), worded on the timeline; a person's
 # reason is their own text and is shown as typed.
 SYSTEM_STATUS_REASONS = {
-    "sla": _("超时未跟进，回收到线索池"),
+    "follow_up": _("记录了跟进"),
+    "sla": _("超时未跟进"),
     "idle": _("长期未跟进，按线索池规则收回"),
 }
 
