@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from assignment.models import BreachAction
+from assignment.recycle import idle_leads_recycle_batch, recycling_pools_exist
 from assignment.routing import leads_route
 from assignment.sla import LEAD_POLICY_SQL
 from leadcrm.db import json_param
@@ -31,7 +32,7 @@ from leadcrm.notifications.services import Notice, notify_many
 from leadcrm.tenancy.models import Membership, Role, Tenant
 from leadcrm.tenancy.scoping import tenant_scope
 from leads.models import LeadStatus, OwnerChangeReason
-from leads.services import OwnerChange, StatusChange, lead_owner_change_many, lead_status_change_many
+from leads.services import ReturnedLead, lead_returned_record_many
 
 DEFAULT_PENALTY_DAYS = 3
 # Statuses a lead can be returned from (leads.models.STATUS_TRANSITIONS); a deadline left on a
@@ -80,10 +81,18 @@ _BREACH_SQL = f"""
         ON CONFLICT ON CONSTRAINT violation_once_per_deadline DO NOTHING
         RETURNING id, lead_id, owner_id, action, policy_id
     ),
+    -- One write per lead (22 indexes take each new row version): the deadline goes; a breach
+    -- recorded here also returns the lead to its pool (audited by the caller).
     cleared AS (
-        UPDATE leads_lead l SET deadline_at = NULL FROM lead d WHERE l.tenant_id = %(tenant)s AND l.id = d.id
+        UPDATE leads_lead l SET deadline_at = NULL,
+               owner_id = CASE WHEN i.id IS NULL THEN l.owner_id END,
+               owner_assigned_at = CASE WHEN i.id IS NULL THEN l.owner_assigned_at END,
+               status = CASE WHEN i.id IS NULL THEN l.status ELSE 'returned' END,
+               updated_at = CASE WHEN i.id IS NULL THEN l.updated_at ELSE GREATEST(l.updated_at, %(now)s) END
+          FROM lead d LEFT JOIN inserted i ON i.lead_id = d.id
+         WHERE l.tenant_id = %(tenant)s AND l.id = d.id
     )
-    SELECT d.id, i.id, i.owner_id, i.action, COALESCE(p.penalty_days, %(penalty)s), d.name, d.company
+    SELECT d.id, i.id, i.owner_id, i.action, COALESCE(p.penalty_days, %(penalty)s), d.name, d.company, d.status
       FROM lead d LEFT JOIN inserted i ON i.lead_id = d.id LEFT JOIN assignment_slapolicy p ON p.id = i.policy_id
 """
 
@@ -148,6 +157,7 @@ class _Breach:
     action: str
     penalty_days: int
     label: str
+    status: str  # before the breach
 
 
 def sla_sweep_batch(*, tenant: Tenant, now: datetime | None = None, limit: int | None = None) -> tuple[SweepResult, int]:
@@ -162,20 +172,17 @@ def sla_sweep_batch(*, tenant: Tenant, now: datetime | None = None, limit: int |
         })
         rows = cursor.fetchall()
     breaches = [
-        _Breach(violation_id=r[1], lead_id=r[0], owner_id=r[2], action=r[3], penalty_days=r[4], label=r[5] or r[6] or f"#{r[0]}")
+        _Breach(violation_id=r[1], lead_id=r[0], owner_id=r[2], action=r[3], penalty_days=r[4], label=r[5] or r[6] or f"#{r[0]}",
+                status=r[7])
         for r in rows
         if r[1] is not None  # recorded by this batch (not stale, not recorded by a racing sweep)
     ]
     result = SweepResult(violations=len(breaches))
     if not breaches:
         return result, len(rows)
-    lead_owner_change_many(
-        tenant=tenant, reason=OwnerChangeReason.RECYCLE,
-        changes=[OwnerChange(lead_id=b.lead_id, owner_id=None, at=now) for b in breaches],
-    )
-    lead_status_change_many(
-        tenant=tenant,
-        changes=[StatusChange(lead_id=b.lead_id, status=LeadStatus.RETURNED, reason="sla", at=now) for b in breaches],
+    lead_returned_record_many(
+        tenant=tenant, owner_reason=OwnerChangeReason.RECYCLE, status_reason="sla", at=now,
+        leads=[ReturnedLead(lead_id=b.lead_id, owner_id=b.owner_id, status=b.status) for b in breaches],
     )
     redistribute = [b for b in breaches if b.action == BreachAction.REDISTRIBUTE]
     result.recycled = len(breaches) - len(redistribute)
@@ -289,7 +296,8 @@ def sla_warnings_send(*, tenant: Tenant, now: datetime | None = None) -> int:
 
 def sla_sweep(*, tenant: Tenant, now: datetime | None = None, batch_size: int | None = None) -> SweepResult:
     """Sweep one tenant, batch by batch (each its own transaction when called outside one;
-    savepoints inside the API's request transaction), then send the due warnings."""
+    savepoints inside the API's request transaction): the overdue leads, then the leads idle
+    beyond their pool's `recycle_after_days` (counted in `recycled`), then the due warnings."""
     now = now or timezone.now()
     batch_size = batch_size or settings.SLA_SWEEP_BATCH
     total = SweepResult()
@@ -299,6 +307,13 @@ def sla_sweep(*, tenant: Tenant, now: datetime | None = None, batch_size: int | 
         total.add(result)
         if taken < batch_size:
             break
+    with tenant_scope(tenant.id):
+        recycling = recycling_pools_exist()
+    while recycling:
+        with tenant_scope(tenant.id):
+            idle = idle_leads_recycle_batch(tenant=tenant, now=now, limit=batch_size)
+        total.recycled += idle
+        recycling = idle == batch_size
     with tenant_scope(tenant.id):
         total.warned = sla_warnings_send(tenant=tenant, now=now)
     return total

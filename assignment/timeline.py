@@ -26,6 +26,7 @@ from leads.models import (
     OWNER_CHANGE_ACTION,
     POOL_CHANGE_ACTION,
     STATUS_CHANGE_ACTION,
+    SYSTEM_STATUS_REASONS,
     LeadStatus,
     OwnerChangeReason,
 )
@@ -70,10 +71,15 @@ _TIMELINE_SQL = """
                    'owner', v.owner_id, 'deadline_at', v.deadline_at, 'action', v.action, 'policy', v.policy_id)
           FROM assignment_violation v WHERE v.tenant_id = %(tenant)s AND v.lead_id = %(lead)s
     ) t
-    WHERE %(after)s::timestamptz IS NULL OR (t.at, t.ord, t.id) < (%(after)s::timestamptz, %(after_ord)s, %(after_id)s)
-    ORDER BY t.at DESC, t.ord DESC, t.id DESC
+    WHERE %(after)s::timestamptz IS NULL
+       OR (t.at, t.ord, t.id) {compare} (%(after)s::timestamptz, %(after_ord)s, %(after_id)s)
+    ORDER BY t.at {order}, t.ord {order}, t.id {order}
     LIMIT %(limit)s
 """
+# Older than the cursor (a `next` page), or newer (a `previous` page, read oldest first and
+# turned round).
+_OLDER_SQL = _TIMELINE_SQL.format(compare="<", order="DESC")
+_NEWER_SQL = _TIMELINE_SQL.format(compare=">", order="ASC")
 
 
 @dataclass(frozen=True)
@@ -85,32 +91,44 @@ class TimelineItem:
     data: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class TimelinePage:
+    items: list[TimelineItem]  # newest first
+    next_cursor: str  # older items ("" : none)
+    previous_cursor: str  # newer items ("" : none, the first page)
+
+
 class InvalidTimelineCursor(ValueError):
     pass
 
 
-def _cursor_encode(item: TimelineItem) -> str:
-    raw = json.dumps([item.at.isoformat(), item.ord, item.id]).encode()
+def _cursor_encode(item: TimelineItem, *, newer: bool = False) -> str:
+    position: list[Any] = [item.at.isoformat(), item.ord, item.id]
+    raw = json.dumps(position + ["newer"] if newer else position).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _cursor_decode(cursor: str) -> tuple[datetime, int, int]:
+def _cursor_decode(cursor: str) -> tuple[datetime, int, int, bool]:
+    """The position and whether the page wanted is the newer side of it."""
     try:
-        at, ord_, item_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(decoded, list) or len(decoded) not in (3, 4) or decoded[3:] not in ([], ["newer"]):
+            raise ValueError(cursor)
+        at, ord_, item_id = decoded[:3]
         parsed = parse_datetime(at)
         if parsed is None or not isinstance(ord_, int) or not isinstance(item_id, int):
             raise ValueError(cursor)
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as error:
         raise InvalidTimelineCursor("The cursor is not one this list gave out.") from error
-    return parsed, ord_, item_id
+    return parsed, ord_, item_id, len(decoded) == 4
 
 
-def lead_timeline_page(*, tenant_id: int, lead_id: int, limit: int = 50, cursor: str = "") -> tuple[list[TimelineItem], str]:
-    """One page of the lead's timeline, newest first, and the cursor of the next page ("" at
-    the end). Call with a lead the caller may see."""
-    after, after_ord, after_id = _cursor_decode(cursor) if cursor else (None, 0, 0)
+def lead_timeline_page(*, tenant_id: int, lead_id: int, limit: int = 50, cursor: str = "") -> TimelinePage:
+    """One page of the lead's timeline, newest first, with the cursors of the older (`next`)
+    and newer (`previous`) pages. Call with a lead the caller may see."""
+    after, after_ord, after_id, newer = _cursor_decode(cursor) if cursor else (None, 0, 0, False)
     with connection.cursor() as db:
-        db.execute(_TIMELINE_SQL, {
+        db.execute(_NEWER_SQL if newer else _OLDER_SQL, {
             "tenant": tenant_id, "lead": lead_id, "lead_text": str(lead_id), "actions": list(_AUDIT_KINDS),
             "after": after, "after_ord": after_ord, "after_id": after_id, "limit": limit + 1,
         })
@@ -119,8 +137,19 @@ def lead_timeline_page(*, tenant_id: int, lead_id: int, limit: int = 50, cursor:
         TimelineItem(at=at, ord=ord_, id=item_id, kind=_AUDIT_KINDS.get(kind, kind), data=data if isinstance(data, dict) else json.loads(data))
         for at, ord_, item_id, kind, data in rows
     ]
-    next_cursor = _cursor_encode(items[limit - 1]) if len(items) > limit else ""
-    return items[:limit], next_cursor
+    more = len(items) > limit
+    items = items[:limit]
+    if newer:
+        items.reverse()
+        # Came from an older page, so there is one; newer ones remain when the read overflowed.
+        return TimelinePage(
+            items=items, next_cursor=_cursor_encode(items[-1]) if items else "",
+            previous_cursor=_cursor_encode(items[0], newer=True) if items and more else "",
+        )
+    return TimelinePage(
+        items=items, next_cursor=_cursor_encode(items[-1]) if more else "",
+        previous_cursor=_cursor_encode(items[0], newer=True) if items and after is not None else "",
+    )
 
 
 def event_labels(*, types: set[str]) -> dict[str, str]:
@@ -166,7 +195,7 @@ def timeline_words(
         status = data.get("to", "")
         label = LeadStatus(status).label if status in LeadStatus.values else status
         reason = data.get("reason") or ""
-        detail = {"follow_up": _("记录了跟进"), "sla": _("超时未跟进")}.get(reason, reason)
+        detail = str(SYSTEM_STATUS_REASONS.get(reason, reason))
         return _("状态变为「%(status)s」") % {"status": label}, str(detail)
     if item.kind in ("became_hot", "became_mature"):
         total = data.get("total")
@@ -210,7 +239,7 @@ PAGE_KINDS = frozenset({"event", "score_change", "follow_up", "violation"})  # t
 def lead_timeline_rows(*, lead: Any) -> list[tuple[datetime, str, str, str]]:
     """The lead page's share of the timeline (leads.timeline_extensions): follow-ups,
     violations, behaviour events and score changes, newest 200, in the request's language."""
-    items, _next = lead_timeline_page(tenant_id=lead.tenant_id, lead_id=lead.id, limit=200)
+    items = lead_timeline_page(tenant_id=lead.tenant_id, lead_id=lead.id, limit=200).items
     items = [item for item in items if item.kind in PAGE_KINDS]
     names = {uid: label.name for uid, label in owner_labels(user_ids=timeline_people(items)).items()}
     events = event_labels(types={i.data.get("type", "") for i in items if i.kind == "event"})

@@ -63,6 +63,16 @@ class OwnerChangeReason(models.TextChoices):
     RECYCLE = "recycle", _("超时未跟进，回收到线索池")
     RETURN = "return", _("退回线索池")
     MEMBER_REMOVED = "member_removed", _("负责人已停用，退回线索池")
+    IDLE = "idle", _("长期未跟进，按线索池规则收回")
+
+
+# Reasons the system gives a status change (the sweep's), worded on the timeline; a person's
+# reason is their own text and is shown as typed.
+SYSTEM_STATUS_REASONS = {
+    "follow_up": _("记录了跟进"),
+    "sla": _("超时未跟进"),
+    "idle": _("长期未跟进，按线索池规则收回"),
+}
 
 
 OWNER_CHANGE_ACTION = "lead.owner_change"

@@ -26,6 +26,7 @@ from leads.models import (
     BECAME_MATURE_ACTION,
     OWNER_CHANGE_ACTION,
     POOL_CHANGE_ACTION,
+    SYSTEM_STATUS_REASONS,
     TRANSFER_REQUEST_ACTION,
     Grade,
     Lead,
@@ -310,7 +311,7 @@ def _history_entry(change: Any, names: dict[int, str], pools: dict[int, str]) ->
     label = LeadStatus(new_status).label if new_status in LeadStatus.values else new_status
     return TimelineEntry(
         at=change.created_at, kind="status_change", title=str(_("状态变为「%(status)s」") % {"status": label}),
-        detail=str(reason),
+        detail=str(SYSTEM_STATUS_REASONS.get(reason, reason)),
     )
 
 

@@ -1727,6 +1727,165 @@ def bench_routing(ctx: Context) -> list[Row]:
     )]
 
 # --------------------------------------------------------------------------------------------
+# sweep: one full SLA sweep over the bench tenant's open leads, some of them overdue
+# --------------------------------------------------------------------------------------------
+SWEEP_OVERDUE = 10_000
+SWEEP_UPCOMING = 40_000  # owned leads whose deadline is still ahead: in the index, not due
+SWEEP_TARGET_S = 10.0
+SWEEP_SAVED_TABLE = "bench_sweep_saved"  # the chosen leads' columns before the run, to restore them
+
+
+def sweep_restore(conn: psycopg.Connection[Any], tenant_id: int) -> int:
+    """Put the leads the sweep row changed back as they were loaded and remove what the sweep
+    recorded (violations, notices, audit rows, penalties): every run starts from the same data.
+    Also run first, so an interrupted run's leftovers never reach the next one."""
+    exists = _one_row(conn.execute("SELECT to_regclass(%s) IS NOT NULL", [SWEEP_SAVED_TABLE]))[0]
+    if not exists:
+        return 0
+    with conn.transaction():
+        restored = conn.execute(
+            f"UPDATE {LEAD_TABLE} l SET owner_id = s.owner_id, owner_assigned_at = s.owner_assigned_at, "
+            "status = s.status, pool_id = s.pool_id, deadline_at = s.deadline_at, updated_at = s.updated_at "
+            f"FROM {SWEEP_SAVED_TABLE} s WHERE l.tenant_id = %s AND l.id = s.id", [tenant_id],
+        ).rowcount
+        started_at = _one_row(conn.execute(f"SELECT min(started_at) FROM {SWEEP_SAVED_TABLE}"))[0]
+        conn.execute("DELETE FROM assignment_violation WHERE tenant_id = %s", [tenant_id])
+        conn.execute("DELETE FROM notifications_notification WHERE tenant_id = %s AND kind LIKE 'sla.%%'", [tenant_id])
+        conn.execute("DELETE FROM tenancy_auditlog WHERE tenant_id = %s AND action IN (%s, %s) AND created_at >= %s",
+                     [tenant_id, "lead.owner_change", "lead.status_change", started_at])
+        conn.execute("DELETE FROM assignment_routingprofile WHERE tenant_id = %s AND created_at >= %s",
+                     [tenant_id, started_at])
+        conn.execute("UPDATE assignment_routingprofile SET penalty_until = NULL WHERE tenant_id = %s "
+                     "AND updated_at >= %s", [tenant_id, started_at])
+        conn.execute(f"DROP TABLE {SWEEP_SAVED_TABLE}")
+    return int(restored)
+
+
+def sweep_prepare(conn: psycopg.Connection[Any], tenant_id: int, rep_ids: list[int], pool_id: int) -> None:
+    """Set-based: a fixed sample of the loaded leads (by md5 of the id, the same every run) gets
+    an owner and a running deadline, SWEEP_OVERDUE of them past due and SWEEP_UPCOMING ahead;
+    their columns are saved first in SWEEP_SAVED_TABLE."""
+    loaded_max = int(_one_row(conn.execute("SELECT value FROM bench_meta WHERE key = 'loaded_max_id'"))[0])
+    with conn.transaction():
+        conn.execute(
+            f"CREATE TABLE {SWEEP_SAVED_TABLE} AS "
+            "SELECT id, owner_id, owner_assigned_at, status, pool_id, deadline_at, updated_at, "
+            "       row_number() OVER (ORDER BY md5(id::text)) AS n, now() AS started_at "
+            f"  FROM {LEAD_TABLE} WHERE tenant_id = %s AND id <= %s ORDER BY md5(id::text) LIMIT %s",
+            [tenant_id, loaded_max, SWEEP_OVERDUE + SWEEP_UPCOMING],
+        )
+        conn.execute(f"ALTER TABLE {SWEEP_SAVED_TABLE} ADD PRIMARY KEY (id)")
+        # Overdue: assigned 2–5 days ago, deadline 1 minute to 2 days ago; upcoming: due within 2 days.
+        conn.execute(
+            f"UPDATE {LEAD_TABLE} l SET owner_id = (%s::int[])[1 + s.n %% %s], pool_id = %s, "
+            "status = CASE WHEN s.n %% 3 = 0 THEN 'following' ELSE 'pending' END, "
+            "owner_assigned_at = now() - interval '2 days' - (s.n %% 4320) * interval '1 minute', "
+            "deadline_at = CASE WHEN s.n <= %s THEN now() - interval '1 minute' - (s.n %% 2880) * interval '1 minute' "
+            "                   ELSE now() + interval '1 minute' + (s.n %% 2880) * interval '1 minute' END "
+            f"FROM {SWEEP_SAVED_TABLE} s WHERE l.tenant_id = %s AND l.id = s.id",
+            [rep_ids, len(rep_ids), pool_id, SWEEP_OVERDUE, tenant_id],
+        )
+    conn.execute(f"ANALYZE {LEAD_TABLE}")
+
+
+def django_sweep(tenant_id: int) -> int:
+    """Runs in a subprocess as the app role (RLS on, as the worker runs): EXPLAIN ANALYZE of the
+    sweep's selecting statement (rolled back), the overdue rows counted through the partial
+    deadline index and by a sequential scan (the baselines), then one full `sla_sweep`, timed.
+    Prints JSON."""
+    import django
+
+    django.setup()
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from assignment.sweep import DUE_SQL, sla_sweep
+    from leadcrm.tenancy.models import Tenant
+    from leadcrm.tenancy.scoping import tenant_scope
+
+    tenant = Tenant.objects.get(id=tenant_id)
+    now = timezone.now()
+    params: dict[str, Any] = {"tenant": tenant_id, "now": now, "limit": settings_sweep_batch()}
+    count_sql = f"SELECT count(*) FROM {LEAD_TABLE} l WHERE l.tenant_id = %(tenant)s AND l.deadline_at <= %(now)s"
+    timings: dict[str, float] = {}
+    with tenant_scope(tenant_id), connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {DUE_SQL}", params)
+        plan = [row[0] for row in cursor.fetchall()]
+        transaction.set_rollback(True)  # EXPLAIN ANALYZE took the row locks: let them go
+    with tenant_scope(tenant_id), connection.cursor() as cursor:
+        started = time.perf_counter()
+        cursor.execute(count_sql.replace("l.deadline_at <=", "l.deadline_at IS NOT NULL AND l.deadline_at <="), params)
+        indexed = cursor.fetchone()[0]
+        timings["index_count"] = time.perf_counter() - started
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("SET LOCAL enable_indexonlyscan = off")
+        started = time.perf_counter()
+        cursor.execute(count_sql, params)
+        scanned = cursor.fetchone()[0]
+        timings["seq_count"] = time.perf_counter() - started
+    with tenant_scope(tenant_id), connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*), count(*) FILTER (WHERE status IN ('pending', 'following', 'returned', "
+                       f"'transferred')) FROM {LEAD_TABLE} WHERE tenant_id = %s", [tenant_id])
+        total_leads, open_leads = cursor.fetchone()
+    started = time.perf_counter()
+    result = sla_sweep(tenant=tenant, now=now)
+    seconds = time.perf_counter() - started
+    with tenant_scope(tenant_id), connection.cursor() as cursor:
+        cursor.execute(count_sql.replace("l.deadline_at <=", "l.deadline_at IS NOT NULL AND l.deadline_at <="), params)
+        left = cursor.fetchone()[0]
+    print(json.dumps({
+        "seconds": seconds, "result": result.as_dict(), "warned": result.warned, "plan": plan,
+        "overdue_indexed": indexed, "overdue_scanned": scanned, "left": left, "open": open_leads, "leads": total_leads,
+        "batch": params["limit"], **timings,
+    }))
+    return 0
+
+
+def settings_sweep_batch() -> int:
+    from django.conf import settings
+
+    return int(settings.SLA_SWEEP_BATCH)
+
+
+@benchmark("sweep", "one full SLA sweep: 1 in 100 leads overdue, each a violation, recycled, penalised, notified")
+def bench_sweep(ctx: Context) -> list[Row]:
+    import psycopg
+
+    info = ctx.cache["info"]
+    with psycopg.connect(ctx.dsn, autocommit=True) as conn:
+        if sweep_restore(conn, ctx.tenant_id):
+            log("sweep: restored the leads of an interrupted run")
+        log(f"sweep: {SWEEP_OVERDUE:,} leads overdue and {SWEEP_UPCOMING:,} due later (set-based UPDATE)")
+        sweep_prepare(conn, ctx.tenant_id, info["rep_ids"], info["pool_id"])
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "tools.bench", "--django-sweep", str(ctx.tenant_id)], cwd=BASE_DIR,
+            env=django_env(ctx.args, owner=False), check=True, capture_output=True, text=True,
+        )
+        data = json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        with psycopg.connect(ctx.dsn, autocommit=True) as conn:
+            log(f"sweep: restored {sweep_restore(conn, ctx.tenant_id):,} leads; VACUUM ANALYZE")
+            conn.execute(f"VACUUM (ANALYZE) {LEAD_TABLE}")
+    done = data["result"]
+    plan = " / ".join(line.strip() for line in data["plan"])
+    return [Row(
+        name=f"SLA sweep, {data['leads']:,} leads ({data['open']:,} open), {data['overdue_indexed']:,} overdue",
+        result=f"{data['seconds']:.2f} s", target=f"<= {SWEEP_TARGET_S:.0f} s, index-driven",
+        baseline=f"counting the overdue: partial index {fmt_ms(data['index_count'] * 1000)} ms, "
+                 f"seq scan {fmt_ms(data['seq_count'] * 1000)} ms",
+        ok=data["seconds"] <= SWEEP_TARGET_S and "lead_tenant_deadline_idx" in plan
+        and done["violations"] == SWEEP_OVERDUE and data["left"] == 0,
+        note=f"{done['violations']:,} violations, {done['recycled']:,} recycled, {data['left']} left due, "
+             f"in batches of {data['batch']:,} (one transaction each: violations, owner and status changes "
+             f"audited, penalties, notices); the seq-scan count found {data['overdue_scanned']:,}. "
+             f"Plan of DUE_SQL (first batch): {plan}",
+        data=data,
+    )]
+
+
+# --------------------------------------------------------------------------------------------
 # rescoring every lead after a rule change
 # --------------------------------------------------------------------------------------------
 RESCORE_TARGET_S = 60.0
@@ -1904,6 +2063,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--django-rescore", default="", help=argparse.SUPPRESS)
     parser.add_argument("--django-routing", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--django-routing-tenant", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--django-sweep", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--lookups", type=int, default=500, help="incoming leads the dedup look-up bench times")
     return parser.parse_args(argv)
 
@@ -1942,6 +2102,8 @@ def main(argv: list[str] | None = None) -> int:
         return django_rescore(args.django_rescore)
     if args.django_routing:
         return django_routing(args.django_routing, args.django_routing_tenant)
+    if args.django_sweep:
+        return django_sweep(args.django_sweep)
     wanted = {k.strip() for k in args.only.split(",") if k.strip()}
     if unknown := wanted - {b.key for b in BENCHMARKS}:
         print(f"unknown benchmark(s): {', '.join(sorted(unknown))}", file=sys.stderr)

@@ -156,6 +156,15 @@ class TimelinePagination(DocumentedCursorPagination):
     example_path = "leads/42/timeline"
 
 
+def _page_url(request: Request, cursor: str) -> str | None:
+    """This list's URL at `cursor` (its other parameters kept), or None without one."""
+    if not cursor:
+        return None
+    query = request.query_params.copy()
+    query["cursor"] = cursor
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+
 class LeadTimelineViewSet(TenantScopedViewSet):
     """`GET /leads/{id}/timeline`."""
 
@@ -172,7 +181,7 @@ class LeadTimelineViewSet(TenantScopedViewSet):
         operation_id="leads_timeline_list", summary="A lead's timeline, newest first",
         parameters=[
             LEAD_ID,
-            OpenApiParameter("cursor", OpenApiTypes.STR, description="The `next` URL's cursor."),
+            OpenApiParameter("cursor", OpenApiTypes.STR, description="The `next` or `previous` URL's cursor."),
             OpenApiParameter("page_size", OpenApiTypes.INT, description="1–500, default 50."),
         ],
         responses={200: TimelineItemSerializer(many=True), 400: PROBLEM, 404: PROBLEM},
@@ -185,14 +194,15 @@ class LeadTimelineViewSet(TenantScopedViewSet):
         if not raw_size.isdigit() or not 1 <= int(raw_size) <= 500:
             raise exceptions.ValidationError({"page_size": ["Must be a whole number from 1 to 500."]})
         try:
-            items, next_cursor = lead_timeline_page(
+            page = lead_timeline_page(
                 tenant_id=self.tenant.id, lead_id=lead.id, limit=int(raw_size),
                 cursor=request.query_params.get("cursor", ""),
             )
         except InvalidTimelineCursor:
             raise exceptions.ValidationError(
-                {"cursor": ["Invalid cursor. Use the 'next' URL exactly as returned."]}
+                {"cursor": ["Invalid cursor. Use the 'next' or 'previous' URL exactly as returned."]}
             ) from None
+        items = page.items
         names = {uid: label.name for uid, label in owner_labels(user_ids=timeline_people(items)).items()}
         pools = lead_pool_names()
         events = timeline_event_labels(types={i.data.get("type", "") for i in items if i.kind == "event"})
@@ -201,12 +211,8 @@ class LeadTimelineViewSet(TenantScopedViewSet):
             title, detail = timeline_words(item, names=names, pools=pools, events=events)
             results.append({"at": item.at, "kind": item.kind, "id": item.id, "text": title, "detail": detail,
                             "data": item.data})
-        next_url = None
-        if next_cursor:
-            query = request.query_params.copy()
-            query["cursor"] = next_cursor
-            next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
-        return Response({"next": next_url, "previous": None, "results": results})
+        return Response({"next": _page_url(request, page.next_cursor), "previous": _page_url(request, page.previous_cursor),
+                         "results": results})
 
 
 # --- SLA policies, sweep, violations ------------------------------------------------------------

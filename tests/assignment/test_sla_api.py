@@ -91,6 +91,37 @@ def test_timeline_lists_follow_ups_violations_and_owner_changes_newest_first_in_
     assert key_client.get(f"/api/v1/leads/{lead.id}/timeline?cursor=nonsense").status_code == 400
 
 
+def test_timeline_pages_walk_back_with_previous_to_the_same_pages(tenant_a, key_client):
+    rep = rep_make(tenant_a, "rep@a.test")
+    lead = assigned_lead(tenant_a, rep.id)
+    for n in range(6):
+        posted = key_client.post(f"/api/v1/leads/{lead.id}/follow-ups", {"kind": "call", "content": f"第{n}次"},
+                                 format="json")
+        assert posted.status_code == 201
+    url: str | None = f"/api/v1/leads/{lead.id}/timeline?page_size=3"
+    forward: list[list[tuple[str, int]]] = []
+    last: dict = {}
+    while url:
+        last = key_client.get(url).json()
+        forward.append([(item["kind"], item["id"]) for item in last["results"]])
+        assert (last["previous"] is None) == (len(forward) == 1)
+        url = last["next"]
+    assert len(forward) >= 3 and sum(map(len, forward)) == len({i for page in forward for i in page})
+    backward = []
+    url = last["previous"]
+    while url:
+        page = key_client.get(url).json()
+        assert "page_size=3" in url and page["next"]
+        backward.append([(item["kind"], item["id"]) for item in page["results"]])
+        url = page["previous"]
+    assert backward == forward[:-1][::-1]
+    # A previous page's next leads back to where it came from.
+    second = key_client.get(key_client.get(f"/api/v1/leads/{lead.id}/timeline?page_size=3").json()["next"]).json()
+    first_again = key_client.get(second["previous"]).json()
+    assert [(i["kind"], i["id"]) for i in first_again["results"]] == forward[0] and first_again["previous"] is None
+    assert [(i["kind"], i["id"]) for i in key_client.get(first_again["next"]).json()["results"]] == forward[1]
+
+
 def test_sla_policy_crud_and_validation(tenant_a, key_client):
     response = key_client.post("/api/v1/sla-policies", {
         "name": "两小时", "pool": None, "within": {"value": 2, "unit": "working_hours"},
