@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from assignment.bulk import (
@@ -38,7 +38,10 @@ from assignment.refusals import refusal_words, transition_words
 from leadcrm.tenancy.decorators import TenantHttpRequest, tenant_member_required
 from leads.services import InvalidTransition
 
-ACTION_LABELS = {ASSIGN: gettext_lazy("分配给销售"), RETURN: gettext_lazy("退回线索池"), INVALID: gettext_lazy("标记无效")}
+ACTION_LABELS = {
+    ASSIGN: gettext_lazy("分配给销售"), RETURN: pgettext_lazy("bulk action", "退回线索池"),
+    INVALID: pgettext_lazy("bulk action", "标记无效"),
+}
 SKIP_WORDS = {
     NOT_YOURS: gettext_lazy("%(n)s 条不是你负责的"),
     WRONG_STATUS: gettext_lazy("%(n)s 条当前状态不允许"),
@@ -68,7 +71,7 @@ def lead_list_bulk_bar(*, request: HttpRequest, lead_ids: list[int], back_query:
 
 
 def _skip_reasons(outcome: BulkOutcome) -> str:
-    return _("，").join(str(SKIP_WORDS[key]) % {"n": len(ids)} for key, ids in outcome.skipped.items())
+    return pgettext("list separator", "，").join(str(SKIP_WORDS[key]) % {"n": len(ids)} for key, ids in outcome.skipped.items())
 
 
 def outcome_words(outcome: BulkOutcome) -> str:
