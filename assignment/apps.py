@@ -25,3 +25,8 @@ class AssignmentConfig(AppConfig):
         from leads.timeline_extensions import lead_timeline_register
 
         lead_timeline_register(name="assignment.follow_ups", provider=lead_timeline_rows)
+
+        from assignment.bulk_views import lead_list_bulk_bar
+        from leads.list_extensions import lead_list_bulk_bar_register
+
+        lead_list_bulk_bar_register(provider=lead_list_bulk_bar)

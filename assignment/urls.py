@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assignment import page_views, sla_pages
+from assignment import bulk_views, page_views, sla_pages
 
 app_name = "assignment"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     # The lead page's actions panel (loaded by htmx) and its forms
     path("<slug:tenant_slug>/leads/<int:lead_id>/actions", page_views.lead_actions_panel, name="lead-actions"),
     path("<slug:tenant_slug>/leads/<int:lead_id>/actions/do", page_views.lead_action, name="lead-action"),
+    # The lead list's bulk actions (the bar is rendered into the list by leads.list_extensions)
+    path("<slug:tenant_slug>/leads/bulk", bulk_views.lead_bulk_action, name="lead-bulk"),
     # 线索池 / Pools and their rules (admins)
     path("<slug:tenant_slug>/settings/pools", page_views.pools_page, name="pools"),
     path("<slug:tenant_slug>/settings/pools/", page_views.pools_page),

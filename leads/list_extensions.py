@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from django.http import HttpRequest
+
 from leads.models import Lead
 
 LeadListNotesProvider = Callable[..., dict[int, list[str]]]  # called as provider(leads=[...])
@@ -32,3 +34,21 @@ def lead_list_notes(*, leads: Sequence[Lead]) -> dict[int, list[str]]:
         for lead_id, texts in provider(leads=leads).items():
             notes.setdefault(lead_id, []).extend(texts)
     return notes
+
+
+# The bar of bulk actions above the list (assignment: assign, return, mark invalid). One
+# provider; it gets the request, the page's lead ids (for "select all on this page") and the
+# list's query string (to come back to), and returns the bar's HTML, or "" when the member's
+# role offers no bulk action (the list then shows no checkboxes).
+LeadListBulkBarProvider = Callable[..., str]  # called as provider(request=, lead_ids=, back_query=)
+
+_bulk_bar: dict[str, LeadListBulkBarProvider] = {}
+
+
+def lead_list_bulk_bar_register(*, provider: LeadListBulkBarProvider) -> None:
+    _bulk_bar["provider"] = provider
+
+
+def lead_list_bulk_bar(*, request: HttpRequest, lead_ids: list[int], back_query: str) -> str:
+    provider = _bulk_bar.get("provider")
+    return provider(request=request, lead_ids=lead_ids, back_query=back_query) if provider else ""

@@ -50,3 +50,27 @@ def payload_masked(payload: dict[str, Any]) -> dict[str, Any]:
         else:
             masked[name] = mask_text(value)
     return masked
+
+
+# --- who sees a lead's contacts masked --------------------------------------------------------
+# A pool with `mask_contacts` hides its leads' contact details from every member who does not
+# own the lead, admins excepted (SPEC §5: "masked until claimed"). API keys are not members: an
+# integrator's key is the tenant's own system (its CRM, its data warehouse), made by an admin and
+# scoped by them, so it reads contacts whole, as an admin would.
+
+CONTACT_FIELDS = ("mobile", "phone", "email", "wechat")
+
+
+def contacts_masked(
+    *, pool_id: int | None, owner_id: int | None, viewer_id: int | None, viewer_is_admin: bool, masking_pool_ids: frozenset[int]
+) -> bool:
+    """Whether this reader sees the lead's contacts masked. `viewer_id` None: an API key."""
+    if viewer_id is None or viewer_is_admin or owner_id == viewer_id:
+        return False
+    return pool_id is not None and pool_id in masking_pool_ids
+
+
+def contacts_for(*, mobile: str, phone: str, email: str, wechat: str, masked: bool) -> dict[str, str]:
+    """The four contact fields as the reader may see them (blank stays blank)."""
+    values = {"mobile": mobile, "phone": phone, "email": email, "wechat": wechat}
+    return payload_masked(values) if masked else values

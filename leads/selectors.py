@@ -8,7 +8,7 @@ from typing import Literal
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import OperationalError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from leadcrm.keyset import InvalidCursor, KeysetPage, keyset_page
 from leadcrm.tenancy.models import AuditLog, Membership, Role, person_name
@@ -259,6 +259,34 @@ def lead_pool_names() -> dict[int, str]:
     pool_model = Lead._meta.get_field("pool").related_model
     assert isinstance(pool_model, type)
     return dict(pool_model._default_manager.filter(tenant_id=current_tenant_id()).order_by("name").values_list("id", "name"))
+
+
+def lead_masking_pool_ids() -> frozenset[int]:
+    """The tenant's pools that mask their leads' contacts (`leads.masking.contacts_masked`):
+    one query for a page, whatever its number of rows; read through the lead's foreign key."""
+    pool_model = Lead._meta.get_field("pool").related_model
+    assert isinstance(pool_model, type)
+    return frozenset(
+        pool_model._default_manager.filter(tenant_id=current_tenant_id(), mask_contacts=True).values_list("id", flat=True)
+    )
+
+
+def lead_search_unmasking_excluded(
+    *, queryset: QuerySet[Lead], q: str, viewer_id: int, masking_pool_ids: frozenset[int]
+) -> QuerySet[Lead]:
+    """The search `q` must not reveal a masked contact piece by piece (138 → 1381 → …): a
+    masked lead the viewer does not own matches only by its name, company or title, or by a
+    whole contact (the full mobile number, e-mail or WeChat id; shown masked all the same)."""
+    q = q.strip()
+    if not q or not masking_pool_ids:
+        return queryset
+    from leads.normalization import parse_phone
+
+    parsed = parse_phone(q)
+    whole = Q(name__icontains=q) | Q(company__icontains=q) | Q(title__icontains=q) | Q(email__iexact=q) | Q(wechat=q)
+    whole |= Q(mobile=parsed.e164) | Q(phone=parsed.e164) if parsed else Q(mobile=q) | Q(phone=q)
+    hidden = Q(pool_id__in=masking_pool_ids) & ~Q(owner_id=viewer_id)  # unowned leads too
+    return queryset.exclude(hidden & ~whole)
 
 
 # --- duplicate rules, company aliases ------------------------------------------------------------

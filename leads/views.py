@@ -20,7 +20,8 @@ from leadcrm.tenancy.models import Role
 from leadcrm.tenancy.selectors import member_list
 from leads.fields import LEAD_FIELDS
 from leads.filters import GROUP_CHOICES, ORDERING_CHOICES, LeadFilter, ordering_for
-from leads.list_extensions import lead_list_notes
+from leads.list_extensions import lead_list_bulk_bar, lead_list_notes
+from leads.masking import contacts_for, contacts_masked, payload_masked
 from leads.models import (
     BECAME_HOT_ACTION,
     BECAME_MATURE_ACTION,
@@ -45,7 +46,9 @@ from leads.selectors import (
     lead_get,
     lead_history_list,
     lead_keyset_page,
+    lead_masking_pool_ids,
     lead_pool_names,
+    lead_search_unmasking_excluded,
     lead_source_suggestions,
     lead_submission_list,
     lead_visible_to,
@@ -185,14 +188,31 @@ class LeadRow:
     lead: Lead
     owner: PersonLabel | None
     notes: list[str]  # other apps' few words about the row (scoring: why it is hot)
+    contact: str  # the mobile or e-mail shown under a lead without a company, masked when its pool says so
 
 
-def _lead_rows(page: KeysetPage[Lead]) -> list[LeadRow]:
+def _masking_pool_ids(request: TenantHttpRequest) -> frozenset[int]:
+    """The pools whose contacts this member sees masked (none for an admin: no query)."""
+    return frozenset() if request.membership.is_admin else lead_masking_pool_ids()
+
+
+def _masked(lead: Lead, request: TenantHttpRequest, masking_pool_ids: frozenset[int]) -> bool:
+    return contacts_masked(
+        pool_id=lead.pool_id, owner_id=lead.owner_id, viewer_id=request.user.id,
+        viewer_is_admin=request.membership.is_admin, masking_pool_ids=masking_pool_ids,
+    )
+
+
+def _lead_rows(page: KeysetPage[Lead], *, request: TenantHttpRequest, masking_pool_ids: frozenset[int]) -> list[LeadRow]:
     owners = owner_labels(user_ids={lead.owner_id for lead in page.rows if lead.owner_id})
     notes = lead_list_notes(leads=page.rows)
-    return [
-        LeadRow(lead=lead, owner=owners.get(lead.owner_id or 0), notes=notes.get(lead.id, [])) for lead in page.rows
-    ]
+    rows = []
+    for lead in page.rows:
+        contacts = contacts_for(mobile=lead.mobile, phone="", email=lead.email, wechat="",
+                                masked=_masked(lead, request, masking_pool_ids))
+        rows.append(LeadRow(lead=lead, owner=owners.get(lead.owner_id or 0), notes=notes.get(lead.id, []),
+                            contact=contacts["mobile"] or contacts["email"]))
+    return rows
 
 
 def _query_with_aliases(query: QueryDict) -> QueryDict:
@@ -225,13 +245,17 @@ def lead_list_page(request: TenantHttpRequest, tenant_slug: str) -> HttpResponse
     lead_filter = LeadFilter(
         _filter_data(cleaned, user_id=request.user.id), queryset=lead_visible_to(membership=request.membership)
     )
+    masking_pool_ids = _masking_pool_ids(request)
+    leads = lead_search_unmasking_excluded(
+        queryset=lead_filter.qs, q=cleaned.get("q") or "", viewer_id=request.user.id, masking_pool_ids=masking_pool_ids
+    )
     cursor = cleaned.get("cursor") or ""
     cursor_expired = False
     try:
-        page = lead_keyset_page(queryset=lead_filter.qs, ordering=ordering, cursor=cursor)
+        page = lead_keyset_page(queryset=leads, ordering=ordering, cursor=cursor)
     except InvalidLeadCursor:
         cursor, cursor_expired = "", True
-        page = lead_keyset_page(queryset=lead_filter.qs, ordering=ordering)
+        page = lead_keyset_page(queryset=leads, ordering=ordering)
 
     base_query = QueryDict(mutable=True)  # the filters for the pager links: no cursor, no blanks
     for name, values in query.lists():
@@ -242,8 +266,12 @@ def lead_list_page(request: TenantHttpRequest, tenant_slug: str) -> HttpResponse
     context = {
         "form": form,
         "page": page,
-        "rows": _lead_rows(page),
-        "count": _list_count(queryset=lead_filter.qs, page=page, cursor=cursor),
+        "rows": _lead_rows(page, request=request, masking_pool_ids=masking_pool_ids),
+        "count": _list_count(queryset=leads, page=page, cursor=cursor),
+        # Other apps' bulk actions (assignment: assign, return, invalid); "" hides the checkboxes.
+        "bulk_bar": lead_list_bulk_bar(
+            request=request, lead_ids=[lead.id for lead in page.rows], back_query=query.urlencode()
+        ),
         "pool_names": pools,
         "owner_choices": owner_choices,
         # Only the full page has the filter form (the fragment is the table).
@@ -381,7 +409,7 @@ class SubmissionRow:
     fields: list[tuple[str, str]]
 
 
-def _submission_rows(submissions: list[Any], *, rule_names: dict[int, str]) -> list[SubmissionRow]:
+def _submission_rows(submissions: list[Any], *, rule_names: dict[int, str], masked: bool) -> list[SubmissionRow]:
     return [
         SubmissionRow(
             created_at=submission.created_at,
@@ -389,7 +417,7 @@ def _submission_rows(submissions: list[Any], *, rule_names: dict[int, str]) -> l
             rule=_rule_label(rule_id=submission.dedup_rule_id, stored=submission.rule, rule_names=rule_names),
             fields=[
                 (str(PAYLOAD_FIELD_LABELS.get(key, key)), str(value))
-                for key, value in (submission.payload or {}).items()
+                for key, value in (payload_masked(submission.payload or {}) if masked else submission.payload or {}).items()
                 if value not in (None, "")
             ],
         )
@@ -417,10 +445,14 @@ def lead_detail_page(request: TenantHttpRequest, tenant_slug: str, lead_id: int)
     names = {user_id: label.name for user_id, label in labels.items()}
     rule_ids = {lead.duplicate_rule_id, *(d.duplicate_rule_id for d in duplicates), *(s.dedup_rule_id for s in submissions)}
     rule_names = lead_dedup_rule_names(rule_ids={rule_id for rule_id in rule_ids if rule_id})
+    masked = _masked(lead, request, _masking_pool_ids(request))
+    contacts = contacts_for(mobile=lead.mobile, phone=lead.phone, email=lead.email, wechat=lead.wechat, masked=masked)
     context = {
         "lead": lead,
-        "submissions": _submission_rows(submissions, rule_names=rule_names),
-        "mobile_display": _phone_display(lead.mobile),
+        "submissions": _submission_rows(submissions, rule_names=rule_names, masked=masked),
+        "contacts": contacts,
+        "contacts_masked": masked,
+        "mobile_display": contacts["mobile"] if masked else _phone_display(lead.mobile),
         "duplicates": [
             DuplicateRow(lead=duplicate, rule=rule_names.get(duplicate.duplicate_rule_id or 0, ""))
             for duplicate in duplicates

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
+from leads.masking import CONTACT_FIELDS, payload_masked
 from leads.models import Lead, LeadStatus, Tier
 
 
@@ -223,6 +224,15 @@ class LeadOutputSerializer(serializers.Serializer):
     score = ScoreOutputSerializer()
 
     def to_representation(self, lead: Lead) -> dict[str, Any]:
+        data = self._fields(lead)
+        # The view's word on masking (a pool with mask_contacts, a member who does not own the lead).
+        masked = self.context.get("contacts_masked")
+        if masked is not None and masked(lead):
+            data.update(payload_masked({name: data[name] for name in CONTACT_FIELDS}))
+        return data
+
+    @staticmethod
+    def _fields(lead: Lead) -> dict[str, Any]:
         return {
             "id": lead.id,
             "status": lead.status,

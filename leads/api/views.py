@@ -40,8 +40,16 @@ from leads.api.serializers import (
 )
 from leads.filters import ORDERING_CHOICES, LeadFilter, ordering_for
 from leads.intake import IntakeOutcome, lead_intake_many
+from leads.masking import contacts_masked
 from leads.models import Lead
-from leads.selectors import InvalidLeadCursor, lead_is_visible_to, lead_keyset_page, lead_visible_to
+from leads.selectors import (
+    InvalidLeadCursor,
+    lead_is_visible_to,
+    lead_keyset_page,
+    lead_masking_pool_ids,
+    lead_search_unmasking_excluded,
+    lead_visible_to,
+)
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
@@ -140,6 +148,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
     required_scopes = {"GET": "read", "HEAD": "read", "POST": "leads:write"}
     body_required_actions = frozenset({"create", "bulk"})
     lookup_value_regex = r"[0-9]{1,18}"  # anything else is a 404, never a database error
+    _masking_pools: frozenset[int]  # set on first use, per request (`_masking_pool_ids`)
 
     def get_queryset(self) -> QuerySet[Lead]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no tenant
@@ -177,7 +186,36 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
             raise exceptions.ValidationError(empty)
         if not filterset.is_valid():
             raise exceptions.ValidationError(filterset.errors)
-        return filterset.qs
+        masking_pool_ids = self._masking_pool_ids()
+        if not masking_pool_ids or self.membership is None:
+            return filterset.qs
+        return lead_search_unmasking_excluded(
+            queryset=filterset.qs, q=params.get("q", ""), viewer_id=self.membership.user_id,
+            masking_pool_ids=masking_pool_ids,
+        )
+
+    def _masking_pool_ids(self) -> frozenset[int]:
+        """Pools whose leads' contacts this caller reads masked: none for an API key (the
+        tenant's own system, made and scoped by an admin) or an admin; read once a request."""
+        membership = self.membership
+        if membership is None or membership.is_admin:
+            return frozenset()
+        if not hasattr(self, "_masking_pools"):
+            self._masking_pools = lead_masking_pool_ids()
+        return self._masking_pools
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        if getattr(self, "swagger_fake_view", False):
+            return context
+        masking_pool_ids = self._masking_pool_ids()
+        if masking_pool_ids and self.membership is not None:
+            viewer_id = self.membership.user_id
+            context["contacts_masked"] = lambda lead: contacts_masked(
+                pool_id=lead.pool_id, owner_id=lead.owner_id, viewer_id=viewer_id, viewer_is_admin=False,
+                masking_pool_ids=masking_pool_ids,
+            )
+        return context
 
     def _may_read(self) -> Callable[[Lead], bool]:
         """Whether the caller may read a lead: an API key needs the `read` scope, a member must

@@ -40,3 +40,38 @@ document.addEventListener("click", (event) => {
     if (!picker.contains(event.target)) picker.removeAttribute("open");
   });
 });
+
+// The lead list's bulk bar: "select all on this page" ticks every row, the count follows the
+// ticks, and only the fields the chosen action needs show. Without JavaScript the box posts
+// all_on_page=1 and every field shows.
+function bulkSync(form) {
+  const rows = Array.from(document.querySelectorAll("input[data-bulk-row][form='" + form.id + "']"));
+  const all = form.querySelector("[data-bulk-all]");
+  const count = form.querySelector("[data-bulk-count]");
+  const ticked = rows.filter((box) => box.checked).length;
+  if (all) {
+    all.checked = rows.length > 0 && ticked === rows.length;
+    all.indeterminate = ticked > 0 && ticked < rows.length;
+  }
+  if (count) count.textContent = ticked ? count.dataset.template.replace("{n}", String(ticked)) : "";
+  const action = form.querySelector("[data-bulk-action]");
+  form.querySelectorAll("[data-bulk-for]").forEach((field) => {
+    const wanted = field.dataset.bulkFor.split(" ");
+    field.classList.toggle("is-off", !action || !wanted.includes(action.value));
+  });
+}
+document.addEventListener("change", (event) => {
+  const target = event.target;
+  if (!(target instanceof HTMLInputElement || target instanceof HTMLSelectElement)) return;
+  if (target.hasAttribute("data-bulk-all") && target.form) {
+    const on = target.checked;
+    document.querySelectorAll("input[data-bulk-row][form='" + target.form.id + "']").forEach((box) => { box.checked = on; });
+    bulkSync(target.form);
+  } else if (target.hasAttribute("data-bulk-row") && target.form) {
+    bulkSync(target.form);
+  } else if (target.hasAttribute("data-bulk-action") && target.form) {
+    bulkSync(target.form);
+  }
+});
+document.addEventListener("DOMContentLoaded", () => document.querySelectorAll("form.bulk-bar").forEach(bulkSync));
+document.addEventListener("htmx:afterSettle", () => document.querySelectorAll("form.bulk-bar").forEach(bulkSync));
