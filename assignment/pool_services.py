@@ -17,6 +17,8 @@ from assignment.models import AssignmentRule, Pool, PoolKind, PoolMember, Strate
 from leadcrm.tenancy.models import Membership, Tenant
 from leadcrm.tenancy.services import audit_log_record
 
+MAX_WHOLE = 2_147_483_647  # the columns' range: a larger number is the sender's error, not a 500
+
 POOL_FIELDS = ("name", "description", "kind", "position", "entry_conditions", "daily_claim_cap", "max_held",
                "recycle_after_days", "mask_contacts", "is_active")
 RULE_FIELDS = ("position", "name", "conditions", "strategy", "reps", "respect_working_hours", "exclude_previous_owner",
@@ -76,8 +78,8 @@ def _pool_values(data: dict[str, Any], *, pool: Pool | None) -> tuple[dict[str, 
             value = data[key]
             if value is None and key != "position":
                 values[key] = None
-            elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                errors[key] = ["Give a whole number, 0 or more" + (" (or null for no limit)." if key != "position" else ".")]
+            elif not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_WHOLE:
+                errors[key] = [f"Give a whole number from 0 to {MAX_WHOLE}" + (" (or null for no limit)." if key != "position" else ".")]
             else:
                 values[key] = value
     for key in ("mask_contacts", "is_active"):
@@ -162,8 +164,8 @@ def _rule_values(data: dict[str, Any], *, rule: AssignmentRule | None) -> dict[s
             errors["strategy"] = [f"Use one of: {', '.join(Strategy.values)}."]
         values["strategy"] = data["strategy"]
     if "position" in data:
-        if not isinstance(data["position"], int) or isinstance(data["position"], bool) or data["position"] < 0:
-            errors["position"] = ["Give a whole number, 0 or more."]
+        if not isinstance(data["position"], int) or isinstance(data["position"], bool) or not 0 <= data["position"] <= MAX_WHOLE:
+            errors["position"] = [f"Give a whole number from 0 to {MAX_WHOLE}."]
         values["position"] = data["position"]
     if "name" in data:
         values["name"] = str(data["name"] or "").strip()[:100]

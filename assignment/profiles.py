@@ -51,6 +51,9 @@ def _int_or_none(value: Any, *, field: str, errors: dict[str, list[str]]) -> int
     if number < 0:
         errors[field] = ["Must be 0 or more (0 means this rep receives nothing), or null for no limit."]
         return None
+    if number > 2_147_483_647:  # the column's range: beyond it is the sender's error, not a 500
+        errors[field] = ["Must be at most 2147483647, or null for no limit."]
+        return None
     return number
 
 

@@ -63,6 +63,8 @@ def test_pool_validation_problems(tenant_a: CreatedTenant, key_client: APIClient
     assert set(bad.json()["errors"]) == {"name", "kind", "entry_conditions", "members"}
     too_long = key_client.post("/api/v1/pools", {"name": "池" * 101}, format="json")
     assert too_long.status_code == 400 and "100" in too_long.json()["errors"]["name"][0]  # was a 500
+    huge = key_client.post("/api/v1/pools", {"name": "大池", "daily_claim_cap": 10**27, "position": 2**40}, format="json")
+    assert huge.status_code == 400 and set(huge.json()["errors"]) == {"daily_claim_cap", "position"}  # was a 500
     with tenant_scope(tenant_a.tenant.id):
         default_id = pool_default().id
     refused = key_client.patch(f"/api/v1/pools/{default_id}", {"is_active": False}, format="json")
