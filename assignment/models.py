@@ -137,7 +137,8 @@ class FollowUp(TenantOwnedModel):
 
     class Meta(TenantOwnedModel.Meta):
         indexes = [
-            models.Index(fields=["tenant", "lead", "-created_at"], name="followup_lead_idx"),
+            # lead first: deleting leads checks this table by lead id alone
+            models.Index(fields=["lead", "-created_at"], name="followup_lead_at_idx"),
             models.Index(fields=["tenant", "by", "-created_at"], name="followup_by_idx"),
         ]
 
@@ -190,5 +191,6 @@ class Violation(TenantOwnedModel):
         ]
         indexes = [
             models.Index(fields=["tenant", "owner", "-detected_at"], name="violation_owner_idx"),
+            models.Index(fields=["lead"], name="violation_lead_idx"),  # deleting leads checks by lead id
             models.Index(fields=["tenant", "-detected_at"], name="violation_detected_idx"),
         ]

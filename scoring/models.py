@@ -170,7 +170,9 @@ class LeadEvent(TenantOwnedModel):
         ]
         indexes = [
             # A lead's events in time order: the worker's rescore, the explanation, the timeline.
-            models.Index(fields=["tenant", "lead", "occurred_at"], name="scoring_event_lead_idx"),
+            # Lead first (lead ids are unique across tenants): deleting leads checks this
+            # table by lead id alone, once per lead.
+            models.Index(fields=["lead", "occurred_at"], name="scoring_event_lead_at_idx"),
             # Pending events by reference: what intake's committed hook attaches (small).
             models.Index(
                 fields=["tenant", "ref_kind", "ref_value"], name="scoring_event_pending_idx",
@@ -207,7 +209,8 @@ class ScoreChange(TenantOwnedModel):
     mature = models.BooleanField()
 
     class Meta(TenantOwnedModel.Meta):
-        indexes = [models.Index(fields=["tenant", "lead", "at"], name="scoring_change_lead_idx")]
+        # lead first: deleting leads checks this table by lead id alone
+        indexes = [models.Index(fields=["lead", "at"], name="scoring_change_lead_at_idx")]
 
 
 class GroupActionCode(models.TextChoices):
