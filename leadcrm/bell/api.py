@@ -101,10 +101,11 @@ class NotificationViewSet(TenantScopedViewSet):
         recipient_id = self._recipient_id()
         if getattr(self, "swagger_fake_view", False) or recipient_id is None:
             return Notification.all_tenants.none()
-        unread = self.request.query_params.get("unread", "").lower()
-        if unread not in {"", "true", "false"}:
-            raise exceptions.ValidationError({"unread": ["Use true (unread only) or leave it out."]})
-        return notification_list(recipient_id=recipient_id, unread_only=unread == "true")
+        unread = self.request.query_params.get("unread")
+        # Present but empty is a client bug (a form's blank field), not "all": say so.
+        if unread is not None and unread.lower() not in {"true", "false"}:
+            raise exceptions.ValidationError({"unread": ["Use true (unread only), false, or leave it out."]})
+        return notification_list(recipient_id=recipient_id, unread_only=(unread or "").lower() == "true")
 
     @extend_schema(
         summary="The caller's notifications",

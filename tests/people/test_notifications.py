@@ -4,6 +4,7 @@ and the bell. Nobody sees another person's or another tenant's notifications."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from leadcrm.notifications.models import Notification
@@ -37,6 +38,22 @@ def test_the_api_lists_the_callers_own_newest_first_with_the_unread_count(tenant
     assert [n["title"] for n in body["results"]] == ["第二条", "第一条"]
     assert body["unread"] == 2 and body["results"][0]["read"] is False
     assert set(body) >= {"next", "previous", "results", "unread"}
+
+
+def test_the_unread_filter_takes_true_or_false_and_refuses_anything_else_even_empty(tenant_a):
+    rep = add_member(tenant_a, "rep@example.com").user
+    _notify(tenant_a, rep.id, "未读")
+    read = notification_make(tenant_a, recipient_id=rep.id, title="已读")
+    with tenant_scope(tenant_a.tenant.id):
+        Notification.objects.filter(id=read.id).update(read_at=timezone.now())
+    client = _session(rep)
+    assert [n["title"] for n in client.get("/api/v1/notifications?unread=true").json()["results"]] == ["未读"]
+    assert len(client.get("/api/v1/notifications?unread=FALSE").json()["results"]) == 2
+    for bad in ("", "yes", "1"):
+        response = client.get(f"/api/v1/notifications?unread={bad}")
+        assert response.status_code == 400, bad
+        assert response["Content-Type"].startswith("application/problem+json")
+        assert "unread" in response.json()["errors"]
 
 
 def test_mark_read_by_ids_ignores_others_and_all_marks_the_rest(tenant_a):
