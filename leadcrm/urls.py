@@ -31,6 +31,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("assignment.api.urls")),  # before leads': it serves /leads/{id}/assign and the other actions
     path("", include("assignment.api.sla_urls")),  # before leads': /leads/{id}/follow-ups, /timeline
     path("", include("leads.api.urls")),
+    path("", include("capture.api.urls")),
     path("", include(people_api_urls)),
     path("", include("leadcrm.bell.api_urls")),
     path("schema/", in_english(SpectacularAPIView.as_view()), name="api-schema"),
@@ -52,6 +53,7 @@ urlpatterns = [
     path("", include("scoring.urls")),
     path("", include("assignment.urls")),
     path("", include("leads.urls")),
+    path("", include("capture.urls")),
     path("", include("assignment.people_urls")),
     path("", include("leadcrm.bell.urls")),
 ]

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "leads",
     "scoring",
     "assignment",
+    "capture",
     "attribution",
 ]
 

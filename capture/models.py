@@ -1,0 +1,1 @@
+"""Models of the capture channels (import jobs, web forms)."""
