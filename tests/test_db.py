@@ -120,7 +120,6 @@ def test_fetch_prepared_runs_statements_in_order_in_the_callers_transaction_and_
         cursor.execute("CREATE TEMP TABLE IF NOT EXISTS prepared_probe (n int)")
     try:
         with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-            # the first statement of the transaction: its BEGIN travels in the same round trip
             assert fetch_prepared([(add, {"n": 5}), (add, {"n": 7}), (count, {"n": 5})]) == [(2, 12)]
             assert fetch_prepared([(count, {"n": 6})]) == [(1, 7)]
             transaction.set_rollback(True)

@@ -50,8 +50,7 @@ def deactivate_tenant(token: Token[int | None]) -> None:
 
 
 def _set_db_setting(name: str, value: str) -> None:
-    # Prepared and pipelined: when it opens the transaction, its BEGIN travels with it (one
-    # round trip instead of two, on every tenant-scoped request).
+    # Prepared: every tenant-scoped request sends it.
     fetch_prepared([("SELECT set_config(%s, %s, true)", [name, value])])
 
 

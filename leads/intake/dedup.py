@@ -3,8 +3,8 @@ id), then applies the tenant's duplicate rules (leads.dedup_rules; a new tenant 
 defaults: same mobile or same e-mail within 180 days → collect (归集) into the source lead; same
 company and contact name → a new lead tagged as a duplicate and routed to the existing owner).
 
-For the whole batch, whatever the rules: ONE statement takes the contact locks and ONE looks up
-every candidate of every active rule (in the same round trip), then the rules are decided in
+For the whole batch, whatever the rules: one statement takes the contact locks, one deletes them
+(see below) and ONE looks up every candidate of every active rule, all three prepared, then the rules are decided in
 Python, first matching rule by position winning for each submission. Each submission is matched
 once against what existed before it (and the leads created earlier in the same batch); no action
 goes back through the rules, so rules can never loop.
@@ -45,7 +45,7 @@ _NAMED_RANGE_LIMIT = 10  # one brand and one contact name: more than ten compani
 _RANGE_LIMIT = 50
 
 # Sorted keys are inserted in order, so two batches sharing contacts wait for each other
-# without deadlocking. The rows are deleted at once, in the same round trip: a transaction
+# without deadlocking. The rows are deleted at once, by the next statement: a transaction
 # inserting the same key still waits until ours ends, because PostgreSQL's unique check waits
 # on any tuple whose inserting transaction is in progress, deleted or not (a dirty snapshot
 # does not look at xmax then). So the lock holds until commit or rollback and the table is
@@ -369,8 +369,8 @@ def rule_probes(probes: _Probes, *, rule: _Rule, keys: dict[int, _ItemKeys]) -> 
 
 def _lock_and_look_up(*, tenant_id: int, lock_keys: list[int], probes: _Probes) -> dict[int, list[Candidate]]:
     """Take the contact locks, then look up every probe; candidates by probe id, oldest first.
-    One round trip for the whole batch, prepared statements (the look-up's plan cost five times
-    its execution). The look-up is a separate statement, so (READ COMMITTED) it sees every
+    Three statements for the whole batch, prepared (the look-up's plan cost five times its
+    execution). The look-up is a separate statement, so (READ COMMITTED) it sees every
     record committed by whoever held one of the keys before us."""
     branches = [name for name in _BRANCHES if name in probes.columns]
     look_up = " UNION ALL ".join(_BRANCHES[name] for name in branches)
