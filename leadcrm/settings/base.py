@@ -58,7 +58,7 @@ MIDDLEWARE = [
     "leadcrm.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "leadcrm.middleware.HtmxMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "leadcrm.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
