@@ -19,6 +19,7 @@ from django.db.models.base import ModelState
 from django.db.models.fields import NOT_PROVIDED
 from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
+from psycopg.pq import ExecStatus
 
 M = TypeVar("M", bound=Model)
 
@@ -166,7 +167,8 @@ def fetch_prepared(statements: Sequence[tuple[str, Params]]) -> list[tuple[Any, 
                 text, names = _native_placeholders(sql)
                 values = list(params) if names is None else [cast(Mapping[str, Any], params)[name] for name in names]
                 cursor.execute(text, values, prepare=True)
-            return cursor.fetchall() if cursor.description is not None else []
+            result = cursor.pgresult  # not `description`: it builds every column's metadata
+            return cursor.fetchall() if result is not None and result.status == ExecStatus.TUPLES_OK else []
     finally:
         if connection.queries_logged:
             took = f"{time.monotonic() - started:.3f}"

@@ -86,9 +86,9 @@ _TYPES = {"p": "int", "since": "timestamptz", "lim": "int"}
 
 
 def _keys(branch: str, columns: tuple[str, ...]) -> str:
-    """The branch's key rows, `k`: one JSON array per column, zipped (lists of strings are what
-    encodes and decodes fastest, on both sides)."""
-    arrays = ", ".join(f"jsonb_array_elements_text(%({branch}_{column})s::jsonb)" for column in columns)
+    """The branch's key rows, `k`: one JSON object of arrays per branch, a column each, zipped
+    (lists of strings are what encodes and decodes fastest, on both sides)."""
+    arrays = ", ".join(f"jsonb_array_elements_text(%({branch})s::jsonb -> '{column}')" for column in columns)
     typed = ", ".join(f"r.{c}::{_TYPES[c]} AS {c}" if c in _TYPES else f"r.{c}" for c in columns)
     return f"(SELECT {typed} FROM ROWS FROM ({arrays}) AS r({', '.join(columns)})) AS k"
 
@@ -378,8 +378,7 @@ def _lock_and_look_up(*, tenant_id: int, lock_keys: list[int], probes: _Probes) 
     # branch whatever the batch size, so one prepared statement serves every batch.
     params: dict[str, Any] = {"lock_keys": joined_ints(lock_keys), "tenant_id": Int8(tenant_id)}
     for name in branches:
-        params.update({f"{name}_{column}": json.dumps(values, ensure_ascii=False)
-                       for column, values in probes.columns[name].items()})
+        params[name] = json.dumps(probes.columns[name], ensure_ascii=False)
     statements = [(_CONTACT_LOCK_SQL, params), (_CONTACT_UNLOCK_SQL, params)] if lock_keys else []
     if look_up:
         statements.append((look_up, params))
