@@ -34,6 +34,11 @@ def _csv_rows(response: Any) -> list[list[str]]:
     return list(csv.reader(io.StringIO(body[1:])))
 
 
+def _sheet(response: Any) -> Any:
+    """The first worksheet of an XLSX answer."""
+    return load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+
+
 def export_url(created: CreatedTenant) -> str:
     return f"/{created.tenant.slug}/leads/export"
 
@@ -113,7 +118,7 @@ def test_formula_cells_are_escaped_in_csv_and_xlsx(tenant_a):
     assert rows[1][1:4] == ["'=HYPERLINK(\"http://x\")", "'@evil", "'-1+2"]
     response = client.get(export_url(tenant_a), {"format": "xlsx"})
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    sheet = _sheet(response)
     values = [cell.value for cell in next(sheet.iter_rows(min_row=2, max_row=2))]
     assert values[1:4] == ["'=HYPERLINK(\"http://x\")", "'@evil", "'-1+2"]
     assert sheet.cell(row=2, column=2).data_type == "s"  # text, not a formula
@@ -123,7 +128,7 @@ def test_xlsx_export_has_headers_and_rows(tenant_a):
     lead_make(tenant_a, name="李娜", source="官网")
     response = _client(tenant_a.owner.user).get(export_url(tenant_a), {"format": "xlsx"})
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    sheet = _sheet(response)
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:2] == ("编号", "姓名") and rows[1][1] == "李娜"
 
@@ -232,5 +237,5 @@ def test_api_xlsx_export(key_client, tenant_a):
     lead_make(tenant_a, name="A")
     response = key_client.get("/api/v1/leads/export", {"format": "xlsx"})
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    sheet = _sheet(response)
     assert [row[1] for row in sheet.iter_rows(values_only=True)] == ["Name", "A"]
