@@ -62,6 +62,12 @@ def saved_view_default_redirect(request: TenantHttpRequest) -> str | None:
     return saved_view_url(view, tenant_slug=request.tenant.slug) if view else None
 
 
+def _with_columns(query: QueryDict, columns: tuple[str, ...]) -> QueryDict:
+    query = query.copy()
+    query.setlist(COLUMNS_PARAM, ["name", *columns])
+    return query
+
+
 def saved_view_list_context(
     request: TenantHttpRequest, *, query: QueryDict, form_errors: Any, has_pools: bool
 ) -> dict[str, Any]:
@@ -84,7 +90,7 @@ def saved_view_list_context(
         "saved_views": [(view, saved_view_url(view, tenant_slug=request.tenant.slug)) for view in views],
         "default_view_id": saved_view_default_id(user=request.user),
         "save_view_form": SavedViewForm(),
-        "save_query_items": [(name, value) for name, values in save_query.lists() for value in values],
+        "save_query": _with_columns(save_query, columns).urlencode(),
         "sharing_choices": SavedViewSharing.choices,
         "view_name_max_length": SAVED_VIEW_NAME_MAX_LENGTH,
     }
@@ -102,7 +108,7 @@ def _manage_page(request: TenantHttpRequest, *, form: SavedViewForm | None = Non
         "default_view_id": saved_view_default_id(user=request.user),
         "sharing_choices": SavedViewSharing.choices,
         "form": form,
-        "save_query_items": [(name, value) for name, values in (query or QueryDict()).lists() for value in values],
+        "save_query": (query or QueryDict()).urlencode(),
         "view_name_max_length": SAVED_VIEW_NAME_MAX_LENGTH,
         "nav_active": "leads",
     }
@@ -116,10 +122,8 @@ def saved_view_list_page(request: TenantHttpRequest, tenant_slug: str) -> HttpRe
     if request.method == "GET":
         return _manage_page(request)
     form = SavedViewForm(request.POST)
-    list_query = QueryDict(mutable=True)
-    for name in request.POST:
-        if name not in {"name", "shared_with", "is_default", "csrfmiddlewaretoken"}:
-            list_query.setlist(name, request.POST.getlist(name))
+    # The list's query string as the page had it (filters, ordering, columns), in one field.
+    list_query = QueryDict(request.POST.get("list_query", "")[:4000])
     if form.is_valid():
         try:
             view = saved_view_create(
