@@ -52,7 +52,8 @@ class LeadExportMixin:
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # `format` names the file here, not a renderer (DRF's URL_FORMAT_OVERRIDE): errors are
         # still problem+json, whatever it says.
-        if getattr(self, "action", None) == "export":
+        # (Every method of the export's route: a TRACE must get its 405, not a renderer's 404.)
+        if "export" in getattr(self, "action_map", {}).values():
             renderer = self.get_renderers()[0]  # type: ignore[attr-defined]
             return renderer, renderer.media_type
         return super().perform_content_negotiation(request, force)  # type: ignore[misc]
