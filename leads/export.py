@@ -34,7 +34,7 @@ from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.services import audit_log_record
 from leads.list_columns import LIST_COLUMNS
 from leads.masking import contacts_for, contacts_masked
-from leads.models import Lead
+from leads.models import Lead, LeadStatus, Tier
 from leads.selectors import lead_keyset_page, owner_labels
 
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -74,22 +74,47 @@ def export_headers(columns: tuple[str, ...]) -> list[str]:
     return [*identity, *(str(LIST_COLUMNS[key]) for key in columns)]
 
 
-def _column_value(key: str, lead: Lead, *, owners: dict[int, str], pool_names: dict[int, str]) -> Any:
+# The columns an export reads: the model's other columns stay in the table.
+EXPORT_FIELDS = (
+    "id", "name", "company", "title", "mobile", "email", "status", "score_total", "grade", "level", "tier", "scored_at",
+    "source", "province", "city", "owner_id", "pool_id", "created_at",
+)
+
+
+@dataclass(frozen=True)
+class _Words:
+    """The export's words in the active language, translated once (not once per row)."""
+
+    statuses: dict[str, str]
+    tiers: dict[str, str]
+    unscored: str
+    unassigned: str
+
+    @classmethod
+    def active(cls) -> _Words:
+        return cls(
+            statuses={value: str(label) for value, label in LeadStatus.choices},
+            tiers={value: str(label) for value, label in Tier.choices},
+            unscored=_("未评分"), unassigned=_("未分配"),
+        )
+
+
+def _column_value(key: str, lead: Lead, *, owners: dict[int, str], pool_names: dict[int, str], words: _Words) -> Any:
     scored = lead.scored_at is not None  # an unscored lead holds defaults it was never given
     if key == "status":
-        return lead.get_status_display()
+        return words.statuses.get(lead.status, lead.status)
     if key == "score":
         return lead.score_total if scored else None
     if key == "grade":
-        return f"{lead.grade}{lead.level}" if scored else _("未评分")
+        return f"{lead.grade}{lead.level}" if scored else words.unscored
     if key == "tier":
-        return lead.get_tier_display() if scored else ""
+        return words.tiers.get(lead.tier, lead.tier) if scored else ""
     if key == "source":
         return lead.source
     if key == "region":
         return " ".join(part for part in dict.fromkeys((lead.province, lead.city)) if part)
     if key == "owner":
-        return owners.get(lead.owner_id, "") if lead.owner_id else _("未分配")
+        return owners.get(lead.owner_id, "") if lead.owner_id else words.unassigned
     if key == "pool":
         return pool_names.get(lead.pool_id, "") if lead.pool_id else ""
     if key == "created_at":
@@ -99,9 +124,10 @@ def _column_value(key: str, lead: Lead, *, owners: dict[int, str], pool_names: d
 
 def _lead_chunks(export: LeadExport) -> Iterator[list[Lead]]:
     cursor = ""
+    leads = export.leads.only(*EXPORT_FIELDS)
     while True:
         page = lead_keyset_page(
-            queryset=export.leads, ordering=export.ordering, cursor=cursor, page_size=EXPORT_CHUNK_SIZE
+            queryset=leads, ordering=export.ordering, cursor=cursor, page_size=EXPORT_CHUNK_SIZE, deferred_fields=()
         )
         if page.rows:
             yield page.rows
@@ -113,6 +139,7 @@ def _lead_chunks(export: LeadExport) -> Iterator[list[Lead]]:
 def export_rows(export: LeadExport) -> Iterator[list[Any]]:
     """Every row of the export after the header, values raw (numbers stay numbers)."""
     owners: dict[int, str] = {}
+    words = _Words.active()
     for chunk in _lead_chunks(export):
         if missing := {lead.owner_id for lead in chunk if lead.owner_id and lead.owner_id not in owners}:
             owners.update({user_id: label.name for user_id, label in owner_labels(user_ids=missing).items()})
@@ -124,7 +151,10 @@ def export_rows(export: LeadExport) -> Iterator[list[Any]]:
             contacts = contacts_for(mobile=lead.mobile, phone="", email=lead.email, wechat="", masked=masked)
             yield [
                 lead.id, lead.name, lead.company, lead.title, contacts["mobile"], contacts["email"],
-                *(_column_value(key, lead, owners=owners, pool_names=export.pool_names) for key in export.columns),
+                *(
+                    _column_value(key, lead, owners=owners, pool_names=export.pool_names, words=words)
+                    for key in export.columns
+                ),
             ]
 
 
