@@ -72,9 +72,15 @@ def test_save_a_view_export_it_and_share_it_with_the_team(live_server: Any, page
     page.locator("a", has_text="打开").first.click()
     page.wait_for_load_state("networkidle")
     _no_sideways_scrolling(page)
-    page.screenshot(path=str(screenshot_dir / "views-list-390-zh.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir / "views-list-390-zh.png"))
     page.locator("#views-bar summary").first.click()
     page.screenshot(path=str(screenshot_dir / "views-menu-390-zh.png"))
+    page.locator("#views-bar summary").first.click()  # closed again
+    page.click(".filters-toggle")
+    page.click(".columns-picker summary")
+    page.locator(".columns-picker").scroll_into_view_if_needed()
+    _no_sideways_scrolling(page)
+    page.screenshot(path=str(screenshot_dir / "views-columns-390-zh.png"))
     assert page.csp_violations == []
 
     # a rep of the team opens the shared view, in English, and sees only their own leads
@@ -93,5 +99,5 @@ def test_save_a_view_export_it_and_share_it_with_the_team(live_server: Any, page
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
     _no_sideways_scrolling(page)
-    page.screenshot(path=str(screenshot_dir / "views-list-390-en.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir / "views-list-390-en.png"))
     assert page.csp_violations == []
