@@ -239,3 +239,25 @@ def test_api_xlsx_export(key_client, tenant_a):
     assert response.status_code == 200
     sheet = _sheet(response)
     assert [row[1] for row in sheet.iter_rows(values_only=True)] == ["Name", "A"]
+
+
+def test_a_download_cut_off_is_audited_as_incomplete(tenant_a, monkeypatch):
+    from leads import export
+    from leads.filters import ordering_for
+    from leads.list_columns import DEFAULT_COLUMNS
+    from leads.models import Lead
+
+    monkeypatch.setattr(export, "EXPORT_CHUNK_SIZE", 2)
+    for _n in range(5):
+        lead_make(tenant_a)
+    with tenant_scope(tenant_a.tenant.id):
+        stream = export.lead_export_csv_stream(export=export.LeadExport(
+            tenant=tenant_a.tenant, leads=Lead.objects.all(), ordering=ordering_for(None), columns=DEFAULT_COLUMNS,
+            viewer_id=tenant_a.owner.user_id, viewer_is_admin=True, masking_pool_ids=frozenset(), pool_names={},
+            actor=tenant_a.owner.user,
+        ))
+    next(stream), next(stream)  # the header, then the first two rows; then the reader goes away
+    stream.close()  # what the server does when the client hangs up
+    with tenant_scope(tenant_a.tenant.id):
+        entry = AuditLog.objects.get(action=EXPORT_ACTION)
+    assert entry.changes["complete"] is False and entry.changes["rows"] == 2
