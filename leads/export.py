@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO, Any
@@ -182,7 +182,7 @@ class _Echo:
         return value
 
 
-def lead_export_csv_stream(*, export: LeadExport) -> Iterator[str]:
+def lead_export_csv_stream(*, export: LeadExport) -> Generator[str, None, None]:
     """The CSV, a chunk of rows at a time. It runs after the view has returned, so the tenant's
     scope, the language and the time zone are entered again here; the audit row is written
     when the stream ends, finished or cut off."""
@@ -190,7 +190,7 @@ def lead_export_csv_stream(*, export: LeadExport) -> Iterator[str]:
     language, zone = translation.get_language(), timezone.get_current_timezone()
     writer = csv.writer(_Echo())
 
-    def generate() -> Iterator[str]:
+    def generate() -> Generator[str, None, None]:
         row_count, is_complete = 0, False
         try:
             with tenant_scope(tenant_id), translation.override(language), timezone.override(zone):
