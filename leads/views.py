@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django import forms
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -35,6 +36,7 @@ from leads.models import (
     OwnerChangeReason,
     Tier,
 )
+from leads.saved_view_views import saved_view_default_redirect, saved_view_list_context
 from leads.selectors import (
     InvalidLeadCursor,
     LeadCount,
@@ -232,16 +234,26 @@ def _list_count(*, queryset: Any, page: KeysetPage[Lead], cursor: str) -> LeadCo
     return lead_count(queryset=queryset)
 
 
-@require_GET
-@tenant_member_required
-def lead_list_page(request: TenantHttpRequest, tenant_slug: str) -> HttpResponse:
-    query = _query_with_aliases(request.GET)
+@dataclass(frozen=True)
+class LeadListQuery:
+    """The list as a member asked for it: the form (with its errors), the leads it matches and
+    their order. The page and its exports read the list through this one path."""
+
+    form: LeadListForm
+    cleaned: dict[str, Any]
+    ordering: tuple[str, ...]
+    leads: QuerySet[Lead]
+    masking_pool_ids: frozenset[int]
+    pools: dict[int, str]
+    owner_choices: list[tuple[str, str]]
+
+
+def lead_list_query(request: TenantHttpRequest, query: QueryDict) -> LeadListQuery:
     pools = lead_pool_names()
     owner_choices = _owner_choices(request)
     form = LeadListForm(query, owner_choices=owner_choices, pool_choices=list(pools.items()))
     form.is_valid()  # errors are shown; the valid fields still filter
     cleaned = form.cleaned_data
-    ordering = ordering_for(cleaned.get("ordering"))
     lead_filter = LeadFilter(
         _filter_data(cleaned, user_id=request.user.id), queryset=lead_visible_to(membership=request.membership)
     )
@@ -249,6 +261,21 @@ def lead_list_page(request: TenantHttpRequest, tenant_slug: str) -> HttpResponse
     leads = lead_search_unmasking_excluded(
         queryset=lead_filter.qs, q=cleaned.get("q") or "", viewer_id=request.user.id, masking_pool_ids=masking_pool_ids
     )
+    return LeadListQuery(
+        form=form, cleaned=cleaned, ordering=ordering_for(cleaned.get("ordering")), leads=leads,
+        masking_pool_ids=masking_pool_ids, pools=pools, owner_choices=owner_choices,
+    )
+
+
+@require_GET
+@tenant_member_required
+def lead_list_page(request: TenantHttpRequest, tenant_slug: str) -> HttpResponse:
+    if default_view_url := saved_view_default_redirect(request):
+        return redirect(default_view_url)
+    query = _query_with_aliases(request.GET)
+    listed = lead_list_query(request, query)
+    form, cleaned, ordering, leads = listed.form, listed.cleaned, listed.ordering, listed.leads
+    masking_pool_ids, pools, owner_choices = listed.masking_pool_ids, listed.pools, listed.owner_choices
     cursor = cleaned.get("cursor") or ""
     cursor_expired = False
     try:
@@ -287,6 +314,8 @@ def lead_list_page(request: TenantHttpRequest, tenant_slug: str) -> HttpResponse
         "cursor_expired": cursor_expired,
         "is_rep": request.membership.role == Role.REP,
         "nav_active": "leads",
+        # saved views, the chosen columns and the export links (leads/saved_view_views.py)
+        **saved_view_list_context(request, query=query, form_errors=form.errors, has_pools=bool(pools)),
     }
     template = "leads/lead_list.html" + ("#lead-table" if is_fragment else "")
     response = render(request, template, context)

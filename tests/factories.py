@@ -157,3 +157,28 @@ def rescore_job_make(created: CreatedTenant) -> Any:
     rule_set = rule_set_make(created)
     with tenant_scope(created.tenant.id):
         return RescoreJob.objects.create(tenant=created.tenant, rule_set=rule_set, version=rule_set.version, status="done")
+
+
+_view_numbers = itertools.count(1)
+
+
+def saved_view_make(created: CreatedTenant, **fields: Any) -> Any:
+    """A saved view of the lead list, the tenant owner's unless `owner` is given."""
+    from leads.saved_views import saved_view_create
+
+    with tenant_scope(created.tenant.id):
+        return saved_view_create(
+            tenant=created.tenant, owner=fields.get("owner", created.owner.user),
+            name=fields.get("name", f"视图 {next(_view_numbers)}"), query=fields.get("query", {"status": ["pending"]}),
+            columns=fields.get("columns", ["status", "score"]), shared_with=fields.get("shared_with", "private"),
+        )
+
+
+def saved_view_default_make(created: CreatedTenant) -> Any:
+    """The tenant owner's default view (a new view of theirs)."""
+    from leads.models import SavedViewDefault
+
+    view = saved_view_make(created)
+    with tenant_scope(created.tenant.id):
+        SavedViewDefault.objects.create(tenant=created.tenant, user=created.owner.user, view=view)
+        return SavedViewDefault.objects.get(user=created.owner.user)

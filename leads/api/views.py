@@ -21,6 +21,7 @@ from leadcrm.api.exceptions import _flatten_errors
 from leadcrm.api.pagination import CursorPagination
 from leadcrm.api.views import TenantScopedViewSet
 from leadcrm.tenancy.models import ApiScope
+from leads.api.export_views import LeadExportMixin
 from leads.api.schema import (
     BULK_REQUEST_EXAMPLES,
     BULK_RESPONSE,
@@ -141,7 +142,7 @@ OUTCOME_STATUS = {"created": 201, "merged": 200, "updated": 200, "quarantined": 
         summary="Get one lead", parameters=[LEAD_ID_PARAMETER], responses={200: LeadOutputSerializer, 404: PROBLEM}
     ),
 )
-class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
+class LeadViewSet(LeadExportMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
     serializer_class = LeadOutputSerializer
     filterset_class = LeadFilter
     pagination_class = LeadCursorPagination
@@ -171,7 +172,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
         return super().list(request, *args, **kwargs)
 
     def filter_queryset(self, queryset: QuerySet[Lead]) -> QuerySet[Lead]:  # type: ignore[override]  # leads only
-        if self.action != "list":
+        if self.action not in ("list", "export"):
             return queryset  # filters belong to the list; building a FilterSet costs ~1 ms
         params = self.request.query_params
         filterset = LeadFilter(params, queryset=queryset, request=self.request)
