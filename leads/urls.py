@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads import dedup_search_views, dedup_views, quarantine_views, settings_views, views
+from leads import dedup_search_views, dedup_views, lead_entry_views, quarantine_views, settings_views, views
 
 app_name = "leads"
 
@@ -10,7 +10,10 @@ urlpatterns = [
     path("<slug:tenant_slug>/", views.tenant_home_page),
     path("<slug:tenant_slug>/leads", views.lead_list_page, name="list"),
     path("<slug:tenant_slug>/leads/", views.lead_list_page),
+    path("<slug:tenant_slug>/leads/new", lead_entry_views.lead_new_page, name="new"),
+    path("<slug:tenant_slug>/leads/new/hints", lead_entry_views.lead_duplicate_hints, name="new-hints"),
     path("<slug:tenant_slug>/leads/<int:lead_id>", views.lead_detail_page, name="detail"),
+    path("<slug:tenant_slug>/leads/<int:lead_id>/edit", lead_entry_views.lead_edit_page, name="edit"),
     path("<slug:tenant_slug>/leads/<int:lead_id>/", views.lead_detail_page),
     path(
         "<slug:tenant_slug>/leads/<int:lead_id>/transfer-request", dedup_search_views.lead_transfer_request_action,
