@@ -364,6 +364,4 @@ class LeadUpdateInputSerializer(serializers.Serializer):
         }
         if unknown:
             raise serializers.ValidationError(unknown)
-        if not data:
-            raise serializers.ValidationError({"non_field_errors": ["Send at least one field to change."]})
         return super().to_internal_value(data)
