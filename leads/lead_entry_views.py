@@ -194,6 +194,13 @@ def lead_new_page(request: TenantHttpRequest, tenant_slug: str) -> HttpResponse:
     return render(request, "leads/lead_new.html", context, status=400 if is_refused else 200)
 
 
+def _mobile_display(number: str) -> str:
+    """+8613812345678 → 138 1234 5678; other numbers as stored."""
+    if number.startswith("+86") and len(number) == 14:
+        return f"{number[3:6]} {number[6:10]} {number[10:]}"
+    return number
+
+
 def _contacts_hidden(request: TenantHttpRequest, lead: Any) -> bool:
     if request.membership.is_admin:
         return False
@@ -216,8 +223,11 @@ def lead_edit_page(request: TenantHttpRequest, tenant_slug: str, lead_id: int) -
     contacts_hidden = _contacts_hidden(request, lead)
     if contacts_hidden:
         editable = tuple(name for name in editable if name not in CONTACT_FIELD_NAMES)
+    editable = tuple(name for name in ENTRY_FIELD_NAMES if name in editable)  # the new-lead form's order
     form_class = _lead_form_class(editable)
     initial = {name: getattr(lead, name) for name in editable}
+    if "mobile" in initial:  # as people read it; normalised back to E.164 on save
+        initial["mobile"] = _mobile_display(lead.mobile)
     form = form_class(request.POST if request.method == "POST" else None, initial=initial)
     version = request.POST.get("version", "") if request.method == "POST" else lead.updated_at.isoformat()
     is_stale = False

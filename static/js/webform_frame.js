@@ -4,7 +4,7 @@
   if (window.parent === window) { return; }
   function send() {
     var key = document.body.getAttribute("data-form-key") || "";
-    window.parent.postMessage({ type: "leadcrm-form-height", key: key, height: document.documentElement.scrollHeight }, "*");
+    window.parent.postMessage({ type: "leadcrm-form-height", key: key, height: document.body.offsetHeight }, "*");
   }
   window.addEventListener("load", send);
   window.addEventListener("resize", send);
