@@ -23,8 +23,10 @@ class WebForm(TenantOwnedModel):
     rls_extra_using = "key = NULLIF(current_setting('app.webform_key', true), '')"
 
     name = models.CharField(max_length=100)
-    # Unguessable and unique across tenants: the public URL carries nothing else.
-    key = models.CharField(max_length=40, unique=True)
+    # The public URL carries nothing else: 192 random bits, so no two forms (of any tenant) share
+    # one in practice; the constraint is per tenant like every other (as ApiKey.prefix), and the
+    # public look-up finds it through its own index.
+    key = models.CharField(max_length=40, db_index=True)
     fields = models.JSONField(default=list)
     thank_you = models.TextField(max_length=1000, blank=True)
     source = models.CharField(max_length=50, blank=True)
@@ -37,7 +39,10 @@ class WebForm(TenantOwnedModel):
     last_submitted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantOwnedModel.Meta):
-        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="webform_unique_name_per_tenant")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="webform_unique_name_per_tenant"),
+            models.UniqueConstraint(fields=["tenant", "key"], name="webform_unique_key_per_tenant"),
+        ]
         indexes = [models.Index(fields=["tenant", "-created_at", "-id"], name="webform_tenant_created_idx")]
         verbose_name = _("网页表单")
 
