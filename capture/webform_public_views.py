@@ -13,10 +13,12 @@ A quarantined submission is thanked like any other: the blacklist is not reveale
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.templatetags.static import static
@@ -28,7 +30,7 @@ from django.views.decorators.http import require_http_methods
 from capture.webform_models import WebForm, WebFormLanguage
 from capture.webform_selectors import webform_by_key
 from capture.webform_services import UTM_NAMES, FormField, form_fields, webform_bot_record, webform_submit
-from capture.webform_tokens import form_token_make, form_token_problem
+from capture.webform_tokens import TOKEN_MAX_AGE, form_token_make, form_token_problem
 from leadcrm.cache import cache_incr
 from leadcrm.tenancy.scoping import tenant_scope
 from leads.intake.custom_fields import custom_field_definitions
@@ -62,6 +64,12 @@ def _is_rate_limited(request: HttpRequest) -> bool:
     ip = request.META.get("REMOTE_ADDR", "") or "unknown"
     window = int(time.time() // RATE_WINDOW_SECONDS)
     return cache_incr(f"webform:posts:{ip}:{window}", timeout=RATE_WINDOW_SECONDS * 2) > _posts_per_minute()
+
+
+def _token_first_use(token: str) -> bool:
+    """Whether this token posts for the first time (each rendering submits once)."""
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    return bool(cache.add(f"webform:token:{digest}", 1, timeout=TOKEN_MAX_AGE))
 
 
 def _render(
@@ -128,6 +136,10 @@ def webform_public_page(request: HttpRequest, key: str) -> HttpResponse:
             }.get(problem, translation.gettext("没能确认这次提交来自本表单。内容还在，请再点一次“提交”。"))
             context = _form_context(request, form, fields, language=language, values=values, notice=notice)
             return _render(request, "capture/webform_public.html", context, language=language, status=400)
+        if not _token_first_use(request.POST.get(TOKEN_FIELD, "")):
+            # The same rendering posted again (a reload of the thank-you page, a double click):
+            # it was taken in the first time.
+            return _render(request, "capture/webform_thanks.html", {"form": form}, language=language)
         utm = {name: request.POST.get(name, "") for name in UTM_NAMES}
         result = webform_submit(form=form, fields=fields, values=values, utm=utm)
         if not result.is_accepted:

@@ -294,3 +294,11 @@ def test_the_embed_script_is_served_by_the_app(tenant_a):
     body = response.content.decode()
     assert escapejs(f"http://testserver/f/{form.key}") in body and "leadcrm-form-height" in body
     assert Client().get("/f/no-such-form-key-at-all-0000/embed.js").status_code == 404
+
+
+def test_the_same_rendering_posted_twice_is_taken_in_once(tenant_a):
+    form = webform_make(tenant_a)
+    data = {"form_token": aged_token(form), "name": "王芳", "mobile": next_mobile()}
+    first, again = post(Client(), form, data), post(Client(), form, data)  # a reload of the thank-you page
+    assert first.status_code == again.status_code == 200 and "提交成功" in again.content.decode()
+    assert len(leads_of(tenant_a)) == 1 and refreshed(form).submission_count == 1
