@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leadcrm.tenancy.models import ApiKey, AuditLog, Membership, Role, Tenant
 from leads.cleansing import has_contact
-from leads.fields import FIELDS_BY_NAME, MATCH_KEY_FIELD_NAMES
+from leads.fields import CONTACT_FIELD_NAMES, FIELDS_BY_NAME, MATCH_KEY_FIELD_NAMES
 from leads.models import LEAD_EDIT_ACTION, Lead
 from leads.normalization import match_keys, normalise_lead, search_columns
 from leads.selectors import lead_visible_to
@@ -118,8 +118,10 @@ def lead_update(
     changes: dict[str, Any],
     api_key: ApiKey | None = None,
     expected_updated_at: dt.datetime | None = None,
+    contacts_hidden: bool = False,
 ) -> LeadEdit:
-    """Change the lead's fields that `changes` names. Raises LeadEditNotFound, LeadEditForbidden,
+    """Change the lead's fields that `changes` names (`contacts_hidden`: the caller reads the
+    lead's contacts masked, so may not change them). Raises LeadEditNotFound, LeadEditForbidden,
     LeadEditStale (when `expected_updated_at` is given and the lead changed since) or a
     ValidationError naming each bad field; nothing is written then. Inside `tenant_scope`."""
     lead = lead_visible_to(membership=membership).select_for_update(of=("self",)).filter(id=lead_id).first()
@@ -132,6 +134,11 @@ def lead_update(
         name: [gettext("这个字段不能修改。") if name in FIELDS_BY_NAME else gettext("没有这个字段。")]
         for name in changes if name not in allowed
     }
+    if contacts_hidden:  # the member reads this lead's contacts masked: they may not rewrite them either
+        refused.update({
+            name: [gettext("这条线索的联系方式对你隐藏，只有负责人和管理员可以修改。")]
+            for name in changes if name in CONTACT_FIELD_NAMES
+        })
     if refused:
         raise ValidationError(refused)
     if expected_updated_at is not None and lead.updated_at != expected_updated_at:

@@ -239,7 +239,7 @@ def lead_edit_page(request: TenantHttpRequest, tenant_slug: str, lead_id: int) -
                 raise LeadEditStale(lead)
             edit = lead_update(
                 tenant=request.tenant, lead_id=lead.id, membership=request.membership, actor=request.user,
-                changes=changes, expected_updated_at=expected,
+                changes=changes, expected_updated_at=expected, contacts_hidden=contacts_hidden,
             )
         except (LeadEditNotFound, LeadEditForbidden):
             raise Http404("No such lead.") from None

@@ -266,10 +266,19 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
         payload.is_valid(raise_exception=True)
         changes = dict(payload.validated_data)
         expected = changes.pop("updated_at", None)
+        lead_id = int(kwargs["pk"])
+        masking_pool_ids = self._masking_pool_ids()
         try:
+            hidden = bool(masking_pool_ids) and self.membership is not None and (
+                (lead := self.get_queryset().filter(id=lead_id).only("pool_id", "owner_id").first()) is not None
+                and contacts_masked(
+                    pool_id=lead.pool_id, owner_id=lead.owner_id, viewer_id=self.membership.user_id,
+                    viewer_is_admin=False, masking_pool_ids=masking_pool_ids,
+                )
+            )
             edit = lead_update(
-                tenant=self.tenant, lead_id=int(kwargs["pk"]), membership=self.membership, actor=self.acting_user,
-                api_key=self.acting_api_key, changes=changes, expected_updated_at=expected,
+                tenant=self.tenant, lead_id=lead_id, membership=self.membership, actor=self.acting_user,
+                api_key=self.acting_api_key, changes=changes, expected_updated_at=expected, contacts_hidden=hidden,
             )
         except LeadEditNotFound:
             raise exceptions.NotFound("No such lead.") from None

@@ -300,3 +300,20 @@ def test_an_edit_announces_the_changed_fields_after_commit(tenant_a, key_client,
         lead_fields_changed.disconnect(dispatch_uid="test-listener")
     assert heard == [{"signal": lead_fields_changed, "tenant_id": tenant_a.tenant.id, "lead_ids": [lead.id],
                       "fields": ["industry"]}]
+
+
+def test_a_manager_who_reads_a_leads_contacts_masked_may_not_rewrite_them(tenant_a, other_rep):
+    from tests.factories import pool_make
+
+    manager = add_member(tenant_a, "manager@a.test", Role.MANAGER)
+    pool = pool_make(tenant_a, kind="public", mask_contacts=True)
+    lead = lead_make(tenant_a, pool_id=pool.id)
+    client = client_for(manager)
+    form = _form(client, edit_url(tenant_a, lead))
+    assert "mobile" not in form and "title" in form
+    assert lead.mobile[3:] not in client.get(edit_url(tenant_a, lead)).content.decode()
+    api = APIClient()
+    api.force_login(manager.user)
+    refused = api.patch(f"/api/v1/leads/{lead.id}", {"mobile": next_mobile()}, format="json")
+    assert refused.status_code == 400 and "hidden" in refused.json()["errors"]["mobile"][0]
+    assert api.patch(f"/api/v1/leads/{lead.id}", {"title": "经理"}, format="json").status_code == 200
