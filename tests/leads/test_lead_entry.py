@@ -317,3 +317,13 @@ def test_a_manager_who_reads_a_leads_contacts_masked_may_not_rewrite_them(tenant
     refused = api.patch(f"/api/v1/leads/{lead.id}", {"mobile": next_mobile()}, format="json")
     assert refused.status_code == 400 and "hidden" in refused.json()["errors"]["mobile"][0]
     assert api.patch(f"/api/v1/leads/{lead.id}", {"title": "经理"}, format="json").status_code == 200
+
+
+def test_an_edit_is_on_the_api_timeline_with_contacts_masked(tenant_a, key_client):
+    lead = lead_make(tenant_a)
+    key_client.patch(f"/api/v1/leads/{lead.id}", {"mobile": "159 4696 2913", "city": "杭州"}, format="json")
+    items = key_client.get(f"/api/v1/leads/{lead.id}/timeline").json()["results"]
+    edit = next(item for item in items if item["kind"] == "edit")
+    assert edit["data"]["fields"]["city"]["to"] == "杭州"
+    assert "15946962913" not in str(edit) and "****" in edit["data"]["fields"]["mobile"]["to"]
+    assert "杭州" in edit["detail"]
