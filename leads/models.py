@@ -84,6 +84,8 @@ TRANSFER_REQUEST_ACTION = "lead.transfer_request"
 # The lead's score crossed a line (written by leads.score_crossings for scoring's signals).
 BECAME_HOT_ACTION = "lead.became_hot"
 BECAME_MATURE_ACTION = "lead.became_mature"
+# A person (or an API key) changed the lead's fields: before and after per field (leads.lead_edits).
+LEAD_EDIT_ACTION = "lead.edit"
 
 
 class Tier(models.TextChoices):

@@ -4,6 +4,7 @@ from leads import (
     dedup_search_views,
     dedup_views,
     export_views,
+    lead_entry_views,
     quarantine_views,
     saved_view_views,
     settings_views,
@@ -32,7 +33,10 @@ urlpatterns = [
         "<slug:tenant_slug>/leads/views/<int:view_id>/default", saved_view_views.saved_view_default_action,
         name="saved-view-default",
     ),
+    path("<slug:tenant_slug>/leads/new", lead_entry_views.lead_new_page, name="new"),
+    path("<slug:tenant_slug>/leads/new/hints", lead_entry_views.lead_duplicate_hints, name="new-hints"),
     path("<slug:tenant_slug>/leads/<int:lead_id>", views.lead_detail_page, name="detail"),
+    path("<slug:tenant_slug>/leads/<int:lead_id>/edit", lead_entry_views.lead_edit_page, name="edit"),
     path("<slug:tenant_slug>/leads/<int:lead_id>/", views.lead_detail_page),
     path(
         "<slug:tenant_slug>/leads/<int:lead_id>/transfer-request", dedup_search_views.lead_transfer_request_action,

@@ -19,13 +19,14 @@ from leadcrm.keyset import KeysetPage
 from leadcrm.tenancy.decorators import TenantHttpRequest, tenant_member_required
 from leadcrm.tenancy.models import Role
 from leadcrm.tenancy.selectors import member_list
-from leads.fields import LEAD_FIELDS
+from leads.fields import CONTACT_FIELD_NAMES, LEAD_FIELDS
 from leads.filters import GROUP_CHOICES, ORDERING_CHOICES, LeadFilter, ordering_for
 from leads.list_extensions import lead_list_bulk_bar, lead_list_notes
 from leads.masking import contacts_for, contacts_masked, payload_masked
 from leads.models import (
     BECAME_HOT_ACTION,
     BECAME_MATURE_ACTION,
+    LEAD_EDIT_ACTION,
     OWNER_CHANGE_ACTION,
     POOL_CHANGE_ACTION,
     SYSTEM_STATUS_REASONS,
@@ -333,10 +334,27 @@ class TimelineEntry:
     detail: str = ""
 
 
-def _history_entry(change: Any, names: dict[int, str], pools: dict[int, str]) -> TimelineEntry:
-    """One audited pool, owner or status change or transfer request, worded for people (never a
-    raw code)."""
+def _edit_detail(fields: dict[str, Any], *, masked: bool) -> str:
+    """「手机：138… → 139…」 per changed field; contacts masked where the viewer sees them masked."""
+    parts = []
+    for name, values in fields.items():
+        before, after = (str(values.get(key) if values.get(key) is not None else "") for key in ("from", "to"))
+        if masked and name in CONTACT_FIELD_NAMES:
+            before, after = (str(payload_masked({name: value})[name]) if value else "" for value in (before, after))
+        parts.append(f"{PAYLOAD_FIELD_LABELS.get(name, name)}：{before or '—'} → {after or '—'}")
+    return " · ".join(parts)
+
+
+def _history_entry(change: Any, names: dict[int, str], pools: dict[int, str], *, masked: bool = False) -> TimelineEntry:
+    """One audited pool, owner or status change, edit or transfer request, worded for people
+    (never a raw code)."""
     reason = change.changes.get("reason") or ""
+    if change.action == LEAD_EDIT_ACTION:
+        return TimelineEntry(
+            at=change.created_at, kind="edit",
+            title=str(_("%(name)s 修改了资料") % {"name": names.get(change.actor_id, "API")}),
+            detail=_edit_detail(change.changes.get("fields") or {}, masked=masked),
+        )
     if change.action in (BECAME_HOT_ACTION, BECAME_MATURE_ACTION):
         is_hot = change.action == BECAME_HOT_ACTION
         total, group = change.changes.get("total"), change.changes.get("group") or ""
@@ -381,7 +399,7 @@ def _rule_label(*, rule_id: int | None, stored: str, rule_names: dict[int, str])
 
 def _lead_timeline(
     lead: Lead, *, submissions: list[Any], history: list[Any], names: dict[int, str], pools: dict[int, str],
-    rule_names: dict[int, str],
+    rule_names: dict[int, str], masked: bool = False,
 ) -> list[TimelineEntry]:
     """What actually happened to the lead, newest first."""
     entries = [
@@ -395,7 +413,7 @@ def _lead_timeline(
             ),
         )
     ]
-    entries += [_history_entry(change, names, pools) for change in history]
+    entries += [_history_entry(change, names, pools, masked=masked) for change in history]
     for submission in submissions:
         entries.append(
             TimelineEntry(
@@ -469,7 +487,7 @@ def lead_detail_page(request: TenantHttpRequest, tenant_slug: str, lead_id: int)
     )
     user_ids = {lead.owner_id, lead.created_by_id, *(d.owner_id for d in duplicates)}
     user_ids |= {c.changes.get("to") for c in history if isinstance(c.changes.get("to"), int)}
-    user_ids |= {c.actor_id for c in history if c.action == TRANSFER_REQUEST_ACTION}
+    user_ids |= {c.actor_id for c in history if c.action in (TRANSFER_REQUEST_ACTION, LEAD_EDIT_ACTION)}
     labels = owner_labels(user_ids={uid for uid in user_ids if uid})
     names = {user_id: label.name for user_id, label in labels.items()}
     rule_ids = {lead.duplicate_rule_id, *(d.duplicate_rule_id for d in duplicates), *(s.dedup_rule_id for s in submissions)}
@@ -492,7 +510,8 @@ def lead_detail_page(request: TenantHttpRequest, tenant_slug: str, lead_id: int)
         "owner": labels.get(lead.owner_id or 0),
         "pool_name": pools.get(lead.pool_id or 0, ""),
         "timeline": _lead_timeline(
-            lead, submissions=submissions, history=history, names=names, pools=pools, rule_names=rule_names
+            lead, submissions=submissions, history=history, names=names, pools=pools, rule_names=rule_names,
+            masked=masked,
         ),
         "nav_active": "leads",
         "now": timezone.now(),

@@ -182,3 +182,21 @@ def saved_view_default_make(created: CreatedTenant) -> Any:
     with tenant_scope(created.tenant.id):
         SavedViewDefault.objects.create(tenant=created.tenant, user=created.owner.user, view=view)
         return SavedViewDefault.objects.get(user=created.owner.user)
+
+
+_webform_names = itertools.count(1)
+
+
+def webform_make(created: CreatedTenant, **data: Any) -> Any:
+    """An active web form asking name, mobile and company (through the admin's service)."""
+    from capture.webform_services import WebFormInput, webform_create
+
+    fields = data.pop("fields", [
+        {"name": "name", "label": "", "required": True}, {"name": "mobile", "label": "", "required": True},
+        {"name": "company", "label": "", "required": False},
+    ])
+    with tenant_scope(created.tenant.id):
+        return webform_create(
+            tenant=created.tenant, actor=None,
+            data=WebFormInput(name=data.pop("name", f"官网表单{next(_webform_names)}"), fields=fields, **data),
+        )

@@ -10,6 +10,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from assignment.models import AssignmentRule, Pool, SlaPolicy
+from capture.models import WebForm
 from leadcrm.notifications.models import Notification
 from leadcrm.tenancy.models import ApiKey, Membership
 from leadcrm.tenancy.services import CreatedTenant
@@ -41,6 +42,7 @@ from tests.factories import (
     saved_view_make,
     sensitive_word_make,
     sla_policy_make,
+    webform_make,
 )
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +65,7 @@ OBJECT_MAKERS: dict[type[Any], Callable[[CreatedTenant], Any]] = {
     RescoreJob: rescore_job_make,
     SavedView: saved_view_make,
     SavedViewDefault: saved_view_default_make,
+    WebForm: webform_make,
 }
 
 
@@ -116,7 +119,7 @@ PAGE_OBJECT_KWARGS: dict[str, type[Any]] = {
     "lead_id": Lead, "record_id": IntakeRecord, "entry_id": BlacklistEntry, "word_id": SensitiveWord,
     "rule_id": DedupRule, "policy_id": SlaPolicy, "user_id": Membership, "key_id": ApiKey,
     "notification_id": Notification, "pool_id": Pool, "assignment_rule_id": AssignmentRule,
-    "rule_set_id": ScoringRuleSet, "job_id": RescoreJob, "view_id": SavedView,
+    "rule_set_id": ScoringRuleSet, "job_id": RescoreJob, "view_id": SavedView, "form_id": WebForm,
 }
 # A kwarg whose object comes from another's: a rule's page names the rule's own pool.
 DERIVED_KWARGS: dict[str, tuple[str, str]] = {"pool_id": ("assignment_rule_id", "pool_id")}
