@@ -151,12 +151,18 @@ def export_rows(export: LeadExport) -> Iterator[list[Any]]:
             )
             contacts = contacts_for(mobile=lead.mobile, phone="", email=lead.email, wechat="", masked=masked)
             yield [
-                lead.id, lead.name, lead.company, lead.title, contacts["mobile"], contacts["email"],
+                lead.id, lead.name, lead.company, lead.title, _phone_cell(contacts["mobile"]), contacts["email"],
                 *(
                     _column_value(key, lead, owners=owners, pool_names=export.pool_names, words=words)
                     for key in export.columns
                 ),
             ]
+
+
+def _phone_cell(e164: str) -> str:
+    """A mainland number as people write it (13800138000): in E.164 its leading `+` made the
+    cell a would-be formula, exported as `'+86…`. Other countries keep their E.164 form."""
+    return e164[3:] if e164.startswith("+861") else e164
 
 
 def _audit(export: LeadExport, *, file_format: str, row_count: int, is_complete: bool) -> None:
