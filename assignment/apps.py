@@ -6,7 +6,12 @@ class AssignmentConfig(AppConfig):
 
     def ready(self) -> None:
         from assignment.pool_entry import POOLS_PROBE_SQL, PROBE_NAME, intake_leads_place
-        from assignment.receivers import intake_committed_route, lead_became_mature_route
+        from assignment.receivers import (
+            ROUTING_PROBE_NAME,
+            ROUTING_PROBE_SQL,
+            intake_arrivals_route,
+            lead_became_mature_route,
+        )
         from assignment.services import pool_defaults_install
         from leadcrm.tenancy.defaults import tenant_defaults_register
         from leads.intake.config import intake_config_probe_register
@@ -17,8 +22,9 @@ class AssignmentConfig(AppConfig):
         # After scoring's persisting hook (scoring is installed first, so its ready() ran
         # first): entry conditions on grade and tier see the score intake is about to write.
         intake_config_probe_register(name=PROBE_NAME, sql=POOLS_PROBE_SQL)
+        intake_config_probe_register(name=ROUTING_PROBE_NAME, sql=ROUTING_PROBE_SQL)
         intake_hook_register(name="assignment.pool_entry", when="persisting", hook=intake_leads_place)
-        intake_hook_register(name="assignment.route", when="committed", hook=intake_committed_route)
+        intake_hook_register(name="assignment.route", when="persisting", hook=intake_arrivals_route)
         lead_became_mature.connect(lead_became_mature_route, dispatch_uid="assignment.lead_became_mature_route")
 
         from assignment.timeline import lead_timeline_rows
