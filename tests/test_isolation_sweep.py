@@ -10,6 +10,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from assignment.models import AssignmentRule, Pool, SlaPolicy
+from capture.import_models import ImportFile, ImportJob
 from leadcrm.notifications.models import Notification
 from leadcrm.tenancy.models import ApiKey, Membership
 from leadcrm.tenancy.services import CreatedTenant
@@ -21,6 +22,8 @@ from tests.factories import (
     blacklist_entry_make,
     company_alias_make,
     dedup_rule_make,
+    import_file_make,
+    import_job_make,
     intake_record_make,
     lead_make,
     member_make,
@@ -50,6 +53,8 @@ OBJECT_MAKERS: dict[type[Any], Callable[[CreatedTenant], Any]] = {
     AssignmentRule: assignment_rule_make,
     ScoringRuleSet: rule_set_make,
     RescoreJob: rescore_job_make,
+    ImportFile: import_file_make,
+    ImportJob: import_job_make,
 }
 
 
@@ -103,7 +108,7 @@ PAGE_OBJECT_KWARGS: dict[str, type[Any]] = {
     "lead_id": Lead, "record_id": IntakeRecord, "entry_id": BlacklistEntry, "word_id": SensitiveWord,
     "rule_id": DedupRule, "policy_id": SlaPolicy, "user_id": Membership, "key_id": ApiKey,
     "notification_id": Notification, "pool_id": Pool, "assignment_rule_id": AssignmentRule,
-    "rule_set_id": ScoringRuleSet, "job_id": RescoreJob,
+    "rule_set_id": ScoringRuleSet, "job_id": RescoreJob, "file_id": ImportFile, "import_id": ImportJob,
 }
 # A kwarg whose object comes from another's: a rule's page names the rule's own pool.
 DERIVED_KWARGS: dict[str, tuple[str, str]] = {"pool_id": ("assignment_rule_id", "pool_id")}
