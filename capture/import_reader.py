@@ -13,7 +13,7 @@ import csv
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO, Any
@@ -104,7 +104,7 @@ class Row:
     problems: list[dict[str, Any]] = field(default_factory=list)  # cells that could not be read
 
 
-def rows_read(stream: IO[bytes], *, facts: FileFacts, sheet: str = "") -> Iterator[Row]:
+def rows_read(stream: IO[bytes], *, facts: FileFacts, sheet: str = "") -> Generator[Row, None, None]:
     """Every row of the file (or of `sheet`), the header first, cells as text."""
     if facts.kind == "csv":
         yield from _csv_rows(stream, encoding=facts.encoding)
@@ -112,7 +112,7 @@ def rows_read(stream: IO[bytes], *, facts: FileFacts, sheet: str = "") -> Iterat
         yield from _xlsx_rows(stream, sheet=sheet or facts.sheets[0])
 
 
-def _csv_rows(stream: IO[bytes], *, encoding: str) -> Iterator[Row]:
+def _csv_rows(stream: IO[bytes], *, encoding: str) -> Generator[Row, None, None]:
     stream.seek(0)
     text = io.TextIOWrapper(stream, encoding=encoding, newline="")
     try:
@@ -124,10 +124,11 @@ def _csv_rows(stream: IO[bytes], *, encoding: str) -> Iterator[Row]:
         for line, cells in enumerate(csv.reader(text, delimiter=delimiter), start=1):
             yield Row(line=line, cells=[cell.strip() for cell in cells[:MAX_COLUMNS]])
     finally:
-        text.detach()  # the caller owns the stream
+        if not stream.closed:
+            text.detach()  # the caller owns the stream: closing the wrapper must not close it
 
 
-def _xlsx_rows(stream: IO[bytes], *, sheet: str) -> Iterator[Row]:
+def _xlsx_rows(stream: IO[bytes], *, sheet: str) -> Generator[Row, None, None]:
     """Values as Excel last computed them; a formula cell without one (a file written by a
     program that never calculated it) is reported, never read as blank."""
     from openpyxl import load_workbook

@@ -17,7 +17,7 @@ import hashlib
 import logging
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -48,7 +48,7 @@ from capture.import_models import (
 )
 from capture.import_reader import FileFacts, ImportFileError, Row, file_inspect, rows_read
 from leadcrm.api.exceptions import _flatten_errors
-from leadcrm.tenancy.models import Tenant
+from leadcrm.tenancy.models import Role, Tenant
 from leadcrm.tenancy.scoping import tenant_scope
 from leads.api.serializers import LeadCreateInputSerializer
 from leads.intake import IntakeOutcome, lead_intake_many
@@ -59,6 +59,9 @@ CHUNK_BYTES = 1 << 20
 BATCH_SIZE = 1000  # one intake call: the size at which REST bulk is fastest
 PREVIEW_ROWS = 200
 CHANNEL = "import"
+
+# Who may import: admins and managers, as for the quarantine (an import writes many leads at once).
+IMPORT_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.MANAGER})
 
 _LEAD_INPUT = LeadCreateInputSerializer()  # keeps no state between calls (see leads.api.views)
 
@@ -131,8 +134,9 @@ def import_file_open(*, file: ImportFile) -> Iterator[IO[bytes]]:
 def file_header(stream: IO[bytes], *, file: ImportFile, sheet: str) -> list[str]:
     """The first row: the column headers. Raises ImportRefused when the file has no rows."""
     try:
-        for row in rows_read(stream, facts=file_facts(file), sheet=sheet):
-            return row.cells
+        with closing(rows_read(stream, facts=file_facts(file), sheet=sheet)) as rows:
+            for row in rows:
+                return row.cells
     except ImportFileError as error:
         raise ImportRefused(error.code, **error.params) from None
     raise ImportRefused("empty")
@@ -256,7 +260,11 @@ def import_job_run(*, tenant_id: int, job_id: int) -> ImportJob | None:
 
 def _rows_run(*, tenant: Tenant, job: ImportJob, stream: IO[bytes]) -> None:
     stream.seek(0)
-    rows = rows_read(stream, facts=file_facts(job.file), sheet=job.sheet)
+    with closing(rows_read(stream, facts=file_facts(job.file), sheet=job.sheet)) as rows:
+        _batches_run(tenant=tenant, job=job, rows=rows)
+
+
+def _batches_run(*, tenant: Tenant, job: ImportJob, rows: Iterator[Row]) -> None:
     headers = next(rows).cells
     columns = [(index, job.mapping[header]) for index, header in enumerate(headers) if job.mapping.get(header)]
     position = job.records_done

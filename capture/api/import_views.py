@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -22,15 +19,20 @@ from capture.api.import_serializers import ImportCreatedSerializer, ImportCreate
 from capture.import_messages import mapping_problem_message, refusal_message
 from capture.import_models import ImportJob, ImportStatus
 from capture.import_reader import MAX_IMPORT_BYTES
-from capture.import_selectors import import_error_report_rows, import_has_error_rows, import_job_list
-from capture.import_services import ImportAlreadyRunning, ImportRefused, import_file_store, import_job_start
+from capture.import_report import error_report_response
+from capture.import_selectors import import_has_error_rows, import_job_list
+from capture.import_services import (
+    IMPORT_ROLES,
+    ImportAlreadyRunning,
+    ImportRefused,
+    import_file_store,
+    import_job_start,
+)
 from leadcrm.api.exceptions import problem_response
 from leadcrm.api.pagination import DocumentedCursorPagination
 from leadcrm.api.views import TenantScopedViewSet
-from leadcrm.tenancy.models import Role
 
 PROBLEM = OpenApiResponse(description="problem+json")
-IMPORT_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.MANAGER})
 _IMPORT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Id of the import.")
 _STATUS = OpenApiParameter("status", OpenApiTypes.STR, enum=ImportStatus.values, description="Only jobs in this status.")
 _DRY_RUN = OpenApiParameter("dry_run", OpenApiTypes.BOOL, description="true: dry runs only; false: imports only.")
@@ -150,7 +152,7 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScop
         responses={(200, "text/csv"): OpenApiTypes.BINARY, 403: PROBLEM, 404: PROBLEM},
     )
     @action(detail=True, methods=["get"], url_path="error-report", url_name="error-report")
-    def error_report(self, request: Request, pk: str | None = None) -> StreamingHttpResponse:
+    def error_report(self, request: Request, pk: str | None = None) -> HttpResponse:
         job = self.get_object()
         return error_report_response(job)
 
@@ -169,23 +171,3 @@ def refused_response(error: ImportRefused) -> Response:
     else:
         errors = {"file": [detail]}
     return problem_response(status_code=400, detail=detail, errors=errors)
-
-
-def _csv_lines(rows: Iterator[list[str]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    yield "\ufeff"  # Excel reads UTF-8 only after a BOM
-    for row in rows:
-        writer.writerow(row)
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate(0)
-
-
-def error_report_response(job: ImportJob) -> StreamingHttpResponse:
-    """The report as a download. Its rows are read lazily, so they are read inside the scope
-    the caller keeps open: the rows are materialised first (a report is the bad rows only)."""
-    lines = list(_csv_lines(import_error_report_rows(job=job)))
-    response = StreamingHttpResponse(iter(lines), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import-{job.id}-errors.csv"'
-    return response

@@ -58,7 +58,7 @@ def test_a_gbk_csv_with_ten_percent_bad_rows_imports_the_good_ones_and_reports_t
     assert body["counts"]["quarantined"] == 5 and body["counts"]["invalid"] == 5
     report = key_client.get(body["error_report"])
     assert report.status_code == 200 and report["Content-Type"].startswith("text/csv")
-    text = b"".join(report.streaming_content).decode("utf-8")
+    text = report.content.decode("utf-8")
     assert text.startswith("\ufeff")
     lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert lines[0][:3] == ["Line", "Result", "Reason"] and lines[0][3:] == HEADER
@@ -136,7 +136,7 @@ def test_an_xlsx_with_several_sheets_asks_which_and_reads_cached_values(key_clie
     _run(tenant_a, response.json()["id"])
     body = key_client.get(f"/api/v1/imports/{response.json()['id']}").json()
     assert body["sheet"] == "线索" and body["counts"]["created"] == 3 and body["counts"]["invalid"] == 1
-    text = b"".join(key_client.get(body["error_report"]).streaming_content).decode("utf-8")
+    text = key_client.get(body["error_report"]).content.decode("utf-8")
     assert "=B2+1" in text and "has no saved result" in text
 
 
