@@ -35,6 +35,8 @@ def refusal_message(code: str, params: dict[str, Any]) -> str:
         return _("第一行看起来是数据而不是表头：请在文件第一行加上列名（如 姓名、手机、公司名称），或为每一列指定字段。")
     if code == "nothing_mapped":
         return _("没有一列对应到线索字段（文件的列：%(headers)s）：请为至少一列选择字段。") % params
+    if code == "bad_csv":
+        return _("第 %(line)s 行无法按 CSV 读取（%(error)s）：请检查引号是否成对、单元格是否过长。") % params
     if code == "mapping":
         return _("列的对应关系有误，请按各列的提示修改。")
     return code

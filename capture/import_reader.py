@@ -121,7 +121,16 @@ def _csv_rows(stream: IO[bytes], *, encoding: str) -> Generator[Row, None, None]
         # The header decides the delimiter (csv.Sniffer guesses from data, and notes full of
         # semicolons fool it): the most frequent of comma, semicolon and tab; commas on a tie.
         delimiter = max(",;\t", key=lambda candidate: (first_line.count(candidate), candidate == ","))
-        for line, cells in enumerate(csv.reader(text, delimiter=delimiter), start=1):
+        reader = csv.reader(text, delimiter=delimiter)
+        line = 0
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:  # a cell over the csv module's limit, a stray NUL…
+                raise ImportFileError("bad_csv", line=line + 1, error=str(error)) from None
+            line += 1
             yield Row(line=line, cells=[cell.strip() for cell in cells[:MAX_COLUMNS]])
     finally:
         if not stream.closed:

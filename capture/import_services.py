@@ -13,6 +13,7 @@ are dropped with the savepoint) and keeps only the counts, the error rows and a 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import tempfile
@@ -36,6 +37,7 @@ from capture.import_mapping import (
     mapping_problems,
     row_payload,
 )
+from capture.import_messages import refusal_message
 from capture.import_models import (
     ACTIVE_IMPORT_STATUSES,
     OUTCOMES,
@@ -244,18 +246,34 @@ def import_job_run(*, tenant_id: int, job_id: int) -> ImportJob | None:
             job.status, job.started_at = ImportStatus.RUNNING, timezone.now()
             job.save(update_fields=["status", "started_at", "updated_at"])
         tenant = Tenant.objects.get(id=tenant_id)
-    with import_file_open(file=job.file) as stream:
-        if job.rows_total is None:  # for the progress bar: one streaming pass, before the first batch
-            lines = sum(1 for _row in rows_read(stream, facts=file_facts(job.file), sheet=job.sheet))
-            with tenant_scope(tenant_id):
-                ImportJob.objects.filter(id=job_id).update(rows_total=max(lines - 1, 0))
-        _rows_run(tenant=tenant, job=job, stream=stream)
+    try:
+        with import_file_open(file=job.file) as stream:
+            if job.rows_total is None:  # for the progress bar: one streaming pass, before the first batch
+                lines = _rows_count(stream, file=job.file, sheet=job.sheet)
+                with tenant_scope(tenant_id):
+                    ImportJob.objects.filter(id=job_id).update(rows_total=max(lines - 1, 0))
+            _rows_run(tenant=tenant, job=job, stream=stream)
+    except ImportFileError as error:  # the file breaks off (a malformed CSV line): the batches before it stay
+        with translation.override(job.language):
+            import_job_fail(tenant_id=tenant_id, job_id=job_id, error=refusal_message(error.code, error.params))
+        with tenant_scope(tenant_id):
+            return ImportJob.objects.get(id=job_id)
     with tenant_scope(tenant_id):
         job = ImportJob.objects.select_for_update().select_related("file").get(id=job_id)
         if job.is_active:
             job.status, job.finished_at = ImportStatus.DONE, timezone.now()
             job.save(update_fields=["status", "finished_at", "updated_at"])
     return job
+
+
+def _rows_count(stream: IO[bytes], *, file: ImportFile, sheet: str) -> int:
+    """Rows up to the end, or up to a row that cannot be read (the run reports it when it gets there)."""
+    lines = 0
+    with contextlib.suppress(ImportFileError), closing(rows_read(stream, facts=file_facts(file), sheet=sheet)) as rows:
+        for _row in rows:
+            lines += 1
+    stream.seek(0)
+    return lines
 
 
 def _rows_run(*, tenant: Tenant, job: ImportJob, stream: IO[bytes]) -> None:

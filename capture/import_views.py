@@ -233,7 +233,10 @@ def import_job_page(request: TenantHttpRequest, tenant_slug: str, import_id: int
     context = {
         "job": job, "nav_active": "imports", "counts": [(o, outcome_label(o), job.counts[o]) for o in OUTCOMES],
         "preview": _preview_rows(job) if job.is_dry_run else [], "has_errors": import_has_error_rows(job=job),
-        "mapped": [(h, str(FIELDS_BY_NAME[t].label) if t in FIELDS_BY_NAME else t) for h, t in job.mapping.items() if t],
+        "mapped": [  # in the file's column order (the mapping is stored as jsonb, which keeps no order)
+            (h, str(FIELDS_BY_NAME[t].label) if t in FIELDS_BY_NAME else t)
+            for h in job.headers if (t := job.mapping.get(h))
+        ],
     }
     template = "capture/import_job.html#import-progress" if request.htmx else "capture/import_job.html"
     response = render(request, template, context)

@@ -177,3 +177,28 @@ def test_the_list_filters_by_status_and_refuses_unknown_values(key_client, tenan
     assert key_client.get("/api/v1/imports?status=done").json()["results"] == []
     assert key_client.get("/api/v1/imports?status=nope").status_code == 400
     assert key_client.get("/api/v1/imports?dry_run=").status_code == 400
+
+
+def test_a_50_mb_file_imports(key_client, tenant_a) -> None:
+    """50 MB is within the limit (100 MB): here a thousand rows, each with a 50 kB attachment
+    column that the mapping leaves out."""
+    attachment = "附" * 17_500  # 52.5 kB in UTF-8
+    header = ["姓名", "手机号码", "附件"]
+    data = csv_bytes([[name, mobile, attachment] for name, mobile, *_ in good_rows(1000)], header=header)
+    assert len(data) >= 50 * 1024 * 1024
+    mapping = json.dumps({"姓名": "name", "手机号码": "mobile", "附件": ""}, ensure_ascii=False)
+    response = _upload(key_client, data, mapping=mapping)
+    assert response.status_code == 202
+    _run(tenant_a, response.json()["id"])
+    body = key_client.get(f"/api/v1/imports/{response.json()['id']}").json()
+    assert body["status"] == "done" and body["counts"]["created"] == 1000
+
+
+def test_a_csv_that_breaks_off_fails_with_the_line_and_keeps_the_batches_before(key_client, tenant_a) -> None:
+    rows = good_rows(1200)
+    data = csv_bytes(rows) + ("x," + "y" * 200_000 + "\r\n").encode()  # a cell over the csv module's limit
+    response = _upload(key_client, data)
+    assert response.status_code == 202
+    _run(tenant_a, response.json()["id"])
+    body = key_client.get(f"/api/v1/imports/{response.json()['id']}").json()
+    assert body["status"] == "failed" and "Line 1202" in body["error"]
