@@ -57,8 +57,9 @@ OUTCOMES = ("created", "merged", "updated", "quarantined", "invalid")
 
 class ImportJob(TenantOwnedModel):
     """A run over an uploaded file: a dry run (nothing written; outcomes of the first rows kept
-    as a preview) or the import itself. A worker commits each batch of rows together with
-    `records_done` and the counts, so a run that dies resumes from the next batch."""
+    as a preview) or the import itself. Its rows are run part by part
+    (`ImportPart`), each committed with the job's counts, so a run that dies resumes with the
+    parts left undone."""
 
     file = models.ForeignKey(ImportFile, on_delete=models.CASCADE, related_name="+", db_index=False)
     is_dry_run = models.BooleanField(default=False)
@@ -69,7 +70,7 @@ class ImportJob(TenantOwnedModel):
     source = models.CharField(max_length=50, blank=True)  # for rows without a source of their own
     language = models.CharField(max_length=10, default="zh-hans")  # of the validation messages
     rows_total = models.PositiveIntegerField(null=True, blank=True)  # data rows, once counted
-    records_done = models.PositiveIntegerField(default=0)  # data rows read so far (the resume point)
+    records_done = models.PositiveIntegerField(default=0)  # data rows of the parts done
     created_count = models.PositiveIntegerField(default=0)
     merged_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
@@ -119,6 +120,20 @@ class ImportJob(TenantOwnedModel):
     @property
     def percent(self) -> int:
         return int(self.progress * 100)
+
+
+class ImportPart(TenantOwnedModel):
+    """A slice of a job's data rows (`first`, 0-based, and `count`): one intake call, one
+    transaction. Workers take undone parts with SKIP LOCKED and mark them done in the same
+    transaction, so a part is run once, and a worker killed mid-part leaves it undone."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="+", db_index=False)
+    first = models.PositiveIntegerField()
+    count = models.PositiveIntegerField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        constraints = [models.UniqueConstraint(fields=["tenant", "job", "first"], name="capture_importpart_first_uniq")]
 
 
 class ImportErrorRow(TenantOwnedModel):

@@ -3,21 +3,24 @@ in batches through the intake pipeline, and read back what became of the rows.
 
 Every row goes through `leads.intake.lead_intake_many` (channel "import") after the same
 per-row type check as a REST item (`LeadCreateInputSerializer`), so a file row and an API item
-are judged alike. The worker commits each batch of rows together with the job's resume point
-(`records_done`), its counts and the batch's error rows: a worker killed mid-import leaves whole
-batches behind, and the next delivery of the task carries on from the next one, so no row is
-lost or imported twice. A dry run runs each batch the same way inside a savepoint that is
+are judged alike. A job is cut into parts of 1000 rows; a worker takes an undone part with SKIP
+LOCKED and commits its leads together with the part marked done, the job's counts and the
+part's error rows, so several worker processes share a job, a worker killed mid-import leaves
+whole parts behind, and the next delivery of the task carries on with the undone ones: no row
+is lost or imported twice. A dry run runs each part the same way inside a savepoint that is
 rolled back (no lead, quarantine record, notification or task survives it: `committed` hooks
 are dropped with the savepoint) and keeps only the counts, the error rows and a preview.
+Rows that share a contact are kept apart by intake's own locks, as for concurrent bulk calls;
+a dry run cannot see a duplicate in another part of the file (it was rolled back).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import itertools
 import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
@@ -46,6 +49,7 @@ from capture.import_models import (
     ImportFileChunk,
     ImportJob,
     ImportMappingMemory,
+    ImportPart,
     ImportStatus,
 )
 from capture.import_reader import FileFacts, ImportFileError, Row, file_inspect, rows_read
@@ -58,7 +62,11 @@ from leads.intake import IntakeOutcome, lead_intake_many
 logger = logging.getLogger(__name__)
 
 CHUNK_BYTES = 1 << 20
-BATCH_SIZE = 1000  # one intake call: the size at which REST bulk is fastest
+# A part is one intake call and one transaction: the size at which REST bulk is fastest.
+PART_ROWS = 1000
+# Deliveries of a job's task: each free worker process takes parts of the job side by side
+# (intake serialises rows that share a contact with its own locks, as for concurrent bulk calls).
+FAN_OUT = 4
 PREVIEW_ROWS = 200
 CHANNEL = "import"
 
@@ -237,7 +245,33 @@ class _BatchResult:
 
 
 def import_job_run(*, tenant_id: int, job_id: int) -> ImportJob | None:
-    """Run (or resume) a queued job to the end. Returns None when the job is gone."""
+    """Run (or resume) a job: take its undone parts one by one until none is left to take,
+    then mark it done if every part is. Several deliveries (the fan-out, a redelivery after a
+    worker died) share the parts. Returns None when the job is gone."""
+    job = _job_start(tenant_id=tenant_id, job_id=job_id)
+    if job is None or not job.is_active:
+        return job
+    tenant = Tenant.objects.get(id=tenant_id)
+    try:
+        with import_file_open(file=job.file) as stream, _RowCursor(stream, job=job) as cursor:
+            while _part_run(tenant=tenant, job_id=job_id, cursor=cursor):
+                pass
+    except ImportFileError as error:  # the file breaks off (a malformed CSV line): the parts before it stay
+        with translation.override(job.language):
+            import_job_fail(tenant_id=tenant_id, job_id=job_id, error=refusal_message(error.code, error.params))
+    with tenant_scope(tenant_id):
+        job = ImportJob.objects.select_for_update().select_related("file").get(id=job_id)
+        if job.is_active and not ImportPart.objects.filter(job_id=job_id, done_at__isnull=True).exists():
+            job.status, job.finished_at = ImportStatus.DONE, timezone.now()
+            job.save(update_fields=["status", "finished_at", "updated_at"])
+    return job
+
+
+def _job_start(*, tenant_id: int, job_id: int) -> ImportJob | None:
+    """Mark the job running and cut it into parts, once (the first delivery to lock it); then
+    send more deliveries, so that free worker processes take parts side by side."""
+    from capture.tasks import import_job_run_task  # deferred: the task module imports this one
+
     with tenant_scope(tenant_id):
         job = ImportJob.objects.select_for_update().select_related("file").filter(id=job_id).first()
         if job is None or not job.is_active:
@@ -245,83 +279,112 @@ def import_job_run(*, tenant_id: int, job_id: int) -> ImportJob | None:
         if job.status == ImportStatus.QUEUED:
             job.status, job.started_at = ImportStatus.RUNNING, timezone.now()
             job.save(update_fields=["status", "started_at", "updated_at"])
-        tenant = Tenant.objects.get(id=tenant_id)
-    try:
-        with import_file_open(file=job.file) as stream:
-            if job.rows_total is None:  # for the progress bar: one streaming pass, before the first batch
-                lines = _rows_count(stream, file=job.file, sheet=job.sheet)
-                with tenant_scope(tenant_id):
-                    ImportJob.objects.filter(id=job_id).update(rows_total=max(lines - 1, 0))
-            _rows_run(tenant=tenant, job=job, stream=stream)
-    except ImportFileError as error:  # the file breaks off (a malformed CSV line): the batches before it stay
-        with translation.override(job.language):
-            import_job_fail(tenant_id=tenant_id, job_id=job_id, error=refusal_message(error.code, error.params))
-        with tenant_scope(tenant_id):
-            return ImportJob.objects.get(id=job_id)
+        if ImportPart.objects.filter(job_id=job_id).exists():
+            return job
+    # Counted outside any transaction: a long file must not hold the job's row lock meanwhile.
+    with import_file_open(file=job.file) as stream:
+        lines, breaks_off = _rows_count(stream, file=job.file, sheet=job.sheet)
+    rows = max(lines - 1, 0)
+    planned = rows + (1 if breaks_off else 0)  # a part reaches the broken row, and reports it
     with tenant_scope(tenant_id):
         job = ImportJob.objects.select_for_update().select_related("file").get(id=job_id)
-        if job.is_active:
-            job.status, job.finished_at = ImportStatus.DONE, timezone.now()
-            job.save(update_fields=["status", "finished_at", "updated_at"])
+        if not job.is_active or ImportPart.objects.filter(job_id=job_id).exists():
+            return job  # another delivery planned it meanwhile
+        ImportPart.objects.bulk_create([
+            ImportPart(tenant_id=tenant_id, job=job, first=first, count=min(PART_ROWS, planned - first))
+            for first in range(0, planned, PART_ROWS)
+        ])
+        job.rows_total = rows
+        job.save(update_fields=["rows_total", "updated_at"])
+        for _extra in range(min(FAN_OUT, -(-planned // PART_ROWS)) - 1):
+            import_job_run_task.delay_on_commit(tenant_id=tenant_id, job_id=job_id)
     return job
 
 
-def _rows_count(stream: IO[bytes], *, file: ImportFile, sheet: str) -> int:
-    """Rows up to the end, or up to a row that cannot be read (the run reports it when it gets there)."""
+def _rows_count(stream: IO[bytes], *, file: ImportFile, sheet: str) -> tuple[int, bool]:
+    """Rows up to the end, or up to a row that cannot be read (True: the file breaks off there)."""
     lines = 0
-    with contextlib.suppress(ImportFileError), closing(rows_read(stream, facts=file_facts(file), sheet=sheet)) as rows:
-        for _row in rows:
-            lines += 1
-    stream.seek(0)
-    return lines
+    try:
+        with closing(rows_read(stream, facts=file_facts(file), sheet=sheet)) as rows:
+            for _row in rows:
+                lines += 1
+    except ImportFileError:
+        return lines, True
+    finally:
+        stream.seek(0)
+    return lines, False
 
 
-def _rows_run(*, tenant: Tenant, job: ImportJob, stream: IO[bytes]) -> None:
-    stream.seek(0)
-    with closing(rows_read(stream, facts=file_facts(job.file), sheet=job.sheet)) as rows:
-        _batches_run(tenant=tenant, job=job, rows=rows)
+class _RowCursor:
+    """The file's data rows read forward from where the last part ended; a part before that
+    (taken out of order) reopens the file. Never more than a part in memory."""
+
+    def __init__(self, stream: IO[bytes], *, job: ImportJob) -> None:
+        self.stream = stream
+        self.job = job
+        self.rows: Generator[Row, None, None] | None = None
+        self.position = 0
+        self.columns: list[tuple[int, str]] = []
+
+    def __enter__(self) -> _RowCursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.rows is not None:
+            self.rows.close()
+
+    def _open(self) -> Generator[Row, None, None]:
+        if self.rows is not None:
+            self.rows.close()
+        self.stream.seek(0)
+        rows = rows_read(self.stream, facts=file_facts(self.job.file), sheet=self.job.sheet)
+        headers = next(rows).cells
+        mapping = self.job.mapping
+        self.columns = [(index, mapping[header]) for index, header in enumerate(headers) if mapping.get(header)]
+        self.rows, self.position = rows, 0
+        return rows
+
+    def take(self, *, first: int, count: int) -> list[Row]:
+        rows = self.rows if self.rows is not None and first >= self.position else self._open()
+        for _skipped in range(first - self.position):
+            next(rows, None)
+        taken = list(itertools.islice(rows, count))
+        self.position = first + len(taken)
+        return taken
 
 
-def _batches_run(*, tenant: Tenant, job: ImportJob, rows: Iterator[Row]) -> None:
-    headers = next(rows).cells
-    columns = [(index, job.mapping[header]) for index, header in enumerate(headers) if job.mapping.get(header)]
-    position = job.records_done
-    for _skipped in range(position):  # rows a previous run committed
-        next(rows, None)
-    batch: list[Row] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == BATCH_SIZE:
-            if not _batch_commit(tenant=tenant, job_id=job.id, position=position, rows=batch, columns=columns):
-                return
-            position += len(batch)
-            batch = []
-    if batch:
-        _batch_commit(tenant=tenant, job_id=job.id, position=position, rows=batch, columns=columns)
-
-
-def _batch_commit(
-    *, tenant: Tenant, job_id: int, position: int, rows: list[Row], columns: list[tuple[int, str]],
-) -> bool:
-    """Run one batch and record it with the job, in one transaction. False: the job moved on
-    without us (another delivery of the task is ahead) or stopped."""
+def _part_run(*, tenant: Tenant, job_id: int, cursor: _RowCursor) -> bool:
+    """Take one undone part nobody holds and run it, recording it with the job's counts, its
+    error rows and its preview in one transaction. False: none left to take, or the job stopped."""
     with tenant_scope(tenant.id):
-        job = ImportJob.objects.select_for_update(of=("self",)).select_related("created_by").get(id=job_id)
-        if not job.is_active or job.records_done != position:
+        part = (
+            ImportPart.objects.select_for_update(skip_locked=True)
+            .filter(job_id=job_id, done_at__isnull=True).order_by("first").first()
+        )
+        if part is None:
             return False
+        job = ImportJob.objects.select_related("created_by").get(id=job_id)
+        if not job.is_active:
+            return False
+        rows = cursor.take(first=part.first, count=part.count)
+        with_preview = job.is_dry_run and part.first < PREVIEW_ROWS
         if job.is_dry_run:
             with transaction.atomic():
-                result = _batch_run(tenant=tenant, job=job, rows=rows, columns=columns)
+                result = _batch_run(tenant=tenant, job=job, rows=rows, columns=cursor.columns, with_preview=with_preview)
                 transaction.set_rollback(True)  # the savepoint: nothing the pipeline wrote stays
         else:
-            result = _batch_run(tenant=tenant, job=job, rows=rows, columns=columns)
+            result = _batch_run(tenant=tenant, job=job, rows=rows, columns=cursor.columns, with_preview=with_preview)
         ImportErrorRow.objects.bulk_create(result.error_rows)
+        part.done_at = timezone.now()
+        part.save(update_fields=["done_at", "updated_at"])
+        # Last, as it locks the job's row until this commits: parts run side by side up to here.
+        locked = ImportJob.objects.select_for_update().get(id=job_id)
         for outcome, count in result.counts.items():
-            setattr(job, f"{outcome}_count", getattr(job, f"{outcome}_count") + count)
-        job.records_done = position + len(rows)
-        if job.is_dry_run and len(job.preview) < PREVIEW_ROWS:
-            job.preview = [*job.preview, *result.preview][:PREVIEW_ROWS]
-        job.save()
+            setattr(locked, f"{outcome}_count", getattr(locked, f"{outcome}_count") + count)
+        locked.records_done += part.count
+        if result.preview:
+            locked.preview = sorted([*locked.preview, *result.preview], key=lambda entry: entry["line"])[:PREVIEW_ROWS]
+        locked.save()
     return True
 
 
@@ -340,11 +403,13 @@ class _RowInvalid(Exception):
         self.errors = errors
 
 
-def _batch_run(*, tenant: Tenant, job: ImportJob, rows: list[Row], columns: list[tuple[int, str]]) -> _BatchResult:
+def _batch_run(
+    *, tenant: Tenant, job: ImportJob, rows: list[Row], columns: list[tuple[int, str]], with_preview: bool,
+) -> _BatchResult:
     counts = dict.fromkeys(OUTCOMES, 0)
     error_rows: list[ImportErrorRow] = []
     preview: list[dict[str, Any]] = []
-    want_preview = job.is_dry_run and len(job.preview) < PREVIEW_ROWS
+    want_preview = with_preview
     payloads: list[dict[str, Any]] = []
     kept: list[Row] = []
 

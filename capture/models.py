@@ -6,4 +6,5 @@ from capture.import_models import (  # noqa: F401 - Django finds an app's models
     ImportFileChunk,
     ImportJob,
     ImportMappingMemory,
+    ImportPart,
 )

@@ -85,3 +85,24 @@ def test_a_worker_killed_mid_import_resumes_without_losing_or_doubling_a_row(tra
         mobiles = list(Lead.objects.values_list("mobile", flat=True))
     assert len(mobiles) == rows  # every row there, once
     assert sorted(mobiles) == sorted(f"+86{mobile(n)}" for n in range(rows))
+
+
+def test_two_workers_share_one_import_and_each_row_arrives_once(transactional_db) -> None:
+    from leadcrm.celery import app
+
+    created = make_tenant("import-shared", with_api_key=False)
+    rows = 8_000
+    app.control.purge()
+    workers = [celery_worker_start(), celery_worker_start()]
+    try:
+        job_id = _start_import(created, rows)
+        _wait(lambda: _job(created, job_id).status == "done", timeout=240)
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.wait(timeout=30)
+    job = _job(created, job_id)
+    assert job.status == "done" and job.counts["created"] == rows and job.records_done == rows
+    with tenant_scope(created.tenant.id):
+        mobiles = list(Lead.objects.values_list("mobile", flat=True))
+    assert sorted(mobiles) == sorted(f"+86{mobile(n)}" for n in range(rows))
