@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from capture.import_models import ImportStatus
@@ -12,11 +14,12 @@ from capture.import_reader import MAX_IMPORT_BYTES
 from leads.api.serializers import StrictCharField
 
 
+@extend_schema_field(OpenApiTypes.STR)  # a form field: the object's JSON text
 class MappingField(serializers.Field):
     """A JSON object sent as a form field: {"column header": "lead field"}."""
 
     default_error_messages = {
-        "invalid": 'Send a JSON object of column header to lead field, e.g. {"手机": "mobile"}.',
+        "invalid": 'Send a JSON object of column header to lead field, e.g. {{"手机": "mobile"}}.',  # format()ted
     }
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:

@@ -202,3 +202,10 @@ def test_a_csv_that_breaks_off_fails_with_the_line_and_keeps_the_batches_before(
     _run(tenant_a, response.json()["id"])
     body = key_client.get(f"/api/v1/imports/{response.json()['id']}").json()
     assert body["status"] == "failed" and "Line 1202" in body["error"]
+
+
+@pytest.mark.parametrize("mapping", [None, "-5045761121277046.0", "{}", '{"a": "name"}'])
+def test_odd_uploads_are_400s(key_client, mapping) -> None:
+    fields = {"sheet": "null"} if mapping is None else {"mapping": mapping, "sheet": "null"}
+    response = _upload(key_client, "\ufffd;".encode(), name="file", **fields)
+    assert response.status_code == 400
