@@ -25,7 +25,8 @@ from assignment.followups import follow_up_create
 from assignment.models import BreachAction, FollowUpKind, Pool, SlaPolicy, TimeUnit
 from assignment.sla_engine import INCENTIVE_MIN_DEADLINES, INCENTIVE_WINDOW_DAYS
 from assignment.sla_policies import sla_policy_create, sla_policy_delete, sla_policy_list, sla_policy_update
-from assignment.stats import LEAD_ORDERS, REP_ORDERS, csv_safe, lead_stats, rep_stats
+from assignment.stats import LEAD_ORDERS, REP_ORDERS, lead_stats, rep_stats
+from leadcrm.spreadsheet import cell_safe
 from leadcrm.tenancy.decorators import TenantHttpRequest, tenant_member_required
 from leadcrm.tenancy.models import Membership, Role
 from leadcrm.tenancy.scoping import tenant_scope
@@ -285,7 +286,7 @@ def _stats_csv(*, export: str, reps: list[Any], tenant_id: int, start: dt.dateti
                                    _("平均首次响应（分钟）"), _("及时率 %"), _("激励加量")])
             for rep in reps:
                 avg = round(rep.avg_first_response.total_seconds() / 60, 1) if rep.avg_first_response else ""
-                yield writer.writerow([csv_safe(v) for v in (
+                yield writer.writerow([cell_safe(v) for v in (
                     rep.name, rep.team, rep.received, rep.follow_ups, rep.in_time, rep.violations, avg,
                     "" if rep.timeliness is None else rep.timeliness, rep.cap_bonus)])
             return
@@ -296,7 +297,7 @@ def _stats_csv(*, export: str, reps: list[Any], tenant_id: int, start: dt.dateti
             if lead.owner_id and lead.owner_id not in names:
                 names.update({uid: label.name for uid, label in owner_labels(user_ids={lead.owner_id}).items()})
             first = round(lead.first_response.total_seconds() / 60, 1) if lead.first_response else ""
-            yield writer.writerow([csv_safe(v) for v in (
+            yield writer.writerow([cell_safe(v) for v in (
                 lead.id, lead.name, lead.company, LeadStatus(lead.status).label if lead.status in LeadStatus.values else lead.status,
                 names.get(lead.owner_id or 0, ""), timezone.localtime(lead.created_at).strftime("%Y-%m-%d %H:%M"),
                 lead.source, lead.follow_ups, first,

@@ -137,10 +137,3 @@ def lead_stats(*, tenant_id: int, start: datetime, end: datetime, owner_ids: lis
                 yield LeadStats(id=r[0], name=r[1], company=r[2], status=r[3], owner_id=r[4], created_at=r[5],
                                 source=r[6], follow_ups=r[7], first_follow_up_at=r[8], last_follow_up_at=r[9],
                                 violations=r[10], recycles=r[11])
-
-
-def csv_safe(value: Any) -> str:
-    """A cell a spreadsheet will not run: text starting with = + - @ (or a tab or CR) gets a
-    leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

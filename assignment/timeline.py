@@ -20,9 +20,12 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from assignment.models import BreachAction, FollowUpKind
+from leads.fields import FIELDS_BY_NAME
+from leads.masking import payload_masked
 from leads.models import (
     BECAME_HOT_ACTION,
     BECAME_MATURE_ACTION,
+    LEAD_EDIT_ACTION,
     OWNER_CHANGE_ACTION,
     POOL_CHANGE_ACTION,
     STATUS_CHANGE_ACTION,
@@ -34,10 +37,10 @@ from leads.selectors import owner_labels
 from scoring.models import EventType, ScoreChangeReason
 
 KINDS = ("created", "event", "score_change", "owner_change", "pool_change", "status_change", "became_hot",
-         "became_mature", "follow_up", "violation")
+         "became_mature", "follow_up", "violation", "edit")
 _AUDIT_KINDS = {
     OWNER_CHANGE_ACTION: "owner_change", POOL_CHANGE_ACTION: "pool_change", STATUS_CHANGE_ACTION: "status_change",
-    BECAME_HOT_ACTION: "became_hot", BECAME_MATURE_ACTION: "became_mature",
+    BECAME_HOT_ACTION: "became_hot", BECAME_MATURE_ACTION: "became_mature", LEAD_EDIT_ACTION: "edit",
 }
 
 # Each branch reads one lead's rows through its (tenant, lead, time) index; `ord` breaks ties
@@ -123,6 +126,17 @@ def _cursor_decode(cursor: str) -> tuple[datetime, int, int, bool]:
     return parsed, ord_, item_id, len(decoded) == 4
 
 
+def _edit_masked(data: dict[str, Any]) -> dict[str, Any]:
+    """An edit's before and after, with contact values masked: the timeline is read by members
+    who see the lead's current contacts masked (a masking pool), and a lead's past numbers are
+    no one's business here; the audit log keeps them whole."""
+    fields = {
+        name: {key: payload_masked({name: value})[name] for key, value in change.items()}
+        for name, change in (data.get("fields") or {}).items() if isinstance(change, dict)
+    }
+    return {**data, "fields": fields}
+
+
 def lead_timeline_page(*, tenant_id: int, lead_id: int, limit: int = 50, cursor: str = "") -> TimelinePage:
     """One page of the lead's timeline, newest first, with the cursors of the older (`next`)
     and newer (`previous`) pages. Call with a lead the caller may see."""
@@ -134,8 +148,12 @@ def lead_timeline_page(*, tenant_id: int, lead_id: int, limit: int = 50, cursor:
         })
         rows = db.fetchall()
     items = [
-        TimelineItem(at=at, ord=ord_, id=item_id, kind=_AUDIT_KINDS.get(kind, kind), data=data if isinstance(data, dict) else json.loads(data))
+        TimelineItem(
+            at=at, ord=ord_, id=item_id, kind=_AUDIT_KINDS.get(kind, kind),
+            data=_edit_masked(parsed) if kind == LEAD_EDIT_ACTION else parsed,
+        )
         for at, ord_, item_id, kind, data in rows
+        for parsed in [data if isinstance(data, dict) else json.loads(data)]
     ]
     more = len(items) > limit
     items = items[:limit]
@@ -202,6 +220,13 @@ def timeline_words(
         detail = _("总分 %(total)s · 分组 %(group)s") % {"total": _points(total), "group": data.get("group") or ""}
         title = _("评分升为热线索") if item.kind == "became_hot" else _("评分达到及格线，可以交给销售跟进")
         return title, detail
+    if item.kind == "edit":
+        parts = [
+            f"{FIELDS_BY_NAME[name].label if name in FIELDS_BY_NAME else name}："
+            f"{change.get('from') or '—'} → {change.get('to') or '—'}"
+            for name, change in (data.get("fields") or {}).items()
+        ]
+        return _("%(name)s 修改了资料") % {"name": names.get(data.get("actor") or 0, "API")}, " · ".join(parts)
     if item.kind == "follow_up":
         kind = data.get("kind", "")
         kind_label = FollowUpKind(kind).label if kind in FollowUpKind.values else kind

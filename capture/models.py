@@ -1,6 +1,6 @@
 """Models of the capture channels (import jobs, web forms)."""
 
-from capture.import_models import (  # noqa: F401 - Django finds an app's models here
+from capture.import_models import (
     ImportErrorRow,
     ImportFile,
     ImportFileChunk,
@@ -8,3 +8,15 @@ from capture.import_models import (  # noqa: F401 - Django finds an app's models
     ImportMappingMemory,
     ImportPart,
 )
+from capture.webform_models import WebForm, WebFormLanguage
+
+__all__ = [
+    "ImportErrorRow",
+    "ImportFile",
+    "ImportFileChunk",
+    "ImportJob",
+    "ImportMappingMemory",
+    "ImportPart",
+    "WebForm",
+    "WebFormLanguage",
+]

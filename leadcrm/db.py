@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import re
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from typing import Any, TypeVar
+from functools import cache, lru_cache
+from typing import Any, TypeVar, cast
 
 import psycopg
 from django.core.serializers.json import DjangoJSONEncoder
@@ -17,6 +19,7 @@ from django.db.models.base import ModelState
 from django.db.models.fields import NOT_PROVIDED
 from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
+from psycopg.pq import ExecStatus
 
 M = TypeVar("M", bound=Model)
 
@@ -115,6 +118,63 @@ def model_build(model: type[M], values: dict[str, Any]) -> M:
     return instance
 
 
+Params = Sequence[Any] | Mapping[str, Any]
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
+
+
+@lru_cache(maxsize=512)
+def _native_placeholders(sql: str) -> tuple[str, tuple[str, ...] | None]:
+    """`sql` with `%s` / `%(name)s` turned into PostgreSQL's `$n` (and `%%` into `%`), and the
+    parameter names in `$n` order (None for positional). psycopg converts a query on every
+    execution and caches that only for texts under 4 kB; intake's look-up is longer."""
+    names: dict[str, int] = {}
+    positional = 0
+
+    def native(match: re.Match[str]) -> str:
+        nonlocal positional
+        if match.group(0) == "%%":
+            return "%"
+        if (name := match.group(1)) is None:
+            positional += 1
+            return f"${positional}"
+        return f"${names.setdefault(name, len(names) + 1)}"
+
+    text = _PLACEHOLDER.sub(native, sql)
+    if names and positional:
+        raise ValueError("mixed named and positional placeholders")
+    return text, (tuple(names) if names else None)
+
+
+def fetch_prepared(statements: Sequence[tuple[str, Params]]) -> list[tuple[Any, ...]]:
+    """Run statements in order on Django's connection (its transaction) as server-side prepared
+    statements; the rows of the last one.
+
+    For the statements every submission runs: parsing, rewriting (row-level security) and
+    planning them cost PostgreSQL more than executing them (intake's duplicate look-up: ~2.5 ms
+    to plan, ~0.5 ms to run against a million leads). Prepared once per connection and shape,
+    they are planned once. (Sent one by one: psycopg's pipeline mode, measured here, cost more
+    CPU and more time than the round trips it saves on a local server.) Parameters are bound
+    on the server: give their types in the SQL (`%(x)s::jsonb`) where PostgreSQL cannot infer
+    them, and pass ids as `Int8`. Logged like Django's own queries when queries are logged
+    (DEBUG, CaptureQueriesContext)."""
+    connection.ensure_connection()
+    started = time.monotonic()
+    try:
+        with connection.wrap_database_errors, psycopg.RawCursor(connection.connection) as cursor:
+            for sql, params in statements:
+                text, names = _native_placeholders(sql)
+                values = list(params) if names is None else [cast(Mapping[str, Any], params)[name] for name in names]
+                cursor.execute(text, values, prepare=True)
+            result = cursor.pgresult  # not `description`: it builds every column's metadata
+            return cursor.fetchall() if result is not None and result.status == ExecStatus.TUPLES_OK else []
+    finally:
+        if connection.queries_logged:
+            took = f"{time.monotonic() - started:.3f}"
+            connection.queries_log.extend({"sql": f"{sql} /* {params!r} */", "time": took} for sql, params in statements)
+
+
 def insert_many(instances: Sequence[Model]) -> None:
     """INSERT unsaved instances of one model and set their primary keys.
 
@@ -132,22 +192,20 @@ def insert_many(instances: Sequence[Model]) -> None:
         return
     plan = _insert_plan(type(instances[0]))
     now = timezone.now()
-    single = len(instances) == 1
-    with connection.cursor() as cursor:
-        if not single:
+    for instance in instances:
+        for attname in plan.auto_now_attnames:
+            if getattr(instance, attname) is None:
+                setattr(instance, attname, now)
+    if len(instances) == 1:
+        # JSON and array values nest as JSON and land in jsonb / array columns as they are.
+        # Prepared: the INSERT of every submission, parsed and planned once per connection.
+        row = {field.column: getattr(instances[0], field.attname) for field in plan.fields_without_pk}
+        ((instances[0].pk,),) = fetch_prepared([(plan.insert_one_sql, [json.dumps(row, cls=_RowEncoder)])])
+    else:
+        with connection.cursor() as cursor:
             cursor.execute(plan.nextval_sql, [len(instances)])
             for instance, (new_id,) in zip(instances, cursor.fetchall(), strict=True):
                 instance.pk = new_id
-        for instance in instances:
-            for attname in plan.auto_now_attnames:
-                if getattr(instance, attname) is None:
-                    setattr(instance, attname, now)
-        if single:
-            # JSON and array values nest as JSON and land in jsonb / array columns as they are.
-            row = {field.column: getattr(instances[0], field.attname) for field in plan.fields_without_pk}
-            cursor.execute(plan.insert_one_sql, [json.dumps(row, cls=_RowEncoder)])
-            instances[0].pk = cursor.fetchone()[0]
-    if not single:
         shared, varying = _split_columns(plan.fields, instances)
         rows = [dict(zip(varying, values, strict=True)) for values in zip(*varying.values(), strict=True)]
         # A 1000-lead batch is megabytes of JSON: sent as a bound parameter, not quoted into

@@ -84,6 +84,8 @@ TRANSFER_REQUEST_ACTION = "lead.transfer_request"
 # The lead's score crossed a line (written by leads.score_crossings for scoring's signals).
 BECAME_HOT_ACTION = "lead.became_hot"
 BECAME_MATURE_ACTION = "lead.became_mature"
+# A person (or an API key) changed the lead's fields: before and after per field (leads.lead_edits).
+LEAD_EDIT_ACTION = "lead.edit"
 
 
 class Tier(models.TextChoices):
@@ -543,3 +545,52 @@ class Contact(TenantOwnedModel):
 
     def __str__(self) -> str:
         return self.name or self.mobile or self.email or f"#{self.id}"
+
+
+# --- saved views of the lead list ----------------------------------------------------------------
+
+SAVED_VIEW_NAME_MAX_LENGTH = 60
+
+
+class SavedViewSharing(models.TextChoices):
+    PRIVATE = "private", _("仅自己")
+    TEAM = "team", _("我的团队")
+    TENANT = "tenant", _("全公司")
+
+
+class SavedView(TenantOwnedModel):
+    """A lead list someone saved: its filters and ordering (the list's query string, each name
+    with its list of values), its columns, and who else may pick it. A viewer still sees only
+    the leads they may see: the view stores a question, never its answer."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=SAVED_VIEW_NAME_MAX_LENGTH)
+    query = models.JSONField(default=dict, blank=True)
+    columns = models.JSONField(default=list, blank=True)
+    shared_with = models.CharField(max_length=8, choices=SavedViewSharing.choices, default=SavedViewSharing.PRIVATE)
+
+    class Meta(TenantOwnedModel.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "owner", "name"], name="savedview_unique_name_per_owner")
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "owner"], name="savedview_tenant_owner_idx"),
+            models.Index(
+                fields=["tenant", "shared_with"], name="savedview_tenant_shared_idx",
+                condition=~Q(shared_with="private"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SavedViewDefault(TenantOwnedModel):
+    """The saved view a member's lead list opens with (their own or one shared with them)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    view = models.ForeignKey(SavedView, on_delete=models.CASCADE, related_name="+")
+
+    class Meta(TenantOwnedModel.Meta):
+        constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="savedviewdefault_unique_user")]
+        indexes = [models.Index(fields=["tenant", "view"], name="savedviewdefault_view_idx")]

@@ -17,6 +17,7 @@ from leads.filters import with_sort_keys
 from leads.models import (
     BECAME_HOT_ACTION,
     BECAME_MATURE_ACTION,
+    LEAD_EDIT_ACTION,
     OWNER_CHANGE_ACTION,
     POOL_CHANGE_ACTION,
     STATUS_CHANGE_ACTION,
@@ -239,11 +240,11 @@ def lead_duplicate_list(*, lead_id: int, membership: Membership | None, limit: i
 
 
 def lead_history_list(*, lead_id: int, limit: int = 100) -> list[AuditLog]:
-    """The lead's audited pool, owner and status changes, the requests to take it over and the
-    moments its score became hot or mature, newest first."""
+    """The lead's audited pool, owner and status changes, edits of its fields, the requests to
+    take it over and the moments its score became hot or mature, newest first."""
     actions = [
         POOL_CHANGE_ACTION, OWNER_CHANGE_ACTION, STATUS_CHANGE_ACTION, TRANSFER_REQUEST_ACTION, BECAME_HOT_ACTION,
-        BECAME_MATURE_ACTION,
+        BECAME_MATURE_ACTION, LEAD_EDIT_ACTION,
     ]
     return list(
         AuditLog.objects.filter(object_type="lead", object_id=str(lead_id), action__in=actions)

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from leads import dedup_search_views, dedup_views, quarantine_views, settings_views, views
+from leads import (
+    dedup_search_views,
+    dedup_views,
+    export_views,
+    lead_entry_views,
+    quarantine_views,
+    saved_view_views,
+    settings_views,
+    views,
+)
 
 app_name = "leads"
 
@@ -10,7 +19,24 @@ urlpatterns = [
     path("<slug:tenant_slug>/", views.tenant_home_page),
     path("<slug:tenant_slug>/leads", views.lead_list_page, name="list"),
     path("<slug:tenant_slug>/leads/", views.lead_list_page),
+    path("<slug:tenant_slug>/leads/export", export_views.lead_export_download, name="export"),
+    path("<slug:tenant_slug>/leads/views", saved_view_views.saved_view_list_page, name="saved-views"),
+    path(
+        "<slug:tenant_slug>/leads/views/<int:view_id>", saved_view_views.saved_view_update_action,
+        name="saved-view-update",
+    ),
+    path(
+        "<slug:tenant_slug>/leads/views/<int:view_id>/delete", saved_view_views.saved_view_delete_action,
+        name="saved-view-delete",
+    ),
+    path(
+        "<slug:tenant_slug>/leads/views/<int:view_id>/default", saved_view_views.saved_view_default_action,
+        name="saved-view-default",
+    ),
+    path("<slug:tenant_slug>/leads/new", lead_entry_views.lead_new_page, name="new"),
+    path("<slug:tenant_slug>/leads/new/hints", lead_entry_views.lead_duplicate_hints, name="new-hints"),
     path("<slug:tenant_slug>/leads/<int:lead_id>", views.lead_detail_page, name="detail"),
+    path("<slug:tenant_slug>/leads/<int:lead_id>/edit", lead_entry_views.lead_edit_page, name="edit"),
     path("<slug:tenant_slug>/leads/<int:lead_id>/", views.lead_detail_page),
     path(
         "<slug:tenant_slug>/leads/<int:lead_id>/transfer-request", dedup_search_views.lead_transfer_request_action,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django import forms
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,13 +19,14 @@ from leadcrm.keyset import KeysetPage
 from leadcrm.tenancy.decorators import TenantHttpRequest, tenant_member_required
 from leadcrm.tenancy.models import Role
 from leadcrm.tenancy.selectors import member_list
-from leads.fields import LEAD_FIELDS
+from leads.fields import CONTACT_FIELD_NAMES, LEAD_FIELDS
 from leads.filters import GROUP_CHOICES, ORDERING_CHOICES, LeadFilter, ordering_for
 from leads.list_extensions import lead_list_bulk_bar, lead_list_notes
 from leads.masking import contacts_for, contacts_masked, payload_masked
 from leads.models import (
     BECAME_HOT_ACTION,
     BECAME_MATURE_ACTION,
+    LEAD_EDIT_ACTION,
     OWNER_CHANGE_ACTION,
     POOL_CHANGE_ACTION,
     SYSTEM_STATUS_REASONS,
@@ -35,6 +37,7 @@ from leads.models import (
     OwnerChangeReason,
     Tier,
 )
+from leads.saved_view_views import saved_view_default_redirect, saved_view_list_context
 from leads.selectors import (
     InvalidLeadCursor,
     LeadCount,
@@ -232,16 +235,26 @@ def _list_count(*, queryset: Any, page: KeysetPage[Lead], cursor: str) -> LeadCo
     return lead_count(queryset=queryset)
 
 
-@require_GET
-@tenant_member_required
-def lead_list_page(request: TenantHttpRequest, tenant_slug: str) -> HttpResponse:
-    query = _query_with_aliases(request.GET)
+@dataclass(frozen=True)
+class LeadListQuery:
+    """The list as a member asked for it: the form (with its errors), the leads it matches and
+    their order. The page and its exports read the list through this one path."""
+
+    form: LeadListForm
+    cleaned: dict[str, Any]
+    ordering: tuple[str, ...]
+    leads: QuerySet[Lead]
+    masking_pool_ids: frozenset[int]
+    pools: dict[int, str]
+    owner_choices: list[tuple[str, str]]
+
+
+def lead_list_query(request: TenantHttpRequest, query: QueryDict) -> LeadListQuery:
     pools = lead_pool_names()
     owner_choices = _owner_choices(request)
     form = LeadListForm(query, owner_choices=owner_choices, pool_choices=list(pools.items()))
     form.is_valid()  # errors are shown; the valid fields still filter
     cleaned = form.cleaned_data
-    ordering = ordering_for(cleaned.get("ordering"))
     lead_filter = LeadFilter(
         _filter_data(cleaned, user_id=request.user.id), queryset=lead_visible_to(membership=request.membership)
     )
@@ -249,6 +262,21 @@ def lead_list_page(request: TenantHttpRequest, tenant_slug: str) -> HttpResponse
     leads = lead_search_unmasking_excluded(
         queryset=lead_filter.qs, q=cleaned.get("q") or "", viewer_id=request.user.id, masking_pool_ids=masking_pool_ids
     )
+    return LeadListQuery(
+        form=form, cleaned=cleaned, ordering=ordering_for(cleaned.get("ordering")), leads=leads,
+        masking_pool_ids=masking_pool_ids, pools=pools, owner_choices=owner_choices,
+    )
+
+
+@require_GET
+@tenant_member_required
+def lead_list_page(request: TenantHttpRequest, tenant_slug: str) -> HttpResponse:
+    if default_view_url := saved_view_default_redirect(request):
+        return redirect(default_view_url)
+    query = _query_with_aliases(request.GET)
+    listed = lead_list_query(request, query)
+    form, cleaned, ordering, leads = listed.form, listed.cleaned, listed.ordering, listed.leads
+    masking_pool_ids, pools, owner_choices = listed.masking_pool_ids, listed.pools, listed.owner_choices
     cursor = cleaned.get("cursor") or ""
     cursor_expired = False
     try:
@@ -287,6 +315,8 @@ def lead_list_page(request: TenantHttpRequest, tenant_slug: str) -> HttpResponse
         "cursor_expired": cursor_expired,
         "is_rep": request.membership.role == Role.REP,
         "nav_active": "leads",
+        # saved views, the chosen columns and the export links (leads/saved_view_views.py)
+        **saved_view_list_context(request, query=query, form_errors=form.errors, has_pools=bool(pools)),
     }
     template = "leads/lead_list.html" + ("#lead-table" if is_fragment else "")
     response = render(request, template, context)
@@ -304,10 +334,27 @@ class TimelineEntry:
     detail: str = ""
 
 
-def _history_entry(change: Any, names: dict[int, str], pools: dict[int, str]) -> TimelineEntry:
-    """One audited pool, owner or status change or transfer request, worded for people (never a
-    raw code)."""
+def _edit_detail(fields: dict[str, Any], *, masked: bool) -> str:
+    """「手机：138… → 139…」 per changed field; contacts masked where the viewer sees them masked."""
+    parts = []
+    for name, values in fields.items():
+        before, after = (str(values.get(key) if values.get(key) is not None else "") for key in ("from", "to"))
+        if masked and name in CONTACT_FIELD_NAMES:
+            before, after = (str(payload_masked({name: value})[name]) if value else "" for value in (before, after))
+        parts.append(f"{PAYLOAD_FIELD_LABELS.get(name, name)}：{before or '—'} → {after or '—'}")
+    return " · ".join(parts)
+
+
+def _history_entry(change: Any, names: dict[int, str], pools: dict[int, str], *, masked: bool = False) -> TimelineEntry:
+    """One audited pool, owner or status change, edit or transfer request, worded for people
+    (never a raw code)."""
     reason = change.changes.get("reason") or ""
+    if change.action == LEAD_EDIT_ACTION:
+        return TimelineEntry(
+            at=change.created_at, kind="edit",
+            title=str(_("%(name)s 修改了资料") % {"name": names.get(change.actor_id, "API")}),
+            detail=_edit_detail(change.changes.get("fields") or {}, masked=masked),
+        )
     if change.action in (BECAME_HOT_ACTION, BECAME_MATURE_ACTION):
         is_hot = change.action == BECAME_HOT_ACTION
         total, group = change.changes.get("total"), change.changes.get("group") or ""
@@ -352,7 +399,7 @@ def _rule_label(*, rule_id: int | None, stored: str, rule_names: dict[int, str])
 
 def _lead_timeline(
     lead: Lead, *, submissions: list[Any], history: list[Any], names: dict[int, str], pools: dict[int, str],
-    rule_names: dict[int, str],
+    rule_names: dict[int, str], masked: bool = False,
 ) -> list[TimelineEntry]:
     """What actually happened to the lead, newest first."""
     entries = [
@@ -366,7 +413,7 @@ def _lead_timeline(
             ),
         )
     ]
-    entries += [_history_entry(change, names, pools) for change in history]
+    entries += [_history_entry(change, names, pools, masked=masked) for change in history]
     for submission in submissions:
         entries.append(
             TimelineEntry(
@@ -440,7 +487,7 @@ def lead_detail_page(request: TenantHttpRequest, tenant_slug: str, lead_id: int)
     )
     user_ids = {lead.owner_id, lead.created_by_id, *(d.owner_id for d in duplicates)}
     user_ids |= {c.changes.get("to") for c in history if isinstance(c.changes.get("to"), int)}
-    user_ids |= {c.actor_id for c in history if c.action == TRANSFER_REQUEST_ACTION}
+    user_ids |= {c.actor_id for c in history if c.action in (TRANSFER_REQUEST_ACTION, LEAD_EDIT_ACTION)}
     labels = owner_labels(user_ids={uid for uid in user_ids if uid})
     names = {user_id: label.name for user_id, label in labels.items()}
     rule_ids = {lead.duplicate_rule_id, *(d.duplicate_rule_id for d in duplicates), *(s.dedup_rule_id for s in submissions)}
@@ -463,7 +510,8 @@ def lead_detail_page(request: TenantHttpRequest, tenant_slug: str, lead_id: int)
         "owner": labels.get(lead.owner_id or 0),
         "pool_name": pools.get(lead.pool_id or 0, ""),
         "timeline": _lead_timeline(
-            lead, submissions=submissions, history=history, names=names, pools=pools, rule_names=rule_names
+            lead, submissions=submissions, history=history, names=names, pools=pools, rule_names=rule_names,
+            masked=masked,
         ),
         "nav_active": "leads",
         "now": timezone.now(),

@@ -9,10 +9,11 @@ class ScoringConfig(AppConfig):
         from leads.intake.config import intake_config_probe_register
         from leads.intake.hooks import intake_hook_register
         from leads.list_extensions import lead_list_notes_register
+        from leads.signals import lead_fields_changed
         from scoring.events import PENDING_PROBE_SQL, intake_pending_events_enqueue
         from scoring.group_actions import group_actions_defaults_install
         from scoring.list_reasons import lead_list_reasons
-        from scoring.receivers import lead_became_hot_record, lead_became_mature_record
+        from scoring.receivers import lead_became_hot_record, lead_became_mature_record, lead_fields_changed_rescore
         from scoring.services import PUBLISHED_PROBE_SQL, intake_leads_score, rule_set_defaults_install
         from scoring.signals import lead_became_hot, lead_became_mature
 
@@ -28,5 +29,7 @@ class ScoringConfig(AppConfig):
         intake_hook_register(name="scoring.pending_events", when="committed", hook=intake_pending_events_enqueue)
         lead_became_hot.connect(lead_became_hot_record, dispatch_uid="scoring.lead_became_hot_record")
         lead_became_mature.connect(lead_became_mature_record, dispatch_uid="scoring.lead_became_mature_record")
+        # A lead's fields changed by hand: rescore when the rules read a changed field.
+        lead_fields_changed.connect(lead_fields_changed_rescore, dispatch_uid="scoring.lead_fields_changed_rescore")
         # "Why hot" next to the tier badge of the workbench list's hot and warm rows.
         lead_list_notes_register(name="scoring.why_hot", provider=lead_list_reasons)

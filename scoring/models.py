@@ -189,6 +189,7 @@ class ScoreChangeReason(models.TextChoices):
     EVENT = "event", _("行为事件")
     RESCORE = "rescore", _("规则发布后重新评分")
     DECAY = "decay", _("随时间衰减")
+    EDIT = "edit", _("线索资料修改后重新评分")
 
 
 class ScoreChange(TenantOwnedModel):

@@ -27,3 +27,18 @@ def lead_became_mature_record(
         return
     with tenant_scope(tenant_id):
         lead_score_crossings_record(tenant_id=tenant_id, lead_ids=lead_ids, crossing="mature")
+
+
+def lead_fields_changed_rescore(
+    sender: Any, *, tenant_id: int, lead_ids: list[int], fields: list[str], **kwargs: Any
+) -> None:
+    """A person changed a lead's fields (leads.lead_edits): rescore it when the published rules
+    read one of them. Sent after commit, so the task sees the new values."""
+    from scoring.models import ScoreChangeReason
+    from scoring.services import rules_field_names, rules_published
+    from scoring.tasks import leads_rescore_task
+
+    with tenant_scope(tenant_id):
+        rules = rules_published(tenant_id=tenant_id)
+    if rules is not None and set(fields) & rules_field_names(rules):
+        leads_rescore_task.delay(tenant_id=tenant_id, lead_ids=lead_ids, reason=ScoreChangeReason.EDIT)

@@ -11,12 +11,13 @@ from leadcrm.tenancy.scoping import tenant_scope
 @shared_task(
     name="scoring.leads_rescore", acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5
 )
-def leads_rescore_task(*, tenant_id: int, lead_ids: list[int]) -> int:
-    """Rescore leads whose events changed; idempotent, so a redelivered task is harmless."""
+def leads_rescore_task(*, tenant_id: int, lead_ids: list[int], reason: str = "event") -> int:
+    """Rescore leads whose events (or, reason "edit", fields) changed; idempotent, so a
+    redelivered task is harmless."""
     from scoring.lead_scores import leads_rescore
 
     with tenant_scope(tenant_id):
-        return leads_rescore(tenant_id=tenant_id, lead_ids=lead_ids).written
+        return leads_rescore(tenant_id=tenant_id, lead_ids=lead_ids, reason=reason).written
 
 
 @shared_task(

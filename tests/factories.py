@@ -183,3 +183,46 @@ def import_job_make(created: CreatedTenant) -> Any:
             tenant=created.tenant, file=file, is_dry_run=True, status="done", headers=["姓名", "手机"],
             mapping={"姓名": "name", "手机": "mobile"}, rows_total=2, records_done=2, created_count=2,
         )
+
+
+_view_numbers = itertools.count(1)
+
+
+def saved_view_make(created: CreatedTenant, **fields: Any) -> Any:
+    """A saved view of the lead list, the tenant owner's unless `owner` is given."""
+    from leads.saved_views import saved_view_create
+
+    with tenant_scope(created.tenant.id):
+        return saved_view_create(
+            tenant=created.tenant, owner=fields.get("owner", created.owner.user),
+            name=fields.get("name", f"视图 {next(_view_numbers)}"), query=fields.get("query", {"status": ["pending"]}),
+            columns=fields.get("columns", ["status", "score"]), shared_with=fields.get("shared_with", "private"),
+        )
+
+
+def saved_view_default_make(created: CreatedTenant) -> Any:
+    """The tenant owner's default view (a new view of theirs)."""
+    from leads.models import SavedViewDefault
+
+    view = saved_view_make(created)
+    with tenant_scope(created.tenant.id):
+        SavedViewDefault.objects.create(tenant=created.tenant, user=created.owner.user, view=view)
+        return SavedViewDefault.objects.get(user=created.owner.user)
+
+
+_webform_names = itertools.count(1)
+
+
+def webform_make(created: CreatedTenant, **data: Any) -> Any:
+    """An active web form asking name, mobile and company (through the admin's service)."""
+    from capture.webform_services import WebFormInput, webform_create
+
+    fields = data.pop("fields", [
+        {"name": "name", "label": "", "required": True}, {"name": "mobile", "label": "", "required": True},
+        {"name": "company", "label": "", "required": False},
+    ])
+    with tenant_scope(created.tenant.id):
+        return webform_create(
+            tenant=created.tenant, actor=None,
+            data=WebFormInput(name=data.pop("name", f"官网表单{next(_webform_names)}"), fields=fields, **data),
+        )

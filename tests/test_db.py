@@ -105,3 +105,48 @@ def test_insert_many_keeps_each_rows_own_values_beside_the_shared_ones(tenant_a)
             got = stored[lead.id]
             assert {name: getattr(got, name) for name in row} == row
             assert got.created_at == leads[0].created_at and got.status == "pending"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fetch_prepared_runs_statements_in_order_in_the_callers_transaction_and_prepares_them():
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from leadcrm.db import fetch_prepared
+
+    add = "INSERT INTO prepared_probe (n) SELECT %(n)s::int"
+    count = "SELECT count(*), sum(n) FROM prepared_probe WHERE n >= %(n)s::int"
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS prepared_probe (n int)")
+    try:
+        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+            assert fetch_prepared([(add, {"n": 5}), (add, {"n": 7}), (count, {"n": 5})]) == [(2, 12)]
+            assert fetch_prepared([(count, {"n": 6})]) == [(1, 7)]
+            transaction.set_rollback(True)
+        assert [q["sql"].split(" /*")[0] for q in queries.captured_queries] == [add, add, count, count]
+        assert fetch_prepared([(count, {"n": 0})]) == [(0, None)]  # rolled back with the caller's transaction
+        with connection.cursor() as cursor:  # prepared once on this connection, not planned per call
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            prepared = {row[0] for row in cursor.fetchall()}
+        assert any("FROM prepared_probe WHERE n >= $1::int" in statement for statement in prepared)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE prepared_probe")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fetch_prepared_raises_djangos_errors_and_the_transaction_rolls_back():
+    from django.db import IntegrityError, connection, transaction
+
+    from leadcrm.db import fetch_prepared
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS prepared_unique (n int PRIMARY KEY)")
+    try:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            fetch_prepared([("INSERT INTO prepared_unique VALUES (%s::int)", [1]),
+                            ("INSERT INTO prepared_unique VALUES (%s::int)", [1])])
+        assert fetch_prepared([("SELECT count(*) FROM prepared_unique", [])]) == [(0,)]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE prepared_unique")

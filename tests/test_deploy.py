@@ -39,6 +39,17 @@ def test_pages_send_a_csp_without_unsafe_inline_script(client):
     assert "'self'" in script_src and "unsafe-inline" not in script_src
 
 
+@pytest.mark.django_db
+def test_every_response_gets_the_site_policy_and_a_decorated_view_its_own(client, settings):
+    site = client.get("/healthz")["Content-Security-Policy"]
+    assert client.get("/healthz")["Content-Security-Policy"] == site  # built once, sent every time
+    assert client.get("/api/v1/leads")["Content-Security-Policy"] == site
+    docs = client.get("/api/v1/docs/")["Content-Security-Policy"]  # csp_update: Swagger UI's inline styles
+    assert "'unsafe-inline'" in docs and "'unsafe-inline'" not in site
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    assert client.get("/healthz")["Content-Security-Policy"] == "default-src 'none'"  # a new policy, a new header
+
+
 def test_the_image_holds_neither_tests_nor_dev_tooling():
     ignored = {line.strip() for line in (settings.BASE_DIR / ".dockerignore").read_text().splitlines()}
     assert {"tests", "tools", "demo", "requirements-dev.lock"} <= ignored

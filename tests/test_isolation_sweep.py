@@ -11,10 +11,20 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from assignment.models import AssignmentRule, Pool, SlaPolicy
 from capture.import_models import ImportFile, ImportJob
+from capture.models import WebForm
 from leadcrm.notifications.models import Notification
 from leadcrm.tenancy.models import ApiKey, Membership
 from leadcrm.tenancy.services import CreatedTenant
-from leads.models import BlacklistEntry, CompanyAlias, DedupRule, IntakeRecord, Lead, SensitiveWord
+from leads.models import (
+    BlacklistEntry,
+    CompanyAlias,
+    DedupRule,
+    IntakeRecord,
+    Lead,
+    SavedView,
+    SavedViewDefault,
+    SensitiveWord,
+)
 from scoring.models import RescoreJob, ScoringRuleSet
 from tests.factories import (
     api_key_make,
@@ -31,8 +41,11 @@ from tests.factories import (
     pool_make,
     rescore_job_make,
     rule_set_make,
+    saved_view_default_make,
+    saved_view_make,
     sensitive_word_make,
     sla_policy_make,
+    webform_make,
 )
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +68,9 @@ OBJECT_MAKERS: dict[type[Any], Callable[[CreatedTenant], Any]] = {
     RescoreJob: rescore_job_make,
     ImportFile: import_file_make,
     ImportJob: import_job_make,
+    SavedView: saved_view_make,
+    SavedViewDefault: saved_view_default_make,
+    WebForm: webform_make,
 }
 
 
@@ -108,7 +124,8 @@ PAGE_OBJECT_KWARGS: dict[str, type[Any]] = {
     "lead_id": Lead, "record_id": IntakeRecord, "entry_id": BlacklistEntry, "word_id": SensitiveWord,
     "rule_id": DedupRule, "policy_id": SlaPolicy, "user_id": Membership, "key_id": ApiKey,
     "notification_id": Notification, "pool_id": Pool, "assignment_rule_id": AssignmentRule,
-    "rule_set_id": ScoringRuleSet, "job_id": RescoreJob, "file_id": ImportFile, "import_id": ImportJob,
+    "rule_set_id": ScoringRuleSet, "job_id": RescoreJob, "view_id": SavedView, "form_id": WebForm,
+    "file_id": ImportFile, "import_id": ImportJob,
 }
 # A kwarg whose object comes from another's: a rule's page names the rule's own pool.
 DERIVED_KWARGS: dict[str, tuple[str, str]] = {"pool_id": ("assignment_rule_id", "pool_id")}

@@ -1390,6 +1390,13 @@ def urllib_quote(value: str) -> str:
     return quote(value, safe="-_.")
 
 
+@benchmark("export", "CSV export of a filtered list of 100,000 leads: first byte and whole file (tools/export_bench.py)")
+def bench_export(ctx: Context) -> list[Row]:
+    from tools.export_bench import bench_export as run
+
+    return run(ctx)
+
+
 @benchmark("copy", "PostgreSQL COPY of the same lead rows (the ceiling)")
 def bench_copy(ctx: Context) -> list[Row]:
     live, plain = copy_rates(ctx)

@@ -58,7 +58,7 @@ MIDDLEWARE = [
     "leadcrm.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "leadcrm.middleware.HtmxMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "leadcrm.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -94,6 +94,10 @@ DB_RUN_AS_OWNER = env.bool("DB_RUN_AS_OWNER", default=False)
 if DB_APP_ROLE and not DB_RUN_AS_OWNER:
     DATABASES["default"]["OPTIONS"]["assume_role"] = DB_APP_ROLE
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)
+# Django's own cursors bind on the client and never prepare; this lets the few hot statements
+# that ask for it (leadcrm.db.fetch_prepared) be prepared once per connection. Django's default,
+# None, disables prepared statements altogether (for poolers that cannot keep them).
+DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", env.int("DB_PREPARE_THRESHOLD", default=5))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from django.db import connection, models, transaction
 
+from leadcrm.db import fetch_prepared
+
 if TYPE_CHECKING:
     from contextvars import Token
 
@@ -48,8 +50,8 @@ def deactivate_tenant(token: Token[int | None]) -> None:
 
 
 def _set_db_setting(name: str, value: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+    # Prepared: every tenant-scoped request sends it.
+    fetch_prepared([("SELECT set_config(%s, %s, true)", [name, value])])
 
 
 @contextmanager

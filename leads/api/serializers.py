@@ -320,3 +320,48 @@ class LeadBulkResultSerializer(serializers.Serializer):
 class LeadBulkOutputSerializer(serializers.Serializer):
     results = LeadBulkResultSerializer(many=True)
 
+
+
+class LeadUpdateInputSerializer(serializers.Serializer):
+    """The fields a lead's edit may change; every one optional, only those sent are changed.
+    Contacts are normalised and checked as intake checks them. `source`, `external_id` and the
+    UTM parameters are the channel's and cannot be changed; a rep may not change `campaign`."""
+
+    name = _text(100)
+    mobile = _text(40)
+    phone = _text(40)
+    email = _text(254)
+    wechat = _text(64)
+    company = _text(200)
+    title = _text(100)
+    industry = _text(100)
+    company_size = _text(50)
+    annual_revenue = serializers.DecimalField(
+        max_digits=16, decimal_places=2, required=False, allow_null=True, min_value=0, coerce_to_string=False
+    )
+    province = _text(50)
+    city = _text(50)
+    campaign = _text(100)
+    notes = _text(5000)
+    updated_at = serializers.DateTimeField(
+        required=False,
+        help_text="The lead's `updated_at` as you last read it. When given and the lead changed since, the edit is "
+        "refused with 409 and nothing is written.",
+    )
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Expected a JSON object with the lead fields to change."]}, code="invalid"
+            )
+        unknown = {
+            name: [
+                "This field is set by the channel that brought the lead and cannot be changed."
+                if name in ("source", "external_id", "utm_source", "utm_medium", "utm_campaign")
+                else f"Unknown field '{name}'. Fields that can be changed: {', '.join(self.fields)}."
+            ]
+            for name in data if name not in self.fields
+        }
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return super().to_internal_value(data)

@@ -5,6 +5,7 @@ from leads.api.cleansing_views import BlacklistEntryViewSet, CleansingPolicyView
 from leads.api.dedup import CompanyAliasViewSet, DedupRuleViewSet
 from leads.api.dedup_search_views import DedupSearchViewSet, LeadTransferRequestViewSet
 from leads.api.quarantine_views import IntakeRecordViewSet
+from leads.api.saved_views import SavedViewViewSet
 from leads.api.views import LeadViewSet
 
 router = SimpleRouter()
@@ -17,6 +18,7 @@ router.register("blacklist", BlacklistEntryViewSet, basename="blacklist")
 router.register("sensitive-words", SensitiveWordViewSet, basename="sensitive-word")
 router.register("dedup-rules", DedupRuleViewSet, basename="dedup-rule")
 router.register("company-aliases", CompanyAliasViewSet, basename="company-alias")
+router.register("views", SavedViewViewSet, basename="saved-view")
 
 urlpatterns = [
     *router.urls,

@@ -17,10 +17,11 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.utils.urls import replace_query_param
 
 from leadcrm.api.authentication import ApiKeyPrincipal
-from leadcrm.api.exceptions import _flatten_errors
+from leadcrm.api.exceptions import ApiProblem, _flatten_errors
 from leadcrm.api.pagination import CursorPagination
 from leadcrm.api.views import TenantScopedViewSet
 from leadcrm.tenancy.models import ApiScope
+from leads.api.export_views import LeadExportMixin
 from leads.api.schema import (
     BULK_REQUEST_EXAMPLES,
     BULK_RESPONSE,
@@ -36,10 +37,12 @@ from leads.api.serializers import (
     LeadBulkInputSerializer,
     LeadCreateInputSerializer,
     LeadOutputSerializer,
+    LeadUpdateInputSerializer,
     not_an_object_error,
 )
 from leads.filters import ORDERING_CHOICES, LeadFilter, ordering_for
 from leads.intake import IntakeOutcome, lead_intake_many
+from leads.lead_edits import LeadEditForbidden, LeadEditNotFound, LeadEditStale, lead_update
 from leads.masking import contacts_masked
 from leads.models import Lead
 from leads.selectors import (
@@ -140,13 +143,22 @@ OUTCOME_STATUS = {"created": 201, "merged": 200, "updated": 200, "quarantined": 
     retrieve=extend_schema(
         summary="Get one lead", parameters=[LEAD_ID_PARAMETER], responses={200: LeadOutputSerializer, 404: PROBLEM}
     ),
+    partial_update=extend_schema(
+        summary="Change a lead's fields",
+        description="Only the fields sent change. Contacts are normalised and checked as intake checks them (an "
+        "invalid or fake mobile is a 400 naming the field). Each change is audited and shows on the lead's "
+        "timeline; a change to a field the scoring rules read rescores the lead. A rep may change only their own "
+        "leads' contact and profile fields.",
+        request=LeadUpdateInputSerializer, parameters=[LEAD_ID_PARAMETER],
+        responses={200: LeadOutputSerializer, 400: PROBLEM, 401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+    ),
 )
-class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
+class LeadViewSet(LeadExportMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
     serializer_class = LeadOutputSerializer
     filterset_class = LeadFilter
     pagination_class = LeadCursorPagination
-    required_scopes = {"GET": "read", "HEAD": "read", "POST": "leads:write"}
-    body_required_actions = frozenset({"create", "bulk"})
+    required_scopes = {"GET": "read", "HEAD": "read", "POST": "leads:write", "PATCH": "leads:write"}
+    body_required_actions = frozenset({"create", "bulk", "partial_update"})
     lookup_value_regex = r"[0-9]{1,18}"  # anything else is a 404, never a database error
     _masking_pools: frozenset[int]  # set on first use, per request (`_masking_pool_ids`)
 
@@ -171,7 +183,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
         return super().list(request, *args, **kwargs)
 
     def filter_queryset(self, queryset: QuerySet[Lead]) -> QuerySet[Lead]:  # type: ignore[override]  # leads only
-        if self.action != "list":
+        if self.action not in ("list", "export"):
             return queryset  # filters belong to the list; building a FilterSet costs ~1 ms
         params = self.request.query_params
         filterset = LeadFilter(params, queryset=queryset, request=self.request)
@@ -249,6 +261,39 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScoped
         if outcome.outcome == "invalid":
             raise exceptions.ValidationError(outcome.errors)
         return Response(outcome_body(outcome, may_read=self._may_read()), status=OUTCOME_STATUS[outcome.outcome])
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        payload = LeadUpdateInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        changes = dict(payload.validated_data)
+        expected = changes.pop("updated_at", None)
+        lead_id = int(kwargs["pk"])
+        masking_pool_ids = self._masking_pool_ids()
+        try:
+            hidden = bool(masking_pool_ids) and self.membership is not None and (
+                (lead := self.get_queryset().filter(id=lead_id).only("pool_id", "owner_id").first()) is not None
+                and contacts_masked(
+                    pool_id=lead.pool_id, owner_id=lead.owner_id, viewer_id=self.membership.user_id,
+                    viewer_is_admin=False, masking_pool_ids=masking_pool_ids,
+                )
+            )
+            edit = lead_update(
+                tenant=self.tenant, lead_id=lead_id, membership=self.membership, actor=self.acting_user,
+                api_key=self.acting_api_key, changes=changes, expected_updated_at=expected, contacts_hidden=hidden,
+            )
+        except LeadEditNotFound:
+            raise exceptions.NotFound("No such lead.") from None
+        except LeadEditForbidden:
+            raise exceptions.PermissionDenied("Your role may not change leads.") from None
+        except LeadEditStale as stale:
+            raise ApiProblem(
+                status_code=409,
+                detail=f"The lead changed at {stale.lead.updated_at.isoformat()}, after the updated_at you sent. "
+                "Read it again and send your changes with its new updated_at.",
+            ) from None
+        except DjangoValidationError as error:
+            raise exceptions.ValidationError(error.message_dict) from None
+        return Response(self.get_serializer(edit.lead).data)  # masked where the caller reads it masked
 
     @extend_schema(
         summary="Submit up to 1000 leads",

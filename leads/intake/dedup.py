@@ -3,8 +3,8 @@ id), then applies the tenant's duplicate rules (leads.dedup_rules; a new tenant 
 defaults: same mobile or same e-mail within 180 days → collect (归集) into the source lead; same
 company and contact name → a new lead tagged as a duplicate and routed to the existing owner).
 
-For the whole batch, whatever the rules: ONE statement takes the contact locks and ONE looks up
-every candidate of every active rule (in the same round trip), then the rules are decided in
+For the whole batch, whatever the rules: one statement takes the contact locks, one deletes them
+(see below) and ONE looks up every candidate of every active rule, all three prepared, then the rules are decided in
 Python, first matching rule by position winning for each submission. Each submission is matched
 once against what existed before it (and the leads created earlier in the same batch); no action
 goes back through the rules, so rules can never loop.
@@ -26,8 +26,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import connection
+from psycopg.types.numeric import Int8
 
-from leadcrm.db import joined_ints, model_build
+from leadcrm.db import fetch_prepared, joined_ints, model_build
 from leads.dedup_rules import DUPLICATE_TAG, EXACT_FIELDS, DedupAction, DedupField, RuleSpec
 from leads.fields import WRITABLE_FIELD_NAMES
 from leads.intake.batch import IntakeBatch, IntakeItem, IntakeOutcome
@@ -44,16 +45,19 @@ _NAMED_RANGE_LIMIT = 10  # one brand and one contact name: more than ten compani
 _RANGE_LIMIT = 50
 
 # Sorted keys are inserted in order, so two batches sharing contacts wait for each other
-# without deadlocking. The rows are deleted at once, in the same round trip: a transaction
+# without deadlocking. The rows are deleted at once, by the next statement: a transaction
 # inserting the same key still waits until ours ends, because PostgreSQL's unique check waits
 # on any tuple whose inserting transaction is in progress, deleted or not (a dirty snapshot
 # does not look at xmax then). So the lock holds until commit or rollback and the table is
 # empty between statements; tests/leads/test_concurrency.py proves both.
 _CONTACT_LOCK_SQL = (
     "INSERT INTO leads_contactlock (tenant_id, key) "
-    "SELECT %(tenant_id)s, k FROM unnest(string_to_array(%(lock_keys)s, ',')::bigint[]) AS k ON CONFLICT DO NOTHING;"
+    "SELECT %(tenant_id)s::bigint, k FROM unnest(string_to_array(%(lock_keys)s::text, ',')::bigint[]) AS k "
+    "ON CONFLICT DO NOTHING"
+)
+_CONTACT_UNLOCK_SQL = (
     "DELETE FROM leads_contactlock "
-    "WHERE tenant_id = %(tenant_id)s AND key = ANY(string_to_array(%(lock_keys)s, ',')::bigint[]);"
+    "WHERE tenant_id = %(tenant_id)s::bigint AND key = ANY(string_to_array(%(lock_keys)s::text, ',')::bigint[])"
 )
 
 # One branch per (side, anchor) a batch needs; each row is a candidate for probe `p`. Written
@@ -82,9 +86,9 @@ _TYPES = {"p": "int", "since": "timestamptz", "lim": "int"}
 
 
 def _keys(branch: str, columns: tuple[str, ...]) -> str:
-    """The branch's key rows, `k`: one JSON array per column, zipped (lists of strings are what
-    encodes and decodes fastest, on both sides)."""
-    arrays = ", ".join(f"jsonb_array_elements_text(%({branch}_{column})s::jsonb)" for column in columns)
+    """The branch's key rows, `k`: one JSON object of arrays per branch, a column each, zipped
+    (lists of strings are what encodes and decodes fastest, on both sides)."""
+    arrays = ", ".join(f"jsonb_array_elements_text(%({branch})s::jsonb -> '{column}')" for column in columns)
     typed = ", ".join(f"r.{c}::{_TYPES[c]} AS {c}" if c in _TYPES else f"r.{c}" for c in columns)
     return f"(SELECT {typed} FROM ROWS FROM ({arrays}) AS r({', '.join(columns)})) AS k"
 
@@ -365,29 +369,26 @@ def rule_probes(probes: _Probes, *, rule: _Rule, keys: dict[int, _ItemKeys]) -> 
 
 def _lock_and_look_up(*, tenant_id: int, lock_keys: list[int], probes: _Probes) -> dict[int, list[Candidate]]:
     """Take the contact locks, then look up every probe; candidates by probe id, oldest first.
-    One round trip for the whole batch. The look-up is a separate statement, so (READ COMMITTED)
-    it sees every record committed by whoever held one of the keys before us."""
-    lock = _CONTACT_LOCK_SQL if lock_keys else ""
+    Three statements for the whole batch, prepared (the look-up's plan cost five times its
+    execution). The look-up is a separate statement, so (READ COMMITTED) it sees every
+    record committed by whoever held one of the keys before us."""
     branches = [name for name in _BRANCHES if name in probes.columns]
     look_up = " UNION ALL ".join(_BRANCHES[name] for name in branches)
-    if not (lock or look_up):
-        return {}
-    # Lists travel as one JSON (or comma-separated) string each: psycopg's client-side binding
-    # quotes a Python list element by element, which cost more than the query for a batch.
-    params: dict[str, Any] = {"lock_keys": joined_ints(lock_keys), "tenant_id": tenant_id}
+    # Lists travel as one JSON (or comma-separated) string each: a handful of parameters per
+    # branch whatever the batch size, so one prepared statement serves every batch.
+    params: dict[str, Any] = {"lock_keys": joined_ints(lock_keys), "tenant_id": Int8(tenant_id)}
     for name in branches:
-        params.update({f"{name}_{column}": json.dumps(values, ensure_ascii=False)
-                       for column, values in probes.columns[name].items()})
+        params[name] = json.dumps(probes.columns[name], ensure_ascii=False)
+    statements = [(_CONTACT_LOCK_SQL, params), (_CONTACT_UNLOCK_SQL, params)] if lock_keys else []
+    if look_up:
+        statements.append((look_up, params))
+    if not statements:
+        return {}
+    rows = fetch_prepared(statements)
+    if not look_up:
+        return {}
     by_probe: dict[int, list[Candidate]] = {}
     stubs: dict[int, Lead] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(lock + look_up, params)
-        if not look_up:
-            return {}
-        if lock:  # the lock's INSERT and DELETE come first
-            cursor.nextset()
-            cursor.nextset()
-        rows = cursor.fetchall()
     for probe, side, record_id, customer_id, owner_id, created_at, mobile, email, wechat, phone, company, name_key, \
             is_duplicate in rows:
         candidate = Candidate(

@@ -36,3 +36,9 @@ def lead_count(count: LeadCount | None) -> str:
         return gettext("超过 %(count)s 条") % {"count": f"{count.value:,}"}
     shown = approximate_count_display(count.value, language=get_language() or "zh-hans")
     return gettext("约 %(count)s条") % {"count": shown}
+
+
+@register.filter
+def name_in(key: int | None, names: dict[int, str]) -> str:
+    """`{{ lead.pool_id|name_in:pool_names }}`: the name of an id from a page's lookup, or ""."""
+    return names.get(key or 0, "") if names else ""
