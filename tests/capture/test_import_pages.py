@@ -103,3 +103,16 @@ def test_the_list_filters_by_kind_and_status(tenant_a: CreatedTenant) -> None:
     assert "客户名单.csv" in client.get(f"/{slug}/imports?kind=dry_run").content.decode()
     assert "客户名单.csv" not in client.get(f"/{slug}/imports?kind=import").content.decode()
     assert "客户名单.csv" not in client.get(f"/{slug}/imports?status=done").content.decode()
+
+
+def test_importing_a_file_that_is_being_imported_says_so_with_a_link(tenant_a: CreatedTenant) -> None:
+    client = _client(tenant_a)
+    slug = tenant_a.tenant.slug
+    data = csv_bytes(good_rows(2))
+    columns = {"column-0": "name", "column-1": "mobile", "action": "import"}
+    first = client.post(_upload(client, slug, data)["Location"], columns)  # type: ignore[index]
+    assert first.status_code == 302  # queued; no worker runs it here
+    response = client.post(_upload(client, slug, data)["Location"], columns)  # type: ignore[index]
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "正在导入中" in page and first["Location"] in page

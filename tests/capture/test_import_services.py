@@ -46,3 +46,23 @@ def test_a_dry_run_writes_nothing(tenant_a: CreatedTenant) -> None:
     with tenant_scope(tenant_a.tenant.id):
         assert Lead.objects.count() == 0
         assert IntakeRecord.objects.count() == 0
+
+
+def test_a_dry_run_leaves_no_submission_audit_notification_or_task(tenant_a: CreatedTenant) -> None:
+    from leadcrm.notifications.models import Notification
+    from leadcrm.tenancy.models import AuditLog
+    from leads.models import LeadSubmission
+    from tests.capture.helpers import mobile
+
+    existing = [["老客户", mobile(0), "星河0号科技有限公司", "", ""]]
+    real = import_job_run(tenant_id=tenant_a.tenant.id, job_id=_start(tenant_a, csv_bytes(existing)).id)
+    assert real is not None and real.counts["created"] == 1
+    with tenant_scope(tenant_a.tenant.id):
+        before = (LeadSubmission.objects.count(), AuditLog.objects.count(), Notification.objects.count())
+    rows = good_rows(3) + [["坏行", "12345", "", "", ""]]  # row 2 has the known mobile: collected
+    dry = import_job_run(tenant_id=tenant_a.tenant.id, job_id=_start(tenant_a, csv_bytes(rows), is_dry_run=True).id)
+    assert dry is not None and dry.counts["merged"] == 1 and dry.counts["created"] == 2
+    assert dry.preview[0]["outcome"] == "merged" and dry.preview[0]["lead"]["name"] == "老客户"
+    with tenant_scope(tenant_a.tenant.id):
+        assert (LeadSubmission.objects.count(), AuditLog.objects.count(), Notification.objects.count()) == before
+        assert Lead.objects.count() == 1 and IntakeRecord.objects.count() == 0
