@@ -149,8 +149,10 @@ def _xlsx_rows(stream: IO[bytes], *, sheet: str) -> Generator[Row, None, None]:
     try:
         if sheet not in values.sheetnames:
             raise ImportFileError("unknown_sheet", sheet=sheet, sheets=", ".join(values.sheetnames))
+        merged = _merged_ranges(stream, path=getattr(values[sheet], "_worksheet_path", ""))
         value_rows = values[sheet].iter_rows(values_only=True)
         formula_rows = formulas[sheet].iter_rows(values_only=True)
+        fill = _MergedFill(merged)
         for line, (row, formula_row) in enumerate(zip(value_rows, formula_rows, strict=False), start=1):
             cells: list[str] = []
             problems: list[dict[str, Any]] = []
@@ -159,10 +161,73 @@ def _xlsx_rows(stream: IO[bytes], *, sheet: str) -> Generator[Row, None, None]:
                 if value is None and isinstance(raw, str) and raw.startswith("="):
                     problems.append({"code": "formula_without_value", "column": column, "formula": raw[:100]})
                 cells.append(cell_text(value))
+            fill.apply(cells, line=line)
             yield Row(line=line, cells=cells, problems=problems)
     finally:
         values.close()
         formulas.close()
+
+
+MergedRange = tuple[int, int, int, int]  # first line, first column, last line, last column (0-based columns)
+
+
+def _merged_ranges(stream: IO[bytes], *, path: str) -> list[MergedRange]:
+    """The sheet's merged ranges (read-only mode does not expose them): one streaming pass over
+    the sheet's XML that keeps only the <mergeCell ref="C2:C5"> elements, each finished row
+    dropped as it ends."""
+    from xml.etree.ElementTree import Element, iterparse  # noqa: S405 - the workbook openpyxl already parsed
+
+    from openpyxl.utils.cell import range_boundaries
+
+    if not path:
+        return []
+    stream.seek(0)
+    ranges: list[MergedRange] = []
+    sheet_data: Element | None = None
+    with zipfile.ZipFile(stream) as archive, archive.open(path.lstrip("/")) as xml:
+        for event, element in iterparse(xml, events=("start", "end")):  # noqa: S314 - as above
+            tag = element.tag.rsplit("}", 1)[-1]
+            if event == "start":
+                if tag == "sheetData":
+                    sheet_data = element
+                continue
+            if tag == "row" and sheet_data is not None:
+                sheet_data.clear()  # the rows read so far: their values come from openpyxl
+            elif tag == "mergeCell" and (ref := element.get("ref")):
+                min_col, min_row, max_col, max_row = range_boundaries(ref)
+                if min_col and min_row and max_col and max_row:
+                    ranges.append((min_row, min_col - 1, max_row, max_col - 1))
+    stream.seek(0)
+    return sorted(ranges)
+
+
+class _MergedFill:
+    """Gives every cell of a merged range the value of its first cell, as people read the
+    sheet (a company merged over the rows of its three contacts belongs to each of them).
+    Rows come in order, so only the ranges over the current row are looked at."""
+
+    def __init__(self, ranges: list[MergedRange]) -> None:
+        self.pending = ranges  # sorted by first line
+        self.next = 0
+        self.active: list[tuple[MergedRange, str]] = []
+
+    def apply(self, cells: list[str], *, line: int) -> None:
+        while self.next < len(self.pending) and self.pending[self.next][0] <= line:
+            merged = self.pending[self.next]
+            self.next += 1
+            if merged[0] == line:  # a range whose first line was skipped has no value to give
+                first_column = merged[1]
+                self.active.append((merged, cells[first_column] if first_column < len(cells) else ""))
+        if not self.active:
+            return
+        for (_first_line, first_column, _last_line, last_column), value in self.active:
+            last = min(last_column, MAX_COLUMNS - 1)
+            while len(cells) <= last:
+                cells.append("")
+            for column in range(first_column, last + 1):
+                if not cells[column]:
+                    cells[column] = value
+        self.active = [entry for entry in self.active if entry[0][2] > line]
 
 
 def cell_text(value: Any) -> str:

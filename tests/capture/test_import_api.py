@@ -136,6 +136,8 @@ def test_an_xlsx_with_several_sheets_asks_which_and_reads_cached_values(key_clie
     _run(tenant_a, response.json()["id"])
     body = key_client.get(f"/api/v1/imports/{response.json()['id']}").json()
     assert body["sheet"] == "线索" and body["counts"]["created"] == 3 and body["counts"]["invalid"] == 1
+    with tenant_scope(tenant_a.tenant.id):  # the merged city (E2:E4) belongs to each of its rows
+        assert sorted(Lead.objects.values_list("city", flat=True)) == ["上海"] * 3
     text = key_client.get(body["error_report"]).content.decode("utf-8")
     assert "=B2+1" in text and "has no saved result" in text
 
