@@ -159,6 +159,32 @@ def rescore_job_make(created: CreatedTenant) -> Any:
         return RescoreJob.objects.create(tenant=created.tenant, rule_set=rule_set, version=rule_set.version, status="done")
 
 
+def import_file_make(created: CreatedTenant) -> Any:
+    """An uploaded CSV of two leads."""
+    import io
+
+    from capture.import_services import import_file_store
+
+    data = "姓名,手机\r\n张三,13952816437\r\n李四,13952816438\r\n".encode()
+    with tenant_scope(created.tenant.id):
+        return import_file_store(
+            tenant=created.tenant, stream=io.BytesIO(data), name="leads.csv", size=len(data),
+            uploaded_by=created.owner.user,
+        )
+
+
+def import_job_make(created: CreatedTenant) -> Any:
+    """A finished dry run over an uploaded file."""
+    from capture.import_models import ImportJob
+
+    file = import_file_make(created)
+    with tenant_scope(created.tenant.id):
+        return ImportJob.objects.create(
+            tenant=created.tenant, file=file, is_dry_run=True, status="done", headers=["姓名", "手机"],
+            mapping={"姓名": "name", "手机": "mobile"}, rows_total=2, records_done=2, created_count=2,
+        )
+
+
 _view_numbers = itertools.count(1)
 
 

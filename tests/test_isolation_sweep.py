@@ -10,6 +10,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from assignment.models import AssignmentRule, Pool, SlaPolicy
+from capture.import_models import ImportFile, ImportJob
 from capture.models import WebForm
 from leadcrm.notifications.models import Notification
 from leadcrm.tenancy.models import ApiKey, Membership
@@ -31,6 +32,8 @@ from tests.factories import (
     blacklist_entry_make,
     company_alias_make,
     dedup_rule_make,
+    import_file_make,
+    import_job_make,
     intake_record_make,
     lead_make,
     member_make,
@@ -63,6 +66,8 @@ OBJECT_MAKERS: dict[type[Any], Callable[[CreatedTenant], Any]] = {
     AssignmentRule: assignment_rule_make,
     ScoringRuleSet: rule_set_make,
     RescoreJob: rescore_job_make,
+    ImportFile: import_file_make,
+    ImportJob: import_job_make,
     SavedView: saved_view_make,
     SavedViewDefault: saved_view_default_make,
     WebForm: webform_make,
@@ -120,6 +125,7 @@ PAGE_OBJECT_KWARGS: dict[str, type[Any]] = {
     "rule_id": DedupRule, "policy_id": SlaPolicy, "user_id": Membership, "key_id": ApiKey,
     "notification_id": Notification, "pool_id": Pool, "assignment_rule_id": AssignmentRule,
     "rule_set_id": ScoringRuleSet, "job_id": RescoreJob, "view_id": SavedView, "form_id": WebForm,
+    "file_id": ImportFile, "import_id": ImportJob,
 }
 # A kwarg whose object comes from another's: a rule's page names the rule's own pool.
 DERIVED_KWARGS: dict[str, tuple[str, str]] = {"pool_id": ("assignment_rule_id", "pool_id")}

@@ -1627,6 +1627,13 @@ def django_dedup_lookup(count: int, *, seed: int) -> int:
     return 0
 
 
+@benchmark("import", "CSV import through POST /api/v1/imports to status done, with the worker")
+def bench_import(ctx: Context) -> list[Row]:
+    from tools.import_bench import bench_import_rows
+
+    return [Row(**row) for row in bench_import_rows(ctx)]
+
+
 @benchmark("dedup-lookup", "duplicate look-up of one incoming lead among the 1M bench leads")
 def bench_dedup_lookup(ctx: Context) -> list[Row]:
     out = subprocess.run(
