@@ -27,6 +27,7 @@ from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from leadcrm.spreadsheet import cell_safe
 from leadcrm.tenancy.models import ApiKey, Tenant
@@ -228,7 +229,9 @@ def _xlsx_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     # openpyxl stores a string starting with "=" as a formula: text must be neutralised here too.
-    return cell_safe(value)
+    # Control characters (a lead named "A\x01B" is accepted text) are not allowed in an XLSX
+    # cell at all: openpyxl refuses the whole workbook, so they are left out.
+    return ILLEGAL_CHARACTERS_RE.sub("", cell_safe(value))
 
 
 def lead_export_xlsx(*, export: LeadExport) -> IO[bytes]:

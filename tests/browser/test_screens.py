@@ -98,7 +98,7 @@ def test_newcomer_screens_in_both_languages_and_sizes(
         assert _fits_the_screen(page), f"lead list wider than {size} px"
 
         page.click(".user-menu summary")
-        menu = page.locator(".menu-panel")
+        menu = page.locator(".user-menu .menu-panel")
         menu.wait_for()
         page.screenshot(path=str(screenshot_dir / f"screens-user-menu-{suffix}.png"))
         assert MANAGER_EMAIL not in page.locator(".user-menu summary").inner_text()  # a name, not the address

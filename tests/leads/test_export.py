@@ -124,6 +124,15 @@ def test_formula_cells_are_escaped_in_csv_and_xlsx(tenant_a):
     assert sheet.cell(row=2, column=2).data_type == "s"  # text, not a formula
 
 
+def test_a_control_character_in_a_lead_does_not_break_the_xlsx(key_client, tenant_a):
+    lead_make(tenant_a, name="王\x01伟")  # accepted text a spreadsheet cell cannot hold
+    response = key_client.get("/api/v1/leads/export", {"format": "xlsx"})
+    assert response.status_code == 200
+    row = next(_sheet(response).iter_rows(min_row=2, max_row=2, values_only=True))
+    assert row[1] == "王伟"
+    assert _csv_rows(key_client.get("/api/v1/leads/export", {"format": "csv"}))[1][1] == "王\x01伟"  # CSV keeps it
+
+
 def test_xlsx_export_has_headers_and_rows(tenant_a):
     lead_make(tenant_a, name="李娜", source="官网")
     response = _client(tenant_a.owner.user).get(export_url(tenant_a), {"format": "xlsx"})
