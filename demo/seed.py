@@ -36,14 +36,16 @@ from faker import Faker
 from assignment.models import Pool
 from assignment.selectors import pool_default
 from assignment.services import pool_create
+from capture.webform_services import WebFormInput, webform_create
 from demo.people_seed import demo_people_seed
 from leadcrm.tenancy.models import Membership, Role, Tenant
 from leadcrm.tenancy.scoping import tenant_scope
 from leadcrm.tenancy.services import membership_create, tenant_create, user_get_or_create
 from leads.cleansing_services import blacklist_entry_add
 from leads.intake import lead_intake_many
-from leads.models import Lead, LeadStatus, OwnerChangeReason
+from leads.models import Lead, LeadStatus, OwnerChangeReason, SavedViewSharing
 from leads.normalization import is_fake_mobile, parse_phone, split_region
+from leads.saved_views import saved_view_create
 from leads.services import (
     OwnerChange,
     PoolPlacement,
@@ -535,6 +537,27 @@ class _Book:
         return rng.choice(self.regional_reps)
 
     # --- the run ---------------------------------------------------------------------------------
+    def _channels_and_views(self) -> None:
+        """What an admin and a manager set up on day one: the website's web form, and list views
+        (the manager's hot leads shared with everyone, a rep's own follow-ups)."""
+        webform_create(tenant=self.tenant, actor=self.admin, data=WebFormInput(
+            name="官网咨询表单", source="官网", campaign="官网咨询",
+            thank_you="感谢您的咨询！顾问会在一个工作日内与您联系。",
+            fields=[
+                {"name": "name", "label": "", "required": True}, {"name": "mobile", "label": "", "required": True},
+                {"name": "company", "label": "", "required": True}, {"name": "title", "label": "", "required": False},
+                {"name": "email", "label": "", "required": False}, {"name": "notes", "label": "需求简述", "required": False},
+            ],
+        ))
+        saved_view_create(
+            tenant=self.tenant, owner=self.manager.user, name="热线索（按评分）", query={"tier": ["hot"], "ordering": ["-score"]},
+            columns=["status", "score", "grade", "tier", "owner", "created_at"], shared_with=SavedViewSharing.TENANT,
+        )
+        saved_view_create(
+            tenant=self.tenant, owner=self.reps[0], name="我的跟进中", query={"status": ["following"]},
+            columns=["status", "score", "tier", "source", "created_at"], is_default=False,
+        )
+
     def run(self) -> DemoBook:
         self._staff()
         self._pools()
@@ -560,6 +583,7 @@ class _Book:
         for kind, value, note in DEMO_BLACKLIST:  # the admin's 清洗规则, before the last submissions
             blacklist_entry_add(tenant=self.tenant, kind=kind, value=value, note=note, actor=self.admin)
         quarantined = self._quarantine()
+        self._channels_and_views()
         demo_people_seed(
             tenant=self.tenant, admin=self.admin, manager=self.manager.user, reps=self.reps, now=self.now,
             owned_leads=[

@@ -136,6 +136,12 @@ def test_demo_tenant_has_staff_pools_and_realistic_leads(client):
         assert {"no_contact", "invalid.mobile", "invalid.email", "sensitive_word"} <= reasons
         assert {"blacklist.phone", "blacklist.email_domain"} <= reasons  # the demo's 清洗规则 at work
         assert LeadSubmission.objects.exists()  # re-submissions collected (归集) into their leads
+        # day-one set-up: the website's form and views of the list, one shared with everyone
+        from capture.models import WebForm
+        from leads.models import SavedView
+
+        assert WebForm.objects.filter(is_active=True, source="官网").count() == 1
+        assert SavedView.objects.filter(shared_with="tenant").count() == 1 and SavedView.objects.count() == 2
 
     # the printed log-ins work
     assert User.objects.get(email=ADMIN_EMAIL).check_password(ADMIN_PASSWORD)
