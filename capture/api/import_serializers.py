@@ -47,7 +47,7 @@ class ImportCreateInputSerializer(serializers.Serializer[Any]):
     mapping = MappingField(
         required=False,
         help_text='JSON object {"column header": "lead field"} ("" leaves a column out; `custom.<key>` for a custom '
-        "field). Default: guessed from Chinese and English headers (姓名, 手机/手机号码, 公司/公司名称, 邮箱, …) and "
+        "field). Default: guessed from Chinese and English headers (the usual words for name, mobile, company, e-mail, …) and "
         "the mapping this tenant used last.",
     )
     dry_run = serializers.BooleanField(

@@ -211,7 +211,7 @@ def test_json_at_the_depth_limit_is_parsed(key_client, tenant_a):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("scopes", [["read", "leads:write"], ["leads:write"], ["read"], []])
-@pytest.mark.parametrize("method", ["put", "patch", "delete", "post"])
+@pytest.mark.parametrize("method", ["put", "delete", "post"])
 def test_a_method_a_lead_does_not_have_is_405_whatever_the_keys_scopes(tenant_a, scopes, method):
     from tests.conftest import client_with_scopes
     from tests.factories import lead_make
@@ -223,10 +223,26 @@ def test_a_method_a_lead_does_not_have_is_405_whatever_the_keys_scopes(tenant_a,
     assert response.status_code == 405
     assert response["Content-Type"] == PROBLEM
     assert response.json()["status"] == 405
-    assert {m.strip() for m in response["Allow"].split(",")} >= {"GET"}
+    assert {m.strip() for m in response["Allow"].split(",")} >= {"GET", "PATCH"}  # an edit is a PATCH
     assert method.upper() not in response["Allow"]
     with tenant_scope(tenant_a.tenant.id):
         assert Lead.objects.get(id=lead.id).name == lead.name and Lead.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("scopes", [["read"], []])
+def test_editing_a_lead_needs_the_write_scope(tenant_a, scopes):
+    from tests.conftest import client_with_scopes
+    from tests.factories import lead_make
+
+    lead = lead_make(tenant_a, name="原名")
+    response = client_with_scopes(tenant_a, scopes).patch(f"/api/v1/leads/{lead.id}", data={"name": "改"}, format="json")
+    assert response.status_code == 403 and response["Content-Type"] == PROBLEM
+    with tenant_scope(tenant_a.tenant.id):
+        assert Lead.objects.get(id=lead.id).name == "原名"  # refused: nothing changed
+    assert client_with_scopes(tenant_a, ["leads:write"]).patch(
+        f"/api/v1/leads/{lead.id}", data={"name": "改"}, format="json"
+    ).status_code == 200
 
 
 @pytest.mark.django_db

@@ -119,10 +119,10 @@ def test_score_panel_chart_list_filters_and_group_grid(
             assert page.locator(".why-hot").first.is_visible()
             page.locator(".table-card").screenshot(path=str(screenshot_dir / f"scoring-list-reasons-{suffix}.png"))
             page.locator("label.filters-toggle").click()  # the filters are folded on a phone
-        page.locator(".group-picker summary").click()
+        page.locator(".group-picker:not(.columns-picker) summary").click()
         page.locator(".group-cell", has_text="B1").click()  # htmx swaps the table
         expect(page.locator(".lead-table tbody tr")).to_have_count(1)  # (wait_for_function would eval: CSP)
-        expect(page.locator(".group-picker-value")).to_have_text("B1")
+        expect(page.locator(".group-picker:not(.columns-picker) .group-picker-value")).to_have_text("B1")
         page.screenshot(path=str(screenshot_dir / f"scoring-list-group-{suffix}.png"))
         assert page.locator(".lead-name").all_inner_texts() == ["刘建国"]
 
