@@ -25,9 +25,8 @@ def _text(max_length: int) -> StrictCharField:
     return StrictCharField(max_length=max_length, required=False, allow_blank=True, allow_null=True)
 
 
-class LeadCreateInputSerializer(serializers.Serializer):
-    """One submitted lead. Every field is optional; unknown fields are rejected so a typo
-    ("moblie") never drops data silently."""
+class _LeadProfileFields(serializers.Serializer):
+    """The contact and profile fields a submission and an edit share (same types, same lengths)."""
 
     name = _text(100)
     mobile = _text(40)
@@ -43,6 +42,12 @@ class LeadCreateInputSerializer(serializers.Serializer):
     )
     province = _text(50)
     city = _text(50)
+
+
+class LeadCreateInputSerializer(_LeadProfileFields):
+    """One submitted lead. Every field is optional; unknown fields are rejected so a typo
+    ("moblie") never drops data silently."""
+
     source = _text(50)  # type: ignore[assignment]  # a field: DRF pops it from the class
     campaign = _text(100)
     utm_source = _text(100)
@@ -322,25 +327,11 @@ class LeadBulkOutputSerializer(serializers.Serializer):
 
 
 
-class LeadUpdateInputSerializer(serializers.Serializer):
+class LeadUpdateInputSerializer(_LeadProfileFields):
     """The fields a lead's edit may change; every one optional, only those sent are changed.
     Contacts are normalised and checked as intake checks them. `source`, `external_id` and the
     UTM parameters are the channel's and cannot be changed; a rep may not change `campaign`."""
 
-    name = _text(100)
-    mobile = _text(40)
-    phone = _text(40)
-    email = _text(254)
-    wechat = _text(64)
-    company = _text(200)
-    title = _text(100)
-    industry = _text(100)
-    company_size = _text(50)
-    annual_revenue = serializers.DecimalField(
-        max_digits=16, decimal_places=2, required=False, allow_null=True, min_value=0, coerce_to_string=False
-    )
-    province = _text(50)
-    city = _text(50)
     campaign = _text(100)
     notes = _text(5000)
     updated_at = serializers.DateTimeField(
