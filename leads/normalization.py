@@ -59,12 +59,11 @@ _CN_MOBILE_E164 = re.compile(r"\+861[3-9]\d{9}\Z")
 def _cn_mobile_block(prefix7: str) -> tuple[bool, bool, str]:
     """Validity, mobile-ness and region of a Chinese mobile number block (号段): libphonenumber
     decides these from the first seven digits, so a block is parsed once, not every lead."""
-    try:
-        number = phonenumbers.parse(prefix7 + "0000", "CN")
-    except phonenumbers.NumberParseException:  # e.g. 179xx: read as a carrier-select prefix
-        return False, False, ""
-    is_valid = phonenumbers.is_valid_number(number)
+    # Built, not parsed: parsing was two thirds of a block's cost (a cold worker meets thousands
+    # of blocks). +86 belongs to one region only, so valid ≡ of a known type there.
+    number = phonenumbers.PhoneNumber(country_code=86, national_number=int(prefix7 + "0000"))
     number_type = phonenumbers.number_type(number)
+    is_valid = number_type != PhoneNumberType.UNKNOWN
     is_mobile = number_type in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
     return is_valid, is_mobile, geocoder.description_for_number(number, "zh") if is_valid else ""
 

@@ -217,3 +217,25 @@ def test_every_way_people_type_an_email_becomes_one_address(typed):
 @pytest.mark.parametrize("typed", ["a144", "a144@", "@163.com", "a144@@163.com", "mailto:"])
 def test_an_email_that_is_not_one_is_still_invalid(typed):
     assert normalise_lead({"email": typed}).email_problem == "invalid.email"
+
+
+def test_a_mobile_block_is_judged_as_libphonenumber_parses_it():
+    """The block table is built from the number, not parsed from text: every block (号段) of
+    the mainland's mobile ranges gives what parsing its first number gives."""
+    import phonenumbers
+    from phonenumbers import PhoneNumberType, geocoder
+
+    from leads.normalization import _cn_mobile_block
+
+    for block in range(1300000, 2000000, 53):
+        prefix = str(block)
+        try:
+            parsed = phonenumbers.parse(prefix + "0000", "CN")
+        except phonenumbers.NumberParseException:
+            expected = (False, False, "")
+        else:
+            valid = phonenumbers.is_valid_number(parsed)
+            kind = phonenumbers.number_type(parsed)
+            expected = (valid, kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE),
+                        geocoder.description_for_number(parsed, "zh") if valid else "")
+        assert _cn_mobile_block.__wrapped__(prefix) == expected, prefix
