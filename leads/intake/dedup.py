@@ -55,9 +55,12 @@ _CONTACT_LOCK_SQL = (
     "SELECT %(tenant_id)s::bigint, k FROM unnest(string_to_array(%(lock_keys)s::text, ',')::bigint[]) AS k "
     "ON CONFLICT DO NOTHING"
 )
+# A join, one index probe per key: as `key = ANY(…)` the generic plan (prepared statements switch
+# to it) scanned every lock row of the tenant and filtered the array, and a table that only
+# autovacuum empties holds its dead rows (bench: 0.9 s a batch after 200k leads, against 8 ms).
 _CONTACT_UNLOCK_SQL = (
-    "DELETE FROM leads_contactlock "
-    "WHERE tenant_id = %(tenant_id)s::bigint AND key = ANY(string_to_array(%(lock_keys)s::text, ',')::bigint[])"
+    "DELETE FROM leads_contactlock AS c USING unnest(string_to_array(%(lock_keys)s::text, ',')::bigint[]) AS k(key) "
+    "WHERE c.tenant_id = %(tenant_id)s::bigint AND c.key = k.key"
 )
 
 # One branch per (side, anchor) a batch needs; each row is a candidate for probe `p`. Written
