@@ -33,13 +33,30 @@ def to_half_width(value: str) -> str:
     return unicodedata.normalize("NFKC", value)
 
 
+# Characters nobody types into a name or a company but copy-paste and scripts bring along: control
+# characters (a bell, an escape: a spreadsheet cell cannot even hold them) and zero-width
+# spaces and marks, which would also make "纷扬\u200b科技" differ from "纷扬科技" for duplicates.
+_INVISIBLE = {
+    code: None for code in (*range(0x20), 0x7F, *range(0x80, 0xA0), 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)
+    if not chr(code).isspace()  # tabs and line breaks become one space, as other whitespace
+}
+
+
 def clean_text(value: Any) -> str:
     if value is None:
         return ""
     text = value if type(value) is str else str(value)
     if not text.isascii():  # ASCII is already NFKC
         text = to_half_width(text)
+    if not text.isprintable():
+        text = text.translate(_INVISIBLE)
     return " ".join(text.split())  # runs of whitespace to one space, trimmed (as `\s+`)
+
+
+def clean_notes(value: Any) -> str:
+    """Free text keeps its lines; invisible characters go as in `clean_text`."""
+    text = to_half_width(str(value or "")).strip()
+    return text if text.isprintable() else text.translate(_INVISIBLE)
 
 
 @dataclass(frozen=True)
@@ -287,7 +304,7 @@ def normalise_lead(raw: dict[str, Any]) -> NormalisedLead:
     for name in CONTACT_FIELD_NAMES:
         if fields[name] and fields[name].lower() in _NO_VALUE:
             fields[name] = ""
-    fields["notes"] = to_half_width(str(raw.get("notes") or "")).strip()
+    fields["notes"] = clean_notes(raw.get("notes"))
     fields["annual_revenue"] = raw.get("annual_revenue")
     fields["custom"] = raw.get("custom") or {}
     result = NormalisedLead(fields=fields)

@@ -47,6 +47,18 @@ def test_create_normalises_contact_fields(key_client):
     assert set(lead["score"]) >= {"total", "static", "dynamic", "smart", "grade", "level", "group", "tier", "mature"}
 
 
+def test_invisible_characters_are_dropped_and_do_not_hide_a_duplicate(key_client, tenant_a):
+    rep = add_member(tenant_a, "rep@tenant-a.test", Role.REP)
+    first = lead_make(tenant_a, name="王萱强", company="天津合汇软件股份有限公司", owner_id=rep.user_id)
+    response = post(key_client, "/api/v1/leads", {
+        "name": "王\u200b萱强\x07", "company": "合汇\ufeff软件", "mobile": "15186570704", "notes": "第一行\n第二\x1b行",
+    })
+    assert response.status_code == 201
+    lead = response.json()["lead"]
+    assert (lead["name"], lead["company"], lead["notes"]) == ("王萱强", "合汇软件", "第一行\n第二行")
+    assert lead["duplicate_of"] == first.id
+
+
 def test_given_province_is_kept_over_the_mobile_region(key_client):
     response = post(key_client, "/api/v1/leads", {"mobile": "13912340586", "province": "广东省", "city": "深圳市"})
     assert (response.json()["lead"]["province"], response.json()["lead"]["city"]) == ("广东省", "深圳市")

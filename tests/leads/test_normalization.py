@@ -40,10 +40,18 @@ def random_mobiles(count: int, seed: int) -> list[str]:
         ("", ""),
         (None, ""),
         (12, "12"),
+        ("王\x07伟", "王伟"),  # a control character a script or a spreadsheet let through
+        ("\x1b[31m张三\x7f", "[31m张三"),
+        ("纷扬\u200b科技\ufeff", "纷扬科技"),  # zero-width space and BOM from a copied web page
+        ("王\x85伟", "王 伟"),  # a C1 line break is whitespace like the others
     ],
 )
 def test_clean_text_folds_width_and_whitespace(raw, cleaned):
     assert clean_text(raw) == cleaned
+
+
+def test_notes_keep_their_lines_but_not_invisible_characters():
+    assert normalise_lead({"notes": " 第一行\n第二\x1b行\u200b\t完 "}).fields["notes"] == "第一行\n第二行\t完"
 
 
 def test_mobile_in_full_width_with_spaces_becomes_e164_with_its_region():
