@@ -30,7 +30,7 @@ def _scans(plan: dict[str, Any]) -> list[dict[str, Any]]:
 def test_releasing_locks_reads_only_their_keys_under_a_generic_plan():
     tenant = make_tenant("locks").tenant
     churn = contact_lock_keys({f"mobile:+86139{n:08d}" for n in range(CHURNED)})
-    params = {"tenant_id": tenant.id, "lock_keys": joined_ints(churn)}
+    params: dict[str, Any] = {"tenant_id": tenant.id, "lock_keys": joined_ints(churn)}
     with tenant_scope(tenant.id), connection.cursor() as cursor:
         cursor.execute(_CONTACT_LOCK_SQL, params)
     with tenant_scope(tenant.id), connection.cursor() as cursor:
@@ -38,7 +38,7 @@ def test_releasing_locks_reads_only_their_keys_under_a_generic_plan():
 
     mine = contact_lock_keys({"mobile:+8613912345678", "email:wang@example.cn", "company_name:纷扬\x1f王"})
     unlock, names = _native_placeholders(_CONTACT_UNLOCK_SQL)
-    values = {"tenant_id": tenant.id, "lock_keys": joined_ints(mine)}
+    values: dict[str, Any] = {"tenant_id": tenant.id, "lock_keys": joined_ints(mine)}
     types = {"tenant_id": "bigint", "lock_keys": "text"}
     assert names is not None
     with tenant_scope(tenant.id), connection.cursor() as cursor:
