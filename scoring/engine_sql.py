@@ -228,6 +228,10 @@ def _events_ctes(rules: engine.RuleSet, tenant: str, now: str, params: _Params, 
         f"round((r.points::float8 * power(0.5::float8, ((extract(epoch FROM {now}) - extract(epoch FROM e.occurred_at))"
         f"::float8 / 86400::float8) / r.half_life::float8))::text::numeric, 2) END"
     )
+    # Each lead's events by the (lead_id, occurred_at) index, whatever the statistics say: as
+    # `lead_id IN (SELECT id FROM target)`, events counted before a big batch arrived (no
+    # ANALYZE since) made the planner scan the tenant's events once per lead, minutes a chunk.
+    # OFFSET 0 keeps PostgreSQL from flattening the lateral subquery back into that join.
     return f"""
     {name}rules AS (
         SELECT * FROM unnest({keys}::text[], {points}::numeric[], {caps}::int[], {periods}::text[], {half_lives}::numeric[])
@@ -239,9 +243,12 @@ def _events_ctes(rules: engine.RuleSet, tenant: str, now: str, params: _Params, 
                    PARTITION BY e.lead_id, e.type, date_trunc(r.period, e.occurred_at AT TIME ZONE {zone})
                    ORDER BY e.occurred_at, e.event_id COLLATE "C"
                ) AS n
-        FROM scoring_leadevent AS e JOIN {name}rules AS r ON r.key = e.type
-        WHERE e.tenant_id = {tenant} AND e.lead_id IN (SELECT id FROM {name}target)
-          AND e.status = 'attached' AND e.flag IN {SCORED_FLAGS_SQL} AND e.occurred_at <= {now}
+        FROM {name}target AS t CROSS JOIN LATERAL (
+            SELECT e.lead_id, e.type, e.occurred_at, e.event_id FROM scoring_leadevent AS e
+            WHERE e.lead_id = t.id AND e.tenant_id = {tenant} AND e.status = 'attached'
+              AND e.flag IN {SCORED_FLAGS_SQL} AND e.occurred_at <= {now}
+            OFFSET 0
+        ) AS e JOIN {name}rules AS r ON r.key = e.type
     ),
     {name}agg AS (
         SELECT lead_id, coalesce(sum(value) FILTER (WHERE cap_count IS NULL OR n <= cap_count), 0) AS points,

@@ -166,7 +166,10 @@ class LeadEvent(TenantOwnedModel):
 
     class Meta(TenantOwnedModel.Meta):
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "event_id"], name="scoring_event_unique_id"),
+            # Event id first: an index leading with the tenant looks free to a planner whose
+            # statistics predate the tenant's events, and scoring then read all of them once per
+            # lead instead of each lead's own by `scoring_event_lead_at_idx`.
+            models.UniqueConstraint(fields=["event_id", "tenant"], name="scoring_event_unique_id"),
         ]
         indexes = [
             # A lead's events in time order: the worker's rescore, the explanation, the timeline.
