@@ -57,6 +57,20 @@ def test_list_shows_checkboxes_and_the_actions_each_role_may_take(tenant_a):
     assert 'name="lead"' not in reader_page and "bulk-form" not in reader_page
 
 
+def test_the_rep_picker_counts_open_leads_up_to_its_cap_and_shows_more_as_plus(tenant_a, monkeypatch):
+    from assignment import page_selectors
+
+    monkeypatch.setattr(page_selectors, "OPEN_LEADS_COUNTED_TO", 2)
+    busy, free = rep_make(tenant_a, "busy@a.test"), rep_make(tenant_a, "free@a.test")
+    for _ in range(3):
+        assigned_lead(tenant_a, busy.id)
+    for _ in range(2):
+        assigned_lead(tenant_a, free.id)
+    page = browser(tenant_a.owner.user).get("/tenant-a/leads").content.decode()
+    assert "busy · 2+ 条跟进中" in page  # three held, counted up to the cap
+    assert "free · 2 条跟进中" in page
+
+
 def test_bulk_assign_with_a_mixed_selection_says_what_was_skipped_and_why(tenant_a):
     rep = rep_make(tenant_a, "rep@a.test")
     other = rep_make(tenant_a, "other@a.test")
