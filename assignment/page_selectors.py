@@ -7,15 +7,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from assignment import engine
 from assignment.models import AssignmentRule, Pool, PoolKind, PoolMember, RoutingProfile
-from assignment.routing import OPEN_STATUSES
+from assignment.routing import open_counts
 from leadcrm.tenancy.models import Membership, Role
-from leadcrm.tenancy.scoping import current_tenant_id
 from leads.models import Lead
 from leads.selectors import PersonLabel, owner_labels
 
@@ -92,27 +90,6 @@ def public_pool_leads(*, pools: list[Pool], filters: dict[str, Any]) -> QuerySet
 # open lead of a big tenant rep by rep cost half a second on each list page (1M leads), and past
 # this the number no longer changes whom a manager picks.
 OPEN_LEADS_COUNTED_TO = 1000
-_OPEN_LEADS_UP_TO_SQL = """
-SELECT u.id, (
-    SELECT count(*) FROM (
-        SELECT 1 FROM leads_lead AS l
-        WHERE l.tenant_id = %(tenant)s AND l.owner_id = u.id AND l.status = ANY(%(statuses)s) LIMIT %(limit)s
-    ) AS held
-)
-FROM unnest(%(users)s::integer[]) AS u(id)
-"""
-
-
-def open_leads_up_to(*, user_ids: list[int], limit: int) -> dict[int, int]:
-    """Each rep's open leads, counted up to `limit` (one index range per rep, stopped there)."""
-    tenant_id = current_tenant_id()
-    if not user_ids or tenant_id is None:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(_OPEN_LEADS_UP_TO_SQL, {
-            "tenant": tenant_id, "users": user_ids, "statuses": list(OPEN_STATUSES), "limit": limit,
-        })
-        return dict(cursor.fetchall())
 
 
 @dataclass(frozen=True)
@@ -133,7 +110,7 @@ def rep_choices() -> list[RepChoice]:
     """Active reps and managers with their open-lead count and whether they are on duty now."""
     ids = list(Membership.objects.filter(is_active=True, role__in=(Role.REP, Role.MANAGER)).values_list("user_id", flat=True))
     labels = owner_labels(user_ids=set(ids))
-    counts = open_leads_up_to(user_ids=ids, limit=OPEN_LEADS_COUNTED_TO + 1)
+    counts = open_counts(user_ids=ids, up_to=OPEN_LEADS_COUNTED_TO + 1)
     now = timezone.now()
     duty: dict[int, bool] = defaultdict(lambda: True)
     for profile in RoutingProfile.objects.filter(user_id__in=ids):

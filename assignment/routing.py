@@ -20,7 +20,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -30,6 +29,7 @@ from assignment.sla import deadlines_start
 from leadcrm.db import json_param
 from leadcrm.notifications.services import Notice, notify_many
 from leadcrm.tenancy.models import ADMIN_ROLES, AuditLog, Membership, Tenant
+from leadcrm.tenancy.scoping import current_tenant_id
 from leads.models import OWNER_CHANGE_ACTION, Lead, LeadStatus
 from leads.services import OwnerChange, StatusChange, lead_owner_change_many, lead_status_change_many
 
@@ -94,14 +94,32 @@ def rep_days_write(*, tenant: Tenant, day: date, counters: dict[int, list[int]])
         cursor.execute(_REPDAY_WRITE_SQL, {"tenant": tenant.id, "day": day, "now": timezone.now(), "rows": json_param(rows)})
 
 
-def open_counts(*, user_ids: Sequence[int], pool_id: int | None = None) -> dict[int, int]:
-    """Open leads each rep holds (in one pool, when given)."""
-    if not user_ids:
+# One index range per rep (tenant, owner), stopped after `limit` rows when one is given.
+_OPEN_COUNTS_SQL = """
+SELECT u.id, (
+    SELECT count(*) FROM (
+        SELECT 1 FROM leads_lead AS l
+        WHERE l.tenant_id = %(tenant)s AND l.owner_id = u.id AND l.status = ANY(%(statuses)s)
+          AND (%(pool)s::bigint IS NULL OR l.pool_id = %(pool)s::bigint)
+        LIMIT %(limit)s
+    ) AS held
+)
+FROM unnest(%(users)s::integer[]) AS u(id)
+"""
+
+
+def open_counts(*, user_ids: Sequence[int], pool_id: int | None = None, up_to: int | None = None) -> dict[int, int]:
+    """Open leads each rep holds (in one pool, when given), counted up to `up_to` when given:
+    a picker showing "1000+" need not count a big tenant's every lead."""
+    tenant_id = current_tenant_id()
+    if not user_ids or tenant_id is None:
         return {}
-    qs = Lead.objects.filter(owner_id__in=user_ids, status__in=OPEN_STATUSES)
-    if pool_id is not None:
-        qs = qs.filter(pool_id=pool_id)
-    return {row["owner_id"]: row["n"] for row in qs.order_by().values("owner_id").annotate(n=Count("id"))}
+    with connection.cursor() as cursor:
+        cursor.execute(_OPEN_COUNTS_SQL, {
+            "tenant": tenant_id, "users": list(user_ids), "statuses": list(OPEN_STATUSES), "pool": pool_id,
+            "limit": up_to,
+        })
+        return {user_id: count for user_id, count in cursor.fetchall() if count}
 
 
 @dataclass
