@@ -4,7 +4,6 @@ PostgreSQL soon plans them once for any parameters (a generic plan)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -14,16 +13,9 @@ from leadcrm.db import _native_placeholders, joined_ints
 from leadcrm.tenancy.scoping import tenant_scope
 from leads.intake.dedup import _CONTACT_LOCK_SQL, _CONTACT_UNLOCK_SQL, contact_lock_keys
 from tests.conftest import make_tenant
+from tests.plans import plan_nodes
 
 CHURNED = 20_000  # lock rows taken and released before, left dead in the table
-
-
-def _scans(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    nodes = [plan]
-    for child in plan.get("Plans", []):
-        nodes.extend(_scans(child))
-    return [node for node in nodes if "Scan" in node["Node Type"] and node.get("Relation Name", "leads_contactlock")
-            == "leads_contactlock" and "Function" not in node["Node Type"]]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -42,7 +34,7 @@ def test_releasing_locks_reads_only_their_keys_under_a_generic_plan():
     types = {"tenant_id": "bigint", "lock_keys": "text"}
     assert names is not None
     with tenant_scope(tenant.id), connection.cursor() as cursor:
-        cursor.execute(_CONTACT_LOCK_SQL, {"tenant_id": tenant.id, "lock_keys": joined_ints(mine)})
+        cursor.execute(_CONTACT_LOCK_SQL, values)
         cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
         cursor.execute(f"PREPARE unlock_plan({', '.join(types[name] for name in names)}) AS {unlock}")
         try:
@@ -54,7 +46,8 @@ def test_releasing_locks_reads_only_their_keys_under_a_generic_plan():
         finally:
             cursor.execute("DEALLOCATE unlock_plan")
         transaction.set_rollback(True)
-    plan = (json.loads(explained) if isinstance(explained, str) else explained)[0]["Plan"]
-    scans = _scans(plan)
-    assert scans, plan
-    assert sum(node["Actual Rows"] * node.get("Actual Loops", 1) for node in scans) <= 10 * len(mine), plan
+    nodes = plan_nodes(explained)
+    scans = [node for node in nodes if "Scan" in node["Node Type"] and "Function" not in node["Node Type"]
+             and node.get("Relation Name", "leads_contactlock") == "leads_contactlock"]
+    assert scans, nodes
+    assert sum(node["Actual Rows"] * node.get("Actual Loops", 1) for node in scans) <= 10 * len(mine), nodes

@@ -5,9 +5,7 @@ once per lead and a rescore chunk took minutes."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 from django.conf import settings
@@ -22,18 +20,12 @@ from scoring import engine_sql
 from scoring.models import LeadEvent
 from scoring.services import rules_published
 from tests.factories import next_mobile
+from tests.plans import plan_nodes
 
 pytestmark = pytest.mark.django_db
 
 EVENTS = 4000
 LEADS = 2000
-
-
-def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    found = [plan]
-    for child in plan.get("Plans", []):
-        found.extend(_nodes(child))
-    return found
 
 
 def _leads(created: CreatedTenant, count: int) -> list[Lead]:
@@ -69,7 +61,7 @@ def test_events_are_read_per_lead_by_index_under_stale_statistics(tenant_a, tena
         with connection.cursor() as cursor:
             cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) WITH {built.ctes} SELECT count(*) FROM scored", built.params)
             (explained,) = cursor.fetchone()
-    nodes = _nodes((json.loads(explained) if isinstance(explained, str) else explained)[0]["Plan"])
+    nodes = plan_nodes(explained)
     event_indexes = [node for node in nodes if node.get("Index Name", "").startswith("scoring_event")]
     assert event_indexes, nodes
     for node in event_indexes:
